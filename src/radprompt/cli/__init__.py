@@ -1,0 +1,21 @@
+"""The ``radprompt`` command line: parse, call one library function, render with rich.
+
+Each verb lives in its own module and registers itself on ``app`` when imported below.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="radprompt",
+    help="Radiology report finding extraction, prompt optimization and evaluation.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+# Registration order is the order of `radprompt --help`.
+from radprompt.cli import extract, score, labelsets, bench  # noqa: E402, F401, I001
+
+__all__ = ["app"]

@@ -1,0 +1,32 @@
+"""Errors a user can act on: each names the file, where in it, and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["InputError", "RadpromptError", "RowError"]
+
+
+class RadpromptError(Exception):
+    """Base class of every error radprompt raises on purpose."""
+
+
+class InputError(RadpromptError):
+    """A file the user gave cannot be used as it is."""
+
+    def __init__(self, path: Path | str, problem: str, *, where: str | None = None) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.where = where
+        location = f"{self.path}" + (f", {where}" if where else "")
+        super().__init__(f"{location}: {problem}")
+
+
+class RowError(InputError):
+    """One row of an input file that could not be used; the rest of the file still can."""
+
+    def __init__(self, path: Path | str, row: int, problem: str, *, report_id: str | None = None):
+        self.row = row
+        self.report_id = report_id
+        where = f"row {row}" + (f" (id {report_id!r})" if report_id else "")
+        super().__init__(path, problem, where=where)

@@ -1,0 +1,157 @@
+"""Findings: one of four states per label, with the evidence that supports it.
+
+Example::
+
+    >>> from radprompt.findings import Finding, Findings, State
+    >>> f = Findings(report_id="r1", states={"pneumonia": Finding(State.UNCERTAIN)})
+    >>> f.state("pneumonia"), f.state("edema")
+    (<State.UNCERTAIN: 'uncertain'>, <State.NOT_MENTIONED: 'not_mentioned'>)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from radprompt.labelset import LabelSet, UncertaintyPolicy
+
+__all__ = ["Evidence", "Finding", "Findings", "State", "derive_labels", "parse_state"]
+
+
+class State(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    UNCERTAIN = "uncertain"
+    NOT_MENTIONED = "not_mentioned"
+
+    @property
+    def chexpert_value(self) -> str:
+        """CheXpert's encoding: 1 present, 0 absent, -1 uncertain, blank not mentioned."""
+        return _CHEXPERT_VALUES[self]
+
+
+_CHEXPERT_VALUES = {
+    State.PRESENT: "1",
+    State.ABSENT: "0",
+    State.UNCERTAIN: "-1",
+    State.NOT_MENTIONED: "",
+}
+
+# Precedence when a report mentions a label more than once (CheXpert labeler's aggregation).
+PRECEDENCE = (State.PRESENT, State.UNCERTAIN, State.ABSENT, State.NOT_MENTIONED)
+
+_STATE_ALIASES: dict[str, State] = {
+    "1": State.PRESENT,
+    "1.0": State.PRESENT,
+    "0": State.ABSENT,
+    "0.0": State.ABSENT,
+    "-1": State.UNCERTAIN,
+    "-1.0": State.UNCERTAIN,
+    "": State.NOT_MENTIONED,
+    "nan": State.NOT_MENTIONED,
+    "none": State.NOT_MENTIONED,
+    "null": State.NOT_MENTIONED,
+    "positive": State.PRESENT,
+    "negative": State.ABSENT,
+    "not mentioned": State.NOT_MENTIONED,
+    **{state.value: state for state in State},
+}
+
+
+def parse_state(value: Any) -> State:
+    """Read a label value: 1 / 0 / -1 / blank (CheXpert), a state name, or ``None``.
+
+    Raises ``ValueError`` naming the accepted values for anything else.
+    """
+    if value is None:
+        return State.NOT_MENTIONED
+    if isinstance(value, bool):
+        return State.PRESENT if value else State.ABSENT
+    key = str(value).strip().lower()
+    try:
+        return _STATE_ALIASES[key]
+    except KeyError:
+        raise ValueError(
+            f"label value {value!r} is not one of 1, 0, -1, blank "
+            f"or {', '.join(s.value for s in State)}"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A span of the report text: ``text == report.text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    state: State
+    evidence: Evidence | None = None
+
+
+_NOT_MENTIONED = Finding(State.NOT_MENTIONED)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Per-label findings for one report. Labels that are absent from ``states`` are not mentioned.
+
+    ``binary_only`` marks reference labels that only say positive / negative (like the NegBio
+    gold), where "negative" cannot tell an explicit negation from silence.
+    """
+
+    report_id: str
+    states: Mapping[str, Finding] = field(default_factory=dict)
+    binary_only: bool = False
+
+    def state(self, label_id: str) -> State:
+        return self.states.get(label_id, _NOT_MENTIONED).state
+
+    def finding(self, label_id: str) -> Finding:
+        return self.states.get(label_id, _NOT_MENTIONED)
+
+    def is_positive(self, label_id: str, policy: UncertaintyPolicy) -> bool:
+        state = self.state(label_id)
+        if state is State.PRESENT:
+            return True
+        return state is State.UNCERTAIN and policy is UncertaintyPolicy.POSITIVE
+
+    def binary(self, labelset: LabelSet) -> dict[str, int]:
+        """1 / 0 per label, with "uncertain" resolved by each label's uncertainty policy."""
+        return {
+            label.id: int(self.is_positive(label.id, label.uncertainty_policy))
+            for label in labelset.labels
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        findings: dict[str, Any] = {}
+        for label_id, finding in self.states.items():
+            entry: dict[str, Any] = {"state": finding.state.value}
+            if finding.evidence is not None:
+                entry["evidence"] = finding.evidence.text
+                entry["start"] = finding.evidence.start
+                entry["end"] = finding.evidence.end
+            findings[label_id] = entry
+        return {"id": self.report_id, "findings": findings}
+
+
+def derive_labels(findings: Findings, labelset: LabelSet) -> Findings:
+    """Fill in derived labels (``no_other_positive``: present only when no other label is)."""
+    derived = [label for label in labelset.labels if label.derived == "no_other_positive"]
+    if not derived:
+        return findings
+    derived_ids = {label.id for label in derived}
+    any_positive = any(
+        findings.is_positive(label.id, label.uncertainty_policy)
+        for label in labelset.labels
+        if label.id not in derived_ids
+    )
+    states = dict(findings.states)
+    for label in derived:
+        states[label.id] = Finding(State.ABSENT if any_positive else State.PRESENT)
+    return Findings(report_id=findings.report_id, states=states, binary_only=findings.binary_only)

@@ -1,0 +1,310 @@
+"""Label taxonomies: loading, validation and mappings between schemas.
+
+A label list lives in exactly one place, its labelset YAML under ``labelsets/``. Nothing in
+Python names a label.
+
+Example::
+
+    >>> from radprompt.labelset import load_labelset
+    >>> ls = load_labelset("chestxray21")
+    >>> ls.get("pleural_effusion").name
+    'Pleural Effusion'
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from radprompt.errors import InputError
+from radprompt.resources import find_resource, has_resource, list_resources
+
+__all__ = [
+    "Cues",
+    "Label",
+    "LabelMapping",
+    "LabelSet",
+    "UncertaintyPolicy",
+    "load_labelset",
+    "load_mapping",
+    "read_yaml",
+]
+
+_SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class UncertaintyPolicy(StrEnum):
+    """How an ``uncertain`` finding counts in the binary (positive / negative) view."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cues(_Strict):
+    """Negation and uncertainty cues of the rule engine (NegEx style).
+
+    ``*_pre`` cues precede the finding they modify ("no", "cannot exclude"); ``*_post`` cues
+    follow it ("has resolved", "is not excluded"). ``pseudo`` are phrases that contain a cue
+    word but do not negate ("no change"); ``termination`` ends a cue's scope ("but").
+    ``bidirectional_uncertainty`` marks every finding on both sides ("X versus Y").
+    """
+
+    negation_pre: tuple[str, ...] = ()
+    negation_post: tuple[str, ...] = ()
+    uncertainty_pre: tuple[str, ...] = ()
+    uncertainty_post: tuple[str, ...] = ()
+    bidirectional_uncertainty: tuple[str, ...] = ()
+    pseudo: tuple[str, ...] = ()
+    termination: tuple[str, ...] = ()
+    scope_tokens: int = Field(default=8, ge=1, le=200)
+
+    def merged(self, other: Cues) -> Cues:
+        """Return these cues extended with ``other``'s (order kept, duplicates dropped)."""
+        data: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, tuple):
+                data[name] = tuple(dict.fromkeys((*mine, *theirs)))
+            else:
+                data[name] = mine
+        return Cues(**data)
+
+
+class Label(_Strict):
+    """One finding of a taxonomy, written for clinicians and compiled for extractors."""
+
+    id: str
+    name: str
+    definition: str
+    phrases: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    uncertainty_policy: UncertaintyPolicy = UncertaintyPolicy.POSITIVE
+    threshold: float = 0.90
+    notes: str = ""
+    derived: Literal["no_other_positive"] | None = None
+    cues: Cues = Cues()
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_snake_case(cls, value: str) -> str:
+        if not _SNAKE_CASE.match(value):
+            raise ValueError(f"label id {value!r} is not snake_case (a-z, 0-9, _)")
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold_in_unit_interval(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold {value} is outside [0, 1]")
+        return value
+
+    @model_validator(mode="after")
+    def _has_phrases_unless_derived(self) -> Label:
+        if self.derived is None and not (self.phrases or self.synonyms):
+            raise ValueError(f"label {self.id!r} has no mention phrases or synonyms")
+        return self
+
+    @property
+    def mention_phrases(self) -> tuple[str, ...]:
+        """Every phrase that names this finding: ``phrases`` then ``synonyms``."""
+        return tuple(dict.fromkeys((*self.phrases, *self.synonyms)))
+
+
+class LabelSet(_Strict):
+    """A named, versioned label taxonomy."""
+
+    name: str
+    version: str
+    description: str = ""
+    min_support: int = Field(default=5, ge=0)
+    cues: Cues = Cues()
+    labels: tuple[Label, ...]
+
+    @model_validator(mode="after")
+    def _ids_and_names_unique(self) -> LabelSet:
+        for attribute in ("id", "name"):
+            seen: set[str] = set()
+            for label in self.labels:
+                value = getattr(label, attribute)
+                if value in seen:
+                    raise ValueError(f"duplicate label {attribute} {value!r}")
+                seen.add(value)
+        return self
+
+    @property
+    def ids(self) -> list[str]:
+        return [label.id for label in self.labels]
+
+    def get(self, label_id: str) -> Label:
+        for label in self.labels:
+            if label.id == label_id:
+                return label
+        raise KeyError(f"labelset {self.name!r} has no label {label_id!r}")
+
+    def resolve(self, key: str) -> Label | None:
+        """Find a label by id or display name, ignoring case, spaces and underscores."""
+        wanted = _normalise_key(key)
+        for label in self.labels:
+            if wanted in (_normalise_key(label.id), _normalise_key(label.name)):
+                return label
+        return None
+
+    def cues_for(self, label: Label) -> Cues:
+        """The labelset's cues extended with the label's own."""
+        return self.cues.merged(label.cues)
+
+    def with_label(self, label: Label) -> LabelSet:
+        """Return a new labelset in which ``label`` replaces the label with the same id."""
+        labels = tuple(label if old.id == label.id else old for old in self.labels)
+        return self.model_copy(update={"labels": labels})
+
+
+def _normalise_key(key: str) -> str:
+    return re.sub(r"[\s_\-]+", "", key.strip().lower())
+
+
+class LabelMapping(_Strict):
+    """A mapping from another schema's labels onto a labelset's labels.
+
+    ``map`` sends each source label to zero or more target label ids; a target label is positive
+    when any of its source labels is. Target labels no source maps to are not covered by the
+    source and are left out of scoring against it.
+    """
+
+    name: str
+    description: str = ""
+    source: str
+    target: str
+    map: dict[str, tuple[str, ...]]
+    notes: dict[str, str] = Field(default_factory=dict)
+
+    def covered_targets(self) -> list[str]:
+        return list(dict.fromkeys(t for targets in self.map.values() for t in targets))
+
+    def check_against(self, target: LabelSet, *, source: LabelSet | None = None) -> None:
+        """Raise ``ValueError`` if the mapping names a label that does not exist."""
+        for source_label, targets in self.map.items():
+            if source is not None and source.resolve(source_label) is None:
+                raise ValueError(
+                    f"mapping {self.name!r}: source label {source_label!r} "
+                    f"is not in labelset {source.name!r}"
+                )
+            for target_id in targets:
+                if target_id not in target.ids:
+                    raise ValueError(
+                        f"mapping {self.name!r}: {source_label!r} maps to {target_id!r}, "
+                        f"which is not a label of {target.name!r}"
+                    )
+
+
+class _Yaml12BoolLoader(yaml.SafeLoader):
+    """SafeLoader where only true / false are booleans (YAML 1.2), so a cue list may say
+    ``[no, not, without]`` without ``no`` turning into ``False``."""
+
+
+_Yaml12BoolLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12BoolLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file; a missing, empty or malformed file raises ``InputError``."""
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        data = yaml.load(text, Loader=_Yaml12BoolLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(path, f"malformed YAML: {problem}", where=where) from exc
+    if data is None:
+        raise InputError(path, "the file is empty")
+    return data
+
+
+def _validation_problem(exc: ValidationError) -> tuple[str, str]:
+    """Turn pydantic's first error into (where, problem) with the offending key spelled out."""
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key {first['loc'][-1]!r}"
+    return location, message
+
+
+def _label_location(data: Any, location: str) -> str:
+    """Replace ``labels.3`` with ``labels[3] (id 'edema')`` so a person can find it."""
+    match = re.match(r"labels\.(\d+)(.*)", location)
+    if not match or not isinstance(data, dict):
+        return location
+    index = int(match.group(1))
+    labels = data.get("labels") or []
+    label_id = labels[index].get("id") if index < len(labels) and isinstance(
+        labels[index], dict
+    ) else None
+    named = f" (id {label_id!r})" if label_id else ""
+    return f"labels[{index}]{named}{match.group(2)}"
+
+
+def parse_labelset(data: Any, *, path: Path) -> LabelSet:
+    if not isinstance(data, dict):
+        raise InputError(path, "a labelset must be a YAML mapping with 'name' and 'labels'")
+    try:
+        return LabelSet.model_validate(data)
+    except ValidationError as exc:
+        location, problem = _validation_problem(exc)
+        raise InputError(path, problem, where=_label_location(data, location) or None) from exc
+
+
+def load_labelset(name_or_path: str | Path) -> LabelSet:
+    """Load a labelset by name (``chestxray21``) or by path to its YAML file."""
+    path = find_resource("labelsets", name_or_path, suffix=".yaml")
+    return parse_labelset(read_yaml(path), path=path)
+
+
+def available_labelsets() -> list[Path]:
+    return list_resources("labelsets", suffix=".yaml")
+
+
+def load_mapping(name_or_path: str | Path, *, check: bool = True) -> LabelMapping:
+    """Load a mapping from ``labelsets/mappings/`` and check it against its labelsets."""
+    path = find_resource("labelsets/mappings", name_or_path, suffix=".yaml")
+    data = read_yaml(path)
+    try:
+        mapping = LabelMapping.model_validate(data)
+    except ValidationError as exc:
+        location, problem = _validation_problem(exc)
+        raise InputError(path, problem, where=location or None) from exc
+    if check:
+        target = load_labelset(mapping.target)
+        source = None
+        if has_resource("labelsets", mapping.source, suffix=".yaml"):
+            source = load_labelset(mapping.source)
+        try:
+            mapping.check_against(target, source=source)
+        except ValueError as exc:
+            raise InputError(path, str(exc)) from exc
+    return mapping
+
+
+def available_mappings() -> list[Path]:
+    return list_resources("labelsets/mappings", suffix=".yaml")

@@ -1,0 +1,148 @@
+"""The rule engine, driven by a tiny fixture labelset whose cues are fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from radprompt.extractors.rules import RulesExtractor
+from radprompt.extractors.segment import sentence_spans
+from radprompt.findings import State
+from radprompt.reports import Report
+
+
+@pytest.fixture
+def engine(mini_labelset) -> RulesExtractor:
+    return RulesExtractor(labelset=mini_labelset)
+
+
+def states(engine: RulesExtractor, text: str) -> dict[str, State]:
+    findings = engine.extract_report(Report(id="r", text=text))
+    return {label_id: findings.state(label_id) for label_id in engine.labelset.ids}
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "expected"),
+    [
+        ("Small right pleural effusion.", "pleural_effusion", State.PRESENT),
+        ("No pneumothorax.", "pneumothorax", State.ABSENT),
+        ("No evidence of pneumonia.", "pneumonia", State.ABSENT),
+        ("Lungs are clear without pleural effusion.", "pleural_effusion", State.ABSENT),
+        # one negation over a list
+        ("No pneumonia, pleural effusion, or pneumothorax.", "pneumothorax", State.ABSENT),
+        ("No pneumonia, pleural effusion, or pneumothorax.", "pleural_effusion", State.ABSENT),
+        # post-negation: resolved, removed, not seen
+        ("The left pleural effusion has resolved.", "pleural_effusion", State.ABSENT),
+        ("The central venous catheter has been removed.", "support_devices", State.ABSENT),
+        ("Pneumothorax is not seen.", "pneumothorax", State.ABSENT),
+        ("No new or worsening pleural effusion.", "pleural_effusion", State.ABSENT),
+        # uncertainty, both directions
+        ("Cannot exclude early pneumonia.", "pneumonia", State.UNCERTAIN),
+        ("Basilar opacity may represent pneumonia.", "pneumonia", State.UNCERTAIN),
+        ("A small pneumothorax cannot be excluded.", "pneumothorax", State.UNCERTAIN),
+        ("Atelectasis versus pneumonia.", "pneumonia", State.UNCERTAIN),
+        ("Atelectasis versus pneumonia.", "atelectasis", State.UNCERTAIN),
+        ("Atelectasis vs. pneumonia at the left base.", "atelectasis", State.UNCERTAIN),
+        # termination ends the negation's scope
+        ("No pneumothorax, but a small pleural effusion.", "pleural_effusion", State.PRESENT),
+        ("No pneumothorax, but a small pleural effusion.", "pneumothorax", State.ABSENT),
+        # pseudo-negation is not a negation
+        ("No change in the small pleural effusion.", "pleural_effusion", State.PRESENT),
+        # exclusions
+        ("Small pericardial effusion.", "pleural_effusion", State.NOT_MENTIONED),
+        # plural forms
+        ("Bilateral pleural effusions.", "pleural_effusion", State.PRESENT),
+        # out of scope: the cue is too far away
+        ("No acute osseous abnormality is seen in the ribs today and there is a pneumothorax.",
+         "pneumothorax", State.PRESENT),
+        # "no" must be a word, not the start of "normal"
+        ("Normal heart. Pneumothorax.", "pneumothorax", State.PRESENT),
+    ],
+)
+def test_mention_states(engine, text, label, expected):
+    assert states(engine, text)[label] is expected
+
+
+def test_inline_headers_and_numbered_impression(engine):
+    text = "FINDINGS: No pneumothorax. IMPRESSION: 1. No pneumonia. 2. Small pleural effusion."
+    result = states(engine, text)
+    assert result["pneumothorax"] is State.ABSENT
+    assert result["pneumonia"] is State.ABSENT
+    assert result["pleural_effusion"] is State.PRESENT
+
+
+def test_negation_does_not_cross_sentences(engine):
+    result = states(engine, "No pneumothorax. Pleural effusion is present.")
+    assert result["pleural_effusion"] is State.PRESENT
+
+
+def test_iu_masks_stay_inside_the_negation_scope(engine):
+    result = states(engine, "There are no XXXX of a pleural effusion. Heart size XXXX.")
+    assert result["pleural_effusion"] is State.ABSENT
+
+
+def test_present_wins_over_negated_mentions(engine):
+    result = states(engine, "No right pleural effusion. Small left pleural effusion.")
+    assert result["pleural_effusion"] is State.PRESENT
+
+
+def test_uncertain_wins_over_negated(engine):
+    result = states(engine, "No pneumonia on the right. Possible pneumonia on the left.")
+    assert result["pneumonia"] is State.UNCERTAIN
+
+
+def test_no_finding_is_derived(engine):
+    assert states(engine, "No pneumothorax or pleural effusion.")["no_finding"] is State.PRESENT
+    assert states(engine, "Small pleural effusion.")["no_finding"] is State.ABSENT
+
+
+def test_no_finding_respects_uncertainty_policy(engine):
+    # atelectasis is configured with uncertainty_policy: negative, so possible atelectasis
+    # alone does not make the report abnormal
+    assert states(engine, "Possible atelectasis.")["no_finding"] is State.PRESENT
+    assert states(engine, "Possible pneumonia.")["no_finding"] is State.ABSENT
+
+
+def test_evidence_is_the_sentence_span(engine):
+    text = "FINDINGS: Heart normal. Small left pleural effusion."
+    finding = engine.extract_report(Report(id="r", text=text)).finding("pleural_effusion")
+    assert finding.evidence is not None
+    assert finding.evidence.text == "Small left pleural effusion."
+    assert text[finding.evidence.start : finding.evidence.end] == finding.evidence.text
+
+
+def test_one_megabyte_report_is_processed(engine):
+    text = ("Stable small pleural effusion. No pneumothorax. " * 25_000)[:1_000_000]
+    assert len(text) >= 999_000
+    result = states(engine, text)
+    assert result["pleural_effusion"] is State.PRESENT
+    assert result["pneumothorax"] is State.ABSENT
+
+
+def test_one_megabyte_report_without_punctuation_is_processed(engine):
+    text = "no pneumothorax " * 70_000
+    assert states(engine, text)["pneumothorax"] is State.ABSENT
+
+
+def test_extract_reports_progress_once_per_report(engine):
+    calls: list[int] = []
+    reports = [Report(id=str(i), text="No pneumothorax.") for i in range(5)]
+    results = engine.extract(reports, progress=calls.append)
+    assert [r.report_id for r in results] == [str(i) for i in range(5)]
+    assert sum(calls) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("FINDINGS: No effusion. IMPRESSION: 1. Clear. 2. Size 2.5 cm, A vs. B.",
+         ["No effusion.", "Clear.", "Size 2.5 cm, A vs. B."]),
+        ("The heart is XXXX. There are no XXXX of a effusion.\nIMPRESSION:\nNormal chest x-XXXX.",
+         ["The heart is XXXX.", "There are no XXXX of a effusion.", "Normal chest x-XXXX."]),
+        ("Comparison: None.\n\nFindings: lungs clear; no effusion",
+         ["None.", "lungs clear;", "no effusion"]),
+        ("1) No pneumothorax\n2) small effusion", ["No pneumothorax", "small effusion"]),
+        ("", []),
+    ],
+)
+def test_sentence_spans(text, sentences):
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
