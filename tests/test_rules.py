@@ -146,3 +146,12 @@ def test_extract_reports_progress_once_per_report(engine):
 )
 def test_sentence_spans(text, sentences):
     assert [text[s:e] for s, e in sentence_spans(text)] == sentences
+
+
+def test_indication_and_history_sections_are_skipped(engine):
+    text = ("INDICATION: Evaluate for pneumothorax.\nHISTORY: Pneumonia last year.\n"
+            "FINDINGS: Small pleural effusion.")
+    result = states(engine, text)
+    assert result["pneumothorax"] is State.NOT_MENTIONED
+    assert result["pneumonia"] is State.NOT_MENTIONED
+    assert result["pleural_effusion"] is State.PRESENT

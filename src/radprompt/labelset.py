@@ -37,6 +37,13 @@ __all__ = [
 
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+DEFAULT_IGNORED_SECTIONS = (
+    "indication", "indications", "history", "clinical history", "reason for exam",
+    "reason for examination", "comparison", "comparisons", "technique", "examination", "exam",
+    "clinical information", "procedure",
+)
+"""Report sections whose sentences state the question, not the findings (lower case)."""
+
 
 class UncertaintyPolicy(StrEnum):
     """How an ``uncertain`` finding counts in the binary (positive / negative) view."""
@@ -127,6 +134,7 @@ class LabelSet(_Strict):
     version: str
     description: str = ""
     min_support: int = Field(default=5, ge=0)
+    ignore_sections: tuple[str, ...] = DEFAULT_IGNORED_SECTIONS
     cues: Cues = Cues()
     labels: tuple[Label, ...]
 

@@ -15,19 +15,29 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from radprompt.errors import InputError, RowError
-from radprompt.extractors.base import ExtractionFailure, Extractor, ProgressCallback
+from radprompt.extractors.base import (
+    ExtractionFailure,
+    ExtractionResult,
+    Extractor,
+    ProgressCallback,
+)
 from radprompt.extractors.rules import RulesExtractor
 from radprompt.findings import Findings
+from radprompt.journal import FindingsJournal
 from radprompt.labelset import LabelSet, UncertaintyPolicy, read_yaml
 from radprompt.reports import Dataset, Report, read_dataset
 from radprompt.resources import find_resource
 from radprompt.scoring import ScoreReport, score
+
+if TYPE_CHECKING:
+    from radprompt.llm import Usage
 
 __all__ = [
     "EXTRACTOR_KINDS",
@@ -36,6 +46,7 @@ __all__ = [
     "bench_rules",
     "build_extractor",
     "extract_dataset",
+    "extractor_fingerprint",
     "score_files",
 ]
 
@@ -49,16 +60,51 @@ def _rules_factory(*, labelset: LabelSet, recipe: dict[str, Any]) -> Extractor:
     return RulesExtractor(labelset=labelset)
 
 
-EXTRACTOR_KINDS: dict[str, ExtractorFactory] = {"rules": _rules_factory}
+def _llm_factory(*, labelset: LabelSet, recipe: dict[str, Any]) -> Extractor:
+    from pydantic import ValidationError
+
+    from radprompt.extractors.llm import LLMExtractor
+    from radprompt.llm import LLMRecipe, check_destination
+
+    try:
+        parsed = LLMRecipe.model_validate(recipe)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            problem = "unknown key"
+        raise ValueError(f"{where}: {problem}" if where else problem) from exc
+    check_destination(model=parsed.model, api_base=parsed.api_base,
+                      backend=parsed.resolved_backend, allow_remote=parsed.allow_remote)
+    return LLMExtractor(labelset=labelset, recipe=parsed)
+
+
+EXTRACTOR_KINDS: dict[str, ExtractorFactory] = {"rules": _rules_factory, "llm": _llm_factory}
 """Extractor kinds by the ``kind`` key of a recipe in ``extractors/*.yaml``."""
 
 
-def build_extractor(name_or_path: str | Path, *, labelset: LabelSet) -> Extractor:
-    """Build the extractor a recipe describes (``rules`` = ``extractors/rules.yaml``)."""
-    path = find_resource("extractors", name_or_path, suffix=".yaml")
-    recipe = read_yaml(path)
+def build_extractor(
+    name_or_path: str | Path | None,
+    *,
+    labelset: LabelSet,
+    overrides: Mapping[str, Any] | None = None,
+) -> Extractor:
+    """Build the extractor a recipe describes (``rules`` = ``extractors/rules.yaml``).
+
+    ``overrides`` replace recipe keys (``None`` values are ignored); with no recipe they
+    describe an LLM extractor on their own (``{"model": "hosted_vllm/...", "api_base": ...}``).
+    """
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if name_or_path is None:
+        path = Path("<command line>")
+        recipe: Any = {"kind": "llm"}
+    else:
+        path = find_resource("extractors", name_or_path, suffix=".yaml")
+        recipe = read_yaml(path)
     if not isinstance(recipe, dict) or "kind" not in recipe:
         raise InputError(path, "an extractor recipe is a mapping with a 'kind' key")
+    recipe = {**recipe, **given}
     kind = recipe["kind"]
     factory = EXTRACTOR_KINDS.get(kind)
     if factory is None:
@@ -74,9 +120,30 @@ def build_extractor(name_or_path: str | Path, *, labelset: LabelSet) -> Extracto
 
 @dataclass
 class ExtractionRun:
+    """Findings and failures in input order; ``resumed`` reports came from the journal;
+    ``usage`` holds an LLM extractor's requests, tokens and cost."""
+
     findings: list[Findings] = field(default_factory=list)
     failures: list[ExtractionFailure] = field(default_factory=list)
     problems: list[RowError] = field(default_factory=list)
+    resumed: int = 0
+    usage: Usage | None = None
+
+
+def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
+    """What decides an extractor's output: for an LLM extractor, the prompt version's hash,
+    the model and its decoding parameters; otherwise its class and the labelset version."""
+    from radprompt.extractors.llm import LLMExtractor
+
+    if isinstance(extractor, LLMExtractor):
+        recipe = extractor.recipe
+        return (f"llm {extractor.prompt_version().hash[:16]} {recipe.model} "
+                f"{sorted(recipe.decoding_params().items())} "
+                f"structured={recipe.structured_output}")
+    return f"{type(extractor).__name__} {labelset.name}@{labelset.version}"
+
+
+_CHUNK = 500  # reports per call for extractors that cannot hand results over one by one
 
 
 def extract_dataset(
@@ -84,15 +151,54 @@ def extract_dataset(
     *,
     extractor: Extractor,
     progress: ProgressCallback | None = None,
+    journal: FindingsJournal | None = None,
 ) -> ExtractionRun:
-    """Extract findings for every usable report; carry the dataset's row problems along."""
+    """Extract findings for every usable report; carry the dataset's row problems along.
+
+    With a ``journal``, reports it already holds are not extracted again, and each finished
+    report is appended to it at once, so a killed run continues where it stopped.
+    """
     run = ExtractionRun(problems=list(dataset.problems))
-    for result in extractor.extract(dataset.reports, progress=progress):
+    wanted = {report.id for report in dataset.reports}
+    done = {k: v for k, v in (journal.done() if journal else {}).items() if k in wanted}
+    run.resumed = len(done)
+    if done and progress is not None:
+        progress(len(done))
+    todo = [report for report in dataset.reports if report.id not in done]
+    new: dict[str, ExtractionResult] = {}
+
+    def keep(result: ExtractionResult) -> None:
+        new[result.report_id] = result
+        if journal is not None:
+            journal.record(result)
+
+    with journal if journal is not None else nullcontext():
+        _extract_each(extractor, todo, progress=progress, on_result=keep)
+    for report in dataset.reports:
+        result = done.get(report.id) or new.get(report.id)
         if isinstance(result, ExtractionFailure):
             run.failures.append(result)
-        else:
+        elif result is not None:
             run.findings.append(result)
+    run.usage = getattr(extractor, "usage_", None)
     return run
+
+
+def _extract_each(
+    extractor: Extractor,
+    reports: Sequence[Report],
+    *,
+    progress: ProgressCallback | None,
+    on_result: Callable[[ExtractionResult], None],
+) -> None:
+    from radprompt.extractors.llm import LLMExtractor
+
+    if isinstance(extractor, LLMExtractor):
+        extractor.extract(reports, progress=progress, on_result=on_result)
+        return
+    for start in range(0, len(reports), _CHUNK):
+        for result in extractor.extract(reports[start:start + _CHUNK], progress=progress):
+            on_result(result)
 
 
 @dataclass

@@ -6,7 +6,8 @@ same sentence: a ``*_pre`` cue before the mention or a ``*_post`` cue after it, 
 ``scope_tokens`` words away, with no termination word ("but", "however") between them.
 Pseudo-cues ("no change") cancel the cue they overlap. Uncertainty wins over negation; across
 mentions of one report, present > uncertain > absent (CheXpert's aggregation). Derived labels
-(No Finding) are filled in last.
+(No Finding) are filled in last. Sentences under headers the labelset ignores (INDICATION,
+HISTORY, COMPARISON, ...) state the question, not the findings, and are skipped.
 
 Example::
 
@@ -24,9 +25,11 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
-from radprompt.extractors.segment import sentence_spans
+from radprompt.extractors.segment import cached_sentences, sentences
 from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
 from radprompt.labelset import Cues, Label, LabelSet
 from radprompt.reports import Report
@@ -37,22 +40,47 @@ _WORD = re.compile(r"[\w']+")
 _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
 
 
-def _phrase_pattern(phrase: str, *, plural: bool) -> str:
-    words = [re.escape(word) for word in phrase.strip().split()]
-    body = r"[\s\-]+".join(words)
-    if plural and phrase[-1:].isalpha():
-        body += r"(?:s|es)?"
-    # Edges: a word character must not touch the phrase ("effusion" is not in "effusions"
-    # unless plural, and a cue like "no" is not the start of "normal").
-    return rf"(?<!\w){body}(?!\w)"
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """One regex alternation for many phrases, factored as a character trie.
+
+    Python's ``re`` tries every branch of a flat alternation at every position; a trie shares
+    prefixes, which makes matching hundreds of phrases about a hundred times faster. A space in
+    a phrase matches any run of spaces or hyphens ("x ray" matches "x-ray").
+    """
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for char in " ".join(phrase.split()):
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [(r"[\s\-]+" if char == " " else re.escape(char)) + emit(child)
+                    for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        ends_here = "" in node
+        if len(branches) == 1 and not ends_here:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if ends_here else "")
+
+    return emit(trie)
 
 
 def compile_phrases(phrases: Iterable[str], *, plural: bool) -> re.Pattern[str] | None:
-    """One case-insensitive alternation of ``phrases``, longest first; ``None`` if empty."""
-    unique = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
-    if not unique:
-        return None
-    return re.compile("|".join(_phrase_pattern(p, plural=plural) for p in unique), re.IGNORECASE)
+    """One case-insensitive pattern for ``phrases`` (longest match wins); ``None`` if empty.
+
+    A phrase matches only as whole words (no word character may touch either end), so the cue
+    "no" is not the start of "normal"; with ``plural`` a trailing "s" / "es" is allowed.
+    """
+    unique = frozenset(" ".join(p.lower().split()) for p in phrases if p.strip())
+    return _compile(unique, plural) if unique else None
+
+
+@lru_cache(maxsize=4096)
+def _compile(phrases: frozenset[str], plural: bool) -> re.Pattern[str]:
+    suffix = r"(?:e?s)?" if plural else ""
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(phrases)}){suffix}(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -136,10 +164,15 @@ class _Sentence:
 
 
 class RulesExtractor(Extractor):
-    """The rule engine. Pure Python, no downloads; configured entirely by the labelset."""
+    """The rule engine. Pure Python, no downloads; configured entirely by the labelset.
 
-    def __init__(self, *, labelset: LabelSet) -> None:
+    ``cache_sentences`` remembers each text's sentence split, for callers that extract the
+    same reports many times (the optimizer's search).
+    """
+
+    def __init__(self, *, labelset: LabelSet, cache_sentences: bool = False) -> None:
         self.labelset = labelset
+        self._split = cached_sentences if cache_sentences else sentences
         shared = _CompiledCues.build(labelset.cues)
         compiled: list[_CompiledLabel] = []
         for label in labelset.labels:
@@ -155,6 +188,7 @@ class RulesExtractor(Extractor):
                 cues=cues,
             ))
         self._labels = compiled
+        self._ignored_sections = frozenset(s.lower() for s in labelset.ignore_sections)
 
     def extract(
         self, reports: Sequence[Report], *, progress: ProgressCallback | None = None
@@ -168,7 +202,8 @@ class RulesExtractor(Extractor):
 
     def extract_report(self, report: Report) -> Findings:
         text = report.text
-        spans = sentence_spans(text)
+        spans = [(s.start, s.end) for s in self._split(text)
+                 if s.section not in self._ignored_sections]
         starts = [start for start, _ in spans]
         sentences: dict[int, _Sentence] = {}
         states: dict[str, Finding] = {}
@@ -179,7 +214,7 @@ class RulesExtractor(Extractor):
                 m_start, m_end = match.span()
                 index = bisect.bisect_right(starts, m_start) - 1
                 if index < 0 or m_end > spans[index][1]:
-                    continue  # inside a header or across a sentence boundary
+                    continue  # in a header, an ignored section, or across sentences
                 if excluded is None:
                     excluded = _spans(compiled.exclusions, text)
                 if any(s <= m_start and m_end <= e for s, e in excluded):

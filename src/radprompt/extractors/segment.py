@@ -14,8 +14,10 @@ Example::
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import NamedTuple
 
-__all__ = ["sentence_spans"]
+__all__ = ["Sentence", "cached_sentences", "sentence_spans", "sentences"]
 
 _HEADER_WORDS = (
     "findings|impression|impressions|indication|indications|comparison|comparisons|history|"
@@ -36,28 +38,47 @@ _BOUNDARY = re.compile(
 )
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` offsets of each sentence of ``text``, stripped of whitespace.
+class Sentence(NamedTuple):
+    start: int
+    end: int
+    section: str
+    """The lower-cased header the sentence falls under ("findings"), or "" before any header."""
+
+
+def sentences(text: str) -> tuple[Sentence, ...]:
+    """Every sentence of ``text`` with its offsets (stripped) and section.
 
     The sentence-ending punctuation stays inside its sentence; headers and list numbers are
     left out of every sentence.
     """
-    spans: list[tuple[int, int]] = []
+    found: list[Sentence] = []
     start = 0
+    section = ""
     for match in _BOUNDARY.finditer(text):
         if match.lastgroup == "stop":
-            _append(spans, text, start, match.end())
+            _append(found, text, start, match.end(), section)
         else:
-            _append(spans, text, start, match.start())
+            _append(found, text, start, match.start(), section)
+        if match.lastgroup == "header":
+            section = " ".join(match.group("header").rstrip(": \t").lower().split())
         start = match.end()
-    _append(spans, text, start, len(text))
-    return spans
+    _append(found, text, start, len(text), section)
+    return tuple(found)
 
 
-def _append(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+cached_sentences = lru_cache(maxsize=8192)(sentences)
+"""``sentences`` remembered per text, for work that re-reads the same corpus (the optimizer)."""
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text`` (see ``sentences``)."""
+    return [(s.start, s.end) for s in sentences(text)]
+
+
+def _append(found: list[Sentence], text: str, start: int, end: int, section: str) -> None:
     while start < end and text[start] in " \t\r\n-*\u2022":
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     if end > start and any(ch.isalnum() for ch in text[start:end]):
-        spans.append((start, end))
+        found.append(Sentence(start, end, section))

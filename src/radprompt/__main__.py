@@ -1,0 +1,5 @@
+"""``python -m radprompt``: the same as the ``radprompt`` command."""
+
+from radprompt.cli import app
+
+app()

@@ -1,0 +1,224 @@
+"""``radprompt optimize`` and ``radprompt runs list|show``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from radprompt.cli import app
+from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
+from radprompt.labelset import LabelSet
+from radprompt.optimizers import OptimizeConfig, Run, list_runs, optimize, resume
+from radprompt.optimizers.loop import OptimizeOutcome
+from radprompt.scoring import ScoreReport
+
+runs_app = typer.Typer(help="List and inspect optimize runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories live.")]
+
+
+class RichReporter:
+    """Renders the loop's events: a trial progress bar, then a per-round table."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def round_started(self, number: int, failing: list[str]) -> None:
+        console.rule(f"round {number}")
+        console.print(f"worst failing labels on dev: {', '.join(failing)}")
+        self._progress = Progress(TextColumn("searching"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=err_console, transient=True)
+        self._progress.start()
+        self._task = self._progress.add_task("trials", total=None)
+
+    def trial_finished(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=max(done, total))
+
+    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        table = Table(title=f"round {record['round']}: per-label F1 on dev")
+        for column in ("label", "before", "after", "Δ", "verdict"):
+            table.add_column(column, justify="left" if column in ("label", "verdict")
+                             else "right")
+        for label_id, after in record["dev_f1"].items():
+            before = record["dev_f1_before"][label_id]
+            verdict = record["dev_verdict"][label_id]
+            colour = {"pass": "green", "fail": "red"}.get(verdict, "yellow")
+            delta = after - before
+            table.add_row(labelset.get(label_id).name, f"{before:.3f}", f"{after:.3f}",
+                          f"{delta:+.3f}" if abs(delta) > 5e-4 else "",
+                          f"[{colour}]{verdict}[/]")
+        console.print(table)
+        console.print(
+            f"dev macro-F1 {record['dev_macro_f1_before']:.4f} -> "
+            f"[bold]{record['dev_macro_f1']:.4f}[/]   train macro-F1 "
+            f"{record['train_macro_f1']:.4f}   trials {record['trials']} "
+            f"({record['pruned']} pruned)")
+        if record["proposal"]:
+            console.print(f"proposal {record['proposal']}:")
+            for change in record["chosen"]:
+                console.print(f"  • {change}", highlight=False)
+            for name, value in record["settings"].items():
+                console.print(f"  • setting {name} = {value}", highlight=False)
+
+    def message(self, text: str) -> None:
+        console.print(text)
+
+
+def render_outcome(outcome: OptimizeOutcome) -> None:
+    console.rule("result")
+    console.print(f"run: {outcome.run.path}")
+    console.print(f"status: [bold]{outcome.status}[/] — {outcome.reason}")
+    if outcome.initial_test is not None and outcome.final_test is not None:
+        render_before_after(outcome.initial_test, outcome.final_test)
+        plots = sorted((outcome.run.path / "plots").glob("*.png"))
+        if plots:
+            console.print("plots: " + ", ".join(str(p) for p in plots))
+
+
+def render_before_after(initial: ScoreReport, final: ScoreReport) -> None:
+    table = Table(title="held-out test split: per-label F1")
+    for column in ("label", "support", "initial", "optimized", "Δ", "verdict"):
+        table.add_column(column, justify="left" if column in ("label", "verdict") else "right")
+    for before, after in zip(initial.labels, final.labels, strict=True):
+        colour = {"pass": "green", "fail": "red"}.get(after.verdict.value, "yellow")
+        delta = after.f1 - before.f1
+        table.add_row(after.name, str(after.support), f"{before.f1:.3f}", f"{after.f1:.3f}",
+                      f"{delta:+.3f}" if abs(delta) > 5e-4 else "",
+                      f"[{colour}]{after.verdict.value}[/]")
+    console.print(table)
+    console.print(f"test macro-F1: {initial.macro_f1:.4f} -> [bold]{final.macro_f1:.4f}[/]   "
+                  f"micro-F1: {initial.micro_f1:.4f} -> {final.micro_f1:.4f}")
+
+
+@app.command("optimize")
+@handles_errors
+def optimize_command(
+    labelset: LabelsetOption = "chestxray21",
+    experiment: Annotated[
+        str, typer.Option("--experiment", "-x",
+                          help="Experiment (train / dev / test data): a name in experiments/ "
+                               "or a YAML path.")
+    ] = "demo",
+    extractor: Annotated[
+        str, typer.Option("--extractor", "-e", help="What to optimize: 'rules'.")
+    ] = "rules",
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="Optimizer recipe in optimizers/.")
+    ] = "error_driven",
+    auto_approve: Annotated[
+        bool | None,
+        typer.Option("--auto-approve/--review",
+                     help="Accept each proposal automatically (recorded as such in the audit "
+                          "log), or stop after each one for a reviewer. Default: automatic "
+                          "for the rule engine."),
+    ] = None,
+    max_rounds: Annotated[int, typer.Option(help="Stop after this many rounds.")] = 8,
+    max_requests: Annotated[
+        int | None, typer.Option(help="Stop when this many LLM requests are spent.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop when this many LLM tokens are spent.")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    trials: Annotated[int, typer.Option(help="Optuna trials per round.")] = 30,
+    labels_per_round: Annotated[
+        int, typer.Option(help="How many of the worst failing labels each round revises.")
+    ] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    resume_run: Annotated[
+        Path | None, typer.Option("--resume", help="Continue this run (after a crash, a kill "
+                                                   "or a review) instead of starting one.")
+    ] = None,
+    runs_dir: RunsDirOption = Path("runs"),
+) -> None:
+    """Improve an extractor round by round until every label's F1 clears its threshold on dev.
+
+    Each round: score on train and dev, analyse the errors of the worst failing labels, propose
+    revisions (the lexical miner mines phrases, cues and exclusions for the rule engine), let
+    Optuna pick the best combination on dev, and turn it into a reviewable proposal. At the end
+    the first and the last version are scored on the held-out test split; a run directory keeps
+    every version, proposal, decision, the Optuna study and plots.
+
+    Example: [bold]radprompt optimize --labelset chestxray21[/] (the demo corpus, rule engine,
+    offline); [bold]radprompt optimize --resume runs/<run>[/] after a crash or a review.
+    """
+    reporter = RichReporter()
+    if resume_run is not None:
+        outcome = resume(resume_run, reporter=reporter)
+    else:
+        config = OptimizeConfig(
+            labelset=labelset, experiment=experiment, extractor=extractor, optimizer=optimizer,
+            auto_approve=True if auto_approve is None else auto_approve,
+            max_rounds=max_rounds, max_requests=max_requests, max_tokens=max_tokens,
+            time_limit=time_limit, n_trials=trials, labels_per_round=labels_per_round,
+            seed=seed,
+        )
+        console.print(f"optimizing [bold]{extractor}[/] for {labelset} on experiment "
+                      f"{experiment} (auto-approve: {config.auto_approve})")
+        outcome = optimize(config, runs_dir=runs_dir, reporter=reporter)
+    render_outcome(outcome)
+
+
+@runs_app.command("list")
+@handles_errors
+def runs_list(runs_dir: RunsDirOption = Path("runs")) -> None:
+    """List optimize runs with their status and macro-F1.
+
+    Example: [bold]radprompt runs list[/]
+    """
+    table = Table(title=f"runs in {runs_dir}")
+    for column in ("run", "status", "rounds", "proposals", "pending", "test macro-F1"):
+        table.add_column(column)
+    for run in list_runs(runs_dir):
+        manifest = run.manifest
+        test = ""
+        if "test_macro_f1_final" in manifest:
+            test = (f"{manifest['test_macro_f1_initial']:.3f} -> "
+                    f"{manifest['test_macro_f1_final']:.3f}")
+        table.add_row(run.path.name, manifest["status"], str(len(run.rounds())),
+                      str(len(run.proposals())), str(len(run.pending())), test)
+    console.print(table)
+
+
+@runs_app.command("show")
+@handles_errors
+def runs_show(run: Annotated[Path, typer.Argument(help="Run directory (or its name).")]) -> None:
+    """Show a run: configuration, rounds, proposals and their decisions, test figures.
+
+    Example: [bold]radprompt runs show runs/20261123-101500-chestxray21-rules[/]
+    """
+    opened = Run.open(run)
+    manifest = opened.manifest
+    console.print(f"[bold]{opened.path.name}[/]  status: {manifest['status']}"
+                  + (f" — {manifest['reason']}" if manifest.get("reason") else ""))
+    console.print("config: " + ", ".join(f"{k}={v}" for k, v in manifest["config"].items()),
+                  highlight=False)
+    table = Table(title="rounds")
+    for column in ("round", "dev macro-F1", "train macro-F1", "trials", "proposal", "decision"):
+        table.add_column(column)
+    for record in opened.rounds():
+        proposal = record["proposal"] or "-"
+        decision = opened.status_of(proposal) if record["proposal"] else "-"
+        table.add_row(str(record["round"]),
+                      f"{record['dev_macro_f1_before']:.4f} -> {record['dev_macro_f1']:.4f}",
+                      f"{record['train_macro_f1']:.4f}", str(record["trials"]), proposal,
+                      decision)
+    console.print(table)
+    for decision in opened.decisions():
+        console.print(f"  {decision.time} {decision.proposal_id}: {decision.decision} by "
+                      f"{decision.reviewer}" + (" (automatic)" if decision.automatic else "")
+                      + (f" — {decision.comment}" if decision.comment else ""), highlight=False)
+    if "test_macro_f1_final" in manifest:
+        console.print(f"test macro-F1: {manifest['test_macro_f1_initial']:.4f} -> "
+                      f"{manifest['test_macro_f1_final']:.4f}")
+    console.print(f"current version: {opened.version_path(manifest['current_version'])}")
+    console.print(f"Optuna study: optuna-dashboard {opened.study_storage}")

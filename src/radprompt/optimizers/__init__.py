@@ -1,0 +1,18 @@
+"""The error-driven, clinician-in-the-loop optimizer."""
+
+from radprompt.optimizers.loop import OptimizeConfig, OptimizeOutcome, optimize, resume
+from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.runs import Decision, Run, list_runs
+
+__all__ = [
+    "Decision",
+    "OptimizeConfig",
+    "OptimizeOutcome",
+    "Program",
+    "Revision",
+    "RulesProgram",
+    "Run",
+    "list_runs",
+    "optimize",
+    "resume",
+]

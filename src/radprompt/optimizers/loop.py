@@ -1,0 +1,405 @@
+"""The optimize loop: score, analyse errors, propose, search, review, repeat.
+
+Each round scores the current version on train and dev, analyses the training errors of the
+worst failing labels (on dev), asks the proposer for revisions, lets Optuna pick the best
+combination on dev, and turns it into a Proposal. A proposal is applied only once accepted (by
+a reviewer, or ``auto_approve``, which the audit log records as automatic). The loop stops when
+every label with enough support clears its threshold on dev, when no proposal improves dev, or
+when the budget (rounds, requests, tokens, time) is spent; then the first and the last version
+are scored on the held-out test split.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from radprompt.errors import InputError
+from radprompt.experiments import Experiment, load_experiment
+from radprompt.findings import Findings
+from radprompt.labelset import LabelSet, load_labelset, read_yaml
+from radprompt.optimizers.analysis import Evaluation, analyse_errors, evaluate
+from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.proposers import build_proposer
+from radprompt.optimizers.proposers.base import ProposalContext
+from radprompt.optimizers.runs import Decision, Run
+from radprompt.optimizers.search import SearchSpace, search, settings_space
+from radprompt.reports import Dataset
+from radprompt.resources import find_resource
+from radprompt.scoring import ScoreReport, Verdict
+
+__all__ = ["OptimizeConfig", "OptimizeOutcome", "Reporter", "optimize", "resume"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class OptimizeConfig:
+    """Everything a run needs to be reproduced; stored in its manifest."""
+
+    labelset: str = "chestxray21"
+    experiment: str = "demo"
+    extractor: str = "rules"
+    optimizer: str = "error_driven"
+    auto_approve: bool = True
+    max_rounds: int = 8
+    max_requests: int | None = None
+    max_tokens: int | None = None
+    time_limit: float | None = None
+    labels_per_round: int = 3
+    n_trials: int = 30
+    minibatches: int = 4
+    seed: int = 0
+    min_gain: float = 1e-9
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OptimizeConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class Reporter(Protocol):
+    """What the loop tells whoever is watching (the CLI renders it; tests may ignore it)."""
+
+    def round_started(self, number: int, failing: list[str]) -> None: ...
+    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None: ...
+    def trial_finished(self, done: int, total: int) -> None: ...
+    def message(self, text: str) -> None: ...
+
+
+class _SilentReporter:
+    def round_started(self, number: int, failing: list[str]) -> None:
+        pass
+
+    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None:
+        pass
+
+    def trial_finished(self, done: int, total: int) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        logger.info(text)
+
+
+@dataclass
+class OptimizeOutcome:
+    run: Run
+    status: str
+    reason: str
+    initial_test: ScoreReport | None = None
+    final_test: ScoreReport | None = None
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_recipe(name: str) -> dict[str, Any]:
+    path = find_resource("optimizers", name, suffix=".yaml")
+    recipe = read_yaml(path)
+    if not isinstance(recipe, dict) or "proposer" not in recipe:
+        raise InputError(path, "an optimizer recipe is a mapping with a 'proposer' key")
+    return recipe
+
+
+def optimize(
+    config: OptimizeConfig,
+    *,
+    runs_dir: Path = Path("runs"),
+    reporter: Reporter | None = None,
+) -> OptimizeOutcome:
+    """Start a new run and drive it as far as approvals and budget allow."""
+    labelset = load_labelset(config.labelset)
+    load_recipe(config.optimizer)  # fail early on a bad recipe
+    program = _initial_program(config, labelset)
+    run = Run.create(runs_dir, name=f"{labelset.name}-{config.extractor}",
+                     config=config.to_json())
+    program.save(run.path / "versions")
+    run.update_manifest(initial_version=program.hash, current_version=program.hash)
+    return _drive(run, reporter or _SilentReporter())
+
+
+def resume(run_path: str | Path, *, reporter: Reporter | None = None,
+           changes: dict[str, Any] | None = None) -> OptimizeOutcome:
+    """Continue a run after a crash, a kill or a review; finished work is not repeated."""
+    run = Run.open(run_path)
+    if changes:
+        manifest = run.manifest
+        run.update_manifest(config={**manifest["config"], **changes})
+    return _drive(run, reporter or _SilentReporter())
+
+
+def _initial_program(config: OptimizeConfig, labelset: LabelSet) -> Program:
+    if config.extractor == "rules":
+        return RulesProgram(labelset=labelset)
+    raise InputError(Path(config.extractor),
+                     "the optimizer supports the rule engine ('rules') in this version")
+
+
+def _load_program(run: Run, version: str) -> Program:
+    return RulesProgram.load(run.version_path(version))
+
+
+class _Budget:
+    def __init__(self, config: OptimizeConfig) -> None:
+        self.config = config
+        self.started = time.monotonic()
+
+    def exhausted(self, usage: dict[str, int]) -> str | None:
+        c = self.config
+        if c.time_limit is not None and time.monotonic() - self.started >= c.time_limit:
+            return f"time limit of {c.time_limit:g} s reached"
+        if c.max_requests is not None and usage.get("requests", 0) >= c.max_requests:
+            return f"request budget of {c.max_requests} spent"
+        if c.max_tokens is not None and usage.get("tokens", 0) >= c.max_tokens:
+            return f"token budget of {c.max_tokens} spent"
+        return None
+
+
+def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
+    manifest = run.manifest
+    config = OptimizeConfig.from_json(manifest["config"])
+    recipe = load_recipe(config.optimizer)
+    labelset = load_labelset(config.labelset)
+    experiment = load_experiment(config.experiment, labelset=labelset)
+    budget = _Budget(config)
+    current = _load_program(run, manifest["current_version"])
+    rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
+                for key in p["revision_keys"]}
+
+    # A proposal left for review by an earlier session.
+    for proposal in run.pending():
+        if config.auto_approve:
+            run.record_decision(Decision(proposal["id"], "accepted", reviewer="auto-approve",
+                                         automatic=True, version=proposal["version"]))
+        else:
+            run.update_manifest(status="awaiting_review")
+            return OptimizeOutcome(run, "awaiting_review",
+                                   f"proposal {proposal['id']} waits for review")
+    current = _apply_decisions(run, current)
+
+    usage: dict[str, int] = {"requests": 0, "tokens": 0}
+    reason = ""
+    status = "running"
+    run.update_manifest(status="running")
+    while True:
+        number = len(run.rounds()) + 1
+        if number > config.max_rounds:
+            reason, status = f"{config.max_rounds} round(s) done", "finished"
+            break
+        if spent := budget.exhausted(usage):
+            reason, status = spent, "finished"
+            break
+        train_eval = _score(current, experiment.split("train"), labelset)
+        dev_eval = _score(current, experiment.split("dev"), labelset)
+        if dev_eval.report.all_pass:
+            reason, status = "every label with enough support clears its threshold on dev", \
+                "finished"
+            break
+        failing = [s.label_id for s in sorted(dev_eval.report.labels, key=lambda s: s.f1)
+                   if s.verdict is Verdict.FAIL and not labelset.get(s.label_id).derived]
+        targets = failing[: config.labels_per_round]
+        reporter.round_started(number, targets)
+        revisions = _candidates(run, number, recipe, current, labelset, experiment,
+                                train_eval, targets, rejected)
+        space = SearchSpace(revisions=tuple(revisions), settings=settings_space(current))
+        scorer = _TrialScorer(labelset, dev_size=len(experiment.split("dev").reports),
+                              reporter=reporter, total=config.n_trials)
+        result = search(program=current, space=space, dev=experiment.split("dev"),
+                        scorer=scorer, storage=run.study_storage,
+                        study_name=f"round-{number:02d}", n_trials=config.n_trials,
+                        minibatches=config.minibatches, seed=config.seed + number,
+                        should_stop=lambda: budget.exhausted(usage) is not None)
+        before = dev_eval.report
+        if result.value <= before.macro_f1 + config.min_gain:
+            record = _round_record(number, before, before, train_eval.report, None, result)
+            run.append("rounds.jsonl", record)
+            reporter.round_finished(record, labelset)
+            reason, status = "no proposal improves dev macro-F1", "finished"
+            break
+        candidate = result.program
+        candidate.save(run.path / "versions")
+        after_eval = _score(candidate, experiment.split("dev"), labelset)
+        proposal = _make_proposal(run, number, current, candidate, result.chosen,
+                                  result.settings, dev_eval, after_eval, experiment, labelset)
+        run.write_proposal(proposal)
+        record = _round_record(number, before, after_eval.report, train_eval.report,
+                               proposal["id"], result)
+        run.append("rounds.jsonl", record)
+        reporter.round_finished(record, labelset)
+        if not config.auto_approve:
+            run.update_manifest(status="awaiting_review")
+            return OptimizeOutcome(run, "awaiting_review",
+                                   f"proposal {proposal['id']} waits for review: "
+                                   f"radprompt review {run.path}", rounds=run.rounds())
+        run.record_decision(Decision(proposal["id"], "accepted", reviewer="auto-approve",
+                                     automatic=True, version=candidate.hash))
+        current = candidate
+        run.update_manifest(current_version=current.hash)
+
+    return _finish(run, experiment, labelset, current, status, reason)
+
+
+class _TrialScorer:
+    """Dev macro-F1 of a trial's program on one minibatch; tells the reporter per full trial."""
+
+    def __init__(self, labelset: LabelSet, *, dev_size: int, reporter: Reporter,
+                 total: int) -> None:
+        self.labelset = labelset
+        self.dev_size = dev_size
+        self.reporter = reporter
+        self.total = total
+        self.done = 0
+
+    def __call__(self, program: Program, chunk: Dataset) -> float:
+        value = _score(program, chunk, self.labelset).report.macro_f1
+        if len(chunk.reports) == self.dev_size:
+            self.done += 1
+            self.reporter.trial_finished(self.done, self.total)
+        return value
+
+
+def _apply_decisions(run: Run, current: Program) -> Program:
+    """Move the current version to the newest accepted (or edited) proposal."""
+    manifest = run.manifest
+    version = manifest["current_version"]
+    for decision in run.decisions():
+        if decision.decision in ("accepted", "edited") and decision.version:
+            version = decision.version
+    if version != manifest["current_version"]:
+        run.update_manifest(current_version=version)
+        return _load_program(run, version)
+    return current
+
+
+def _score(program: Program, dataset: Dataset, labelset: LabelSet) -> Evaluation:
+    extractor = program.build_extractor()
+    return evaluate(lambda reports: extractor.extract(reports), dataset,
+                    labelset=_labelset_of(program, labelset))
+
+
+def _labelset_of(program: Program, fallback: LabelSet) -> LabelSet:
+    return program.labelset if isinstance(program, RulesProgram) else fallback
+
+
+def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
+                labelset: LabelSet, experiment: Experiment, train_eval: Evaluation,
+                targets: list[str], rejected: set[str]) -> list[Revision]:
+    """The round's candidate revisions: read back if this round already proposed them."""
+    import json
+
+    path = run.path / "candidates" / f"round-{number:02d}.json"
+    if path.is_file():
+        return [Revision.from_json(r) for r in json.loads(path.read_text("utf-8"))]
+    errors = analyse_errors(train_eval, experiment.split("train"),
+                            labelset=_labelset_of(current, labelset), labels=targets)
+    proposer = build_proposer(recipe, program=current)
+    context = ProposalContext(program=current, labelset=labelset,
+                              train=experiment.split("train"), train_evaluation=train_eval,
+                              errors=errors, rejected=rejected)
+    revisions = proposer.propose(context)
+    path.write_text(json.dumps([r.to_json() for r in revisions], indent=2) + "\n", "utf-8")
+    return revisions
+
+
+def _round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
+                  proposal_id: str | None, result: Any) -> dict[str, Any]:
+    return {
+        "round": number,
+        "proposal": proposal_id,
+        "train_macro_f1": train.macro_f1,
+        "dev_macro_f1_before": before.macro_f1,
+        "dev_macro_f1": after.macro_f1,
+        "dev_micro_f1": after.micro_f1,
+        "dev_f1_before": {s.label_id: s.f1 for s in before.labels},
+        "dev_f1": {s.label_id: s.f1 for s in after.labels},
+        "dev_verdict": {s.label_id: s.verdict.value for s in after.labels},
+        "trials": result.trials,
+        "pruned": result.pruned,
+        "chosen": [r.describe() for r in result.chosen],
+        "settings": result.settings,
+    }
+
+
+def _make_proposal(run: Run, number: int, parent: Program, candidate: Program,
+                   chosen: tuple[Revision, ...], settings: dict[str, Any],
+                   before: Evaluation, after: Evaluation, experiment: Experiment,
+                   labelset: LabelSet) -> dict[str, Any]:
+    diff = "".join(difflib.unified_diff(
+        parent.review_text().splitlines(keepends=True),
+        candidate.review_text().splitlines(keepends=True),
+        fromfile=f"version {parent.hash}", tofile=f"version {candidate.hash}"))
+    fixes, breaks = _changes(before.predictions, after.predictions, experiment.split("dev"),
+                             labelset)
+    setting_notes = [f"{name} = {value}" for name, value in settings.items()
+                     if value != settings_space(parent).get(name, (None,))[0]]
+    return {
+        "id": f"round-{number:02d}",
+        "round": number,
+        "program_kind": candidate.kind,
+        "parent": parent.hash,
+        "version": candidate.hash,
+        "diff": diff,
+        "revisions": [r.to_json() for r in chosen],
+        "revision_keys": [r.key for r in chosen],
+        "settings": settings,
+        "rationale": "\n".join([*(f"{r.describe()}: {r.rationale} (train F1 {r.gain:+.3f})"
+                                  for r in chosen),
+                                *(f"search setting {note}" for note in setting_notes)]),
+        "dev_before": before.report.to_json(),
+        "dev_after": after.report.to_json(),
+        "fixes": fixes,
+        "breaks": breaks,
+    }
+
+
+def _changes(before: dict[str, Findings], after: dict[str, Findings], dev: Dataset,
+             labelset: LabelSet, limit: int = 50) -> tuple[list[dict[str, Any]],
+                                                             list[dict[str, Any]]]:
+    empty = Findings(report_id="")
+    fixes: list[dict[str, Any]] = []
+    breaks: list[dict[str, Any]] = []
+    labels = dev.covered_labels or labelset.ids
+    for report_id, reference in dev.references.items():
+        old, new = before.get(report_id, empty), after.get(report_id, empty)
+        for label_id in labels:
+            policy = labelset.get(label_id).uncertainty_policy
+            gold = reference.is_positive(label_id, policy)
+            was = old.is_positive(label_id, policy) == gold
+            now = new.is_positive(label_id, policy) == gold
+            if was == now:
+                continue
+            evidence = new.finding(label_id).evidence or old.finding(label_id).evidence
+            entry = {"report_id": report_id, "label_id": label_id,
+                     "reference": reference.state(label_id).value,
+                     "before": old.state(label_id).value, "after": new.state(label_id).value,
+                     "sentence": evidence.text if evidence else "",
+                     "span": [evidence.start, evidence.end] if evidence else None}
+            (fixes if now else breaks).append(entry)
+    return fixes[:limit], breaks[:limit]
+
+
+def _finish(run: Run, experiment: Experiment, labelset: LabelSet, current: Program,
+            status: str, reason: str) -> OptimizeOutcome:
+    manifest = run.manifest
+    initial = _load_program(run, manifest["initial_version"])
+    test = experiment.split("test")
+    initial_test = _score(initial, test, labelset).report
+    final_test = _score(current, test, labelset).report
+    run.update_manifest(
+        status=status, reason=reason, current_version=current.hash,
+        test_macro_f1_initial=initial_test.macro_f1, test_macro_f1_final=final_test.macro_f1,
+        test_initial=initial_test.to_json(), test_final=final_test.to_json(),
+    )
+    try:
+        from radprompt.optimizers.plots import plot_run
+
+        plot_run(run)
+    except ImportError as exc:
+        logger.warning("no plots: %s", exc)
+    return OptimizeOutcome(run, status, reason, initial_test=initial_test,
+                           final_test=final_test, rounds=run.rounds())
+

@@ -1,0 +1,79 @@
+"""PNG plots of a run: per-label F1 before / after on test, macro-F1 by round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from radprompt.optimizers.runs import Run
+
+__all__ = ["plot_run"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plots need matplotlib: pip install 'radprompt[optimize]'") from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_run(run: Run) -> list[Path]:
+    """Write ``plots/per_label_f1.png`` and ``plots/macro_f1_by_round.png``; return the paths."""
+    plt = _pyplot()
+    manifest = run.manifest
+    out = run.path / "plots"
+    out.mkdir(exist_ok=True)
+    written = []
+
+    if "test_initial" in manifest:
+        before = {s["name"]: s["f1"] for s in manifest["test_initial"]["labels"]}
+        after = {s["name"]: s["f1"] for s in manifest["test_final"]["labels"]}
+        thresholds = {s["name"]: s["threshold"] for s in manifest["test_final"]["labels"]}
+        names = list(before)
+        figure, axes = plt.subplots(figsize=(10, 0.38 * len(names) + 1.5))
+        positions = range(len(names))
+        axes.barh([p + 0.2 for p in positions], [before[n] for n in names], height=0.4,
+                  label=f"initial (macro-F1 {manifest['test_macro_f1_initial']:.3f})",
+                  color="#b0b7c3")
+        axes.barh([p - 0.2 for p in positions], [after[n] for n in names], height=0.4,
+                  label=f"optimized (macro-F1 {manifest['test_macro_f1_final']:.3f})",
+                  color="#2b6cb0")
+        for p, name in zip(positions, names, strict=True):
+            axes.plot([thresholds[name]] * 2, [p - 0.45, p + 0.45], color="#c53030", lw=1)
+        axes.set_yticks(list(positions), names)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 1.02)
+        axes.set_xlabel("F1 on the held-out test split (red: threshold)")
+        axes.set_title(f"Per-label F1 before / after — run {run.path.name}")
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, frameon=False)
+        figure.tight_layout()
+        path = out / "per_label_f1.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path)
+
+    rounds = run.rounds()
+    if rounds:
+        figure, axes = plt.subplots(figsize=(7, 4))
+        xs = [0, *(r["round"] for r in rounds)]
+        dev = [rounds[0]["dev_macro_f1_before"], *(r["dev_macro_f1"] for r in rounds)]
+        axes.plot(xs, dev, marker="o", label="dev macro-F1")
+        train = [r["train_macro_f1"] for r in rounds]
+        axes.plot([r["round"] - 1 for r in rounds], train, marker="s", ls="--",
+                  label="train macro-F1 (start of round)")
+        axes.set_xlabel("round")
+        axes.set_ylabel("macro-F1")
+        axes.set_xticks(xs)
+        axes.grid(alpha=0.3)
+        axes.legend()
+        axes.set_title("Macro-F1 by round")
+        figure.tight_layout()
+        path = out / "macro_f1_by_round.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path)
+    return written
