@@ -206,12 +206,12 @@ def runs_show(run: Annotated[Path, typer.Argument(help="Run directory (or its na
     for column in ("round", "dev macro-F1", "train macro-F1", "trials", "proposal", "decision"):
         table.add_column(column)
     for record in opened.rounds():
-        proposal = record["proposal"] or "-"
-        decision = opened.status_of(proposal) if record["proposal"] else "-"
+        proposal_id = record["proposal"] or "-"
+        status = opened.status_of(proposal_id) if record["proposal"] else "-"
         table.add_row(str(record["round"]),
                       f"{record['dev_macro_f1_before']:.4f} -> {record['dev_macro_f1']:.4f}",
-                      f"{record['train_macro_f1']:.4f}", str(record["trials"]), proposal,
-                      decision)
+                      f"{record['train_macro_f1']:.4f}", str(record["trials"]), proposal_id,
+                      status)
     console.print(table)
     for decision in opened.decisions():
         console.print(f"  {decision.time} {decision.proposal_id}: {decision.decision} by "
