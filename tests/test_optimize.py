@@ -121,7 +121,7 @@ def test_kill_9_then_resume_repeats_no_finished_trial(tmp_path):
     env = {**os.environ, "COLUMNS": "120"}
     process = subprocess.Popen(
         [sys.executable, "-m", "radprompt.cli", "optimize", "--runs-dir", str(tmp_path),
-         "--trials", "60", "--max-rounds", "1"],
+         "--trials", "30", "--max-rounds", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + 240
@@ -146,7 +146,7 @@ def test_kill_9_then_resume_repeats_no_finished_trial(tmp_path):
     with sqlite3.connect(db) as connection:
         states = dict(connection.execute(
             "SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall())
-    assert states.get("COMPLETE", 0) + states.get("PRUNED", 0) == 60
+    assert states.get("COMPLETE", 0) + states.get("PRUNED", 0) == 30
 
 
 def test_lexical_miner_proposes_the_missed_synonym(mini_labelset):
