@@ -155,3 +155,17 @@ def test_indication_and_history_sections_are_skipped(engine):
     assert result["pneumothorax"] is State.NOT_MENTIONED
     assert result["pneumonia"] is State.NOT_MENTIONED
     assert result["pleural_effusion"] is State.PRESENT
+
+
+def test_the_nearest_cue_decides(engine):
+    text = "Findings may represent chronic change without pneumothorax."
+    assert states(engine, text)["pneumothorax"] is State.ABSENT
+    assert states(engine, "No clear signs, possible pneumonia.")["pneumonia"] is State.UNCERTAIN
+
+
+def test_versus_reaches_only_its_neighbours(engine):
+    text = "Small pleural effusion in the left base and atelectasis versus pneumonia."
+    result = states(engine, text)
+    assert result["pleural_effusion"] is State.PRESENT
+    assert result["atelectasis"] is State.UNCERTAIN
+    assert result["pneumonia"] is State.UNCERTAIN

@@ -237,7 +237,13 @@ def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
     return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
 
 
+_BIDIRECTIONAL_SCOPE = 4
+"""Words "versus" reaches on either side: "atelectasis versus early pneumonia", not a whole list."""
+_NONE = 10**9
+
+
 def _mention_state(sentence: _Sentence, start: int, end: int, cues: _CompiledCues) -> State:
+    """The state of one mention: the nearest cue in scope decides (uncertainty on a tie)."""
     spans = sentence.cue_spans(cues)
     termination_starts = [t_start for t_start, _ in spans["termination"]]
     termination_ends = [t_end for _, t_end in spans["termination"]]
@@ -248,26 +254,28 @@ def _mention_state(sentence: _Sentence, start: int, end: int, cues: _CompiledCue
         return first < len(termination_starts) and bisect.bisect_right(
             termination_ends, right) > first
 
-    def within(left: int, right: int) -> bool:
-        distance = sentence.token_index(right) - sentence.token_index(left)
-        return distance <= cues.scope_tokens and not terminated(left, right)
+    def distance(left: int, right: int, scope: int) -> int:
+        words = sentence.token_index(right) - sentence.token_index(left)
+        return words if words <= scope and not terminated(left, right) else _NONE
 
-    def before(name: str) -> bool:
-        # cue spans are sorted; only the nearest cue ending before the mention can be closest
+    def before(name: str, scope: int) -> int:
+        # cue spans are sorted and disjoint: the last one ending before the mention is nearest
         cue_spans = spans[name]
         index = bisect.bisect_right(cue_spans, (start, start)) - 1
         while index >= 0 and cue_spans[index][1] > start:
             index -= 1  # overlaps the mention itself
-        return index >= 0 and within(cue_spans[index][1], start)
+        return distance(cue_spans[index][1], start, scope) if index >= 0 else _NONE
 
-    def after(name: str) -> bool:
+    def after(name: str, scope: int) -> int:
         cue_spans = spans[name]
         index = bisect.bisect_left(cue_spans, (end, end))
-        return index < len(cue_spans) and within(end, cue_spans[index][0])
+        return distance(end, cue_spans[index][0], scope) if index < len(cue_spans) else _NONE
 
-    if before("uncertainty_pre") or after("uncertainty_post") or before(
-        "bidirectional") or after("bidirectional"):
-        return State.UNCERTAIN
-    if before("negation_pre") or after("negation_post"):
-        return State.ABSENT
-    return State.PRESENT
+    scope = cues.scope_tokens
+    uncertainty = min(before("uncertainty_pre", scope), after("uncertainty_post", scope),
+                      before("bidirectional", _BIDIRECTIONAL_SCOPE),
+                      after("bidirectional", _BIDIRECTIONAL_SCOPE))
+    negation = min(before("negation_pre", scope), after("negation_post", scope))
+    if uncertainty == negation == _NONE:
+        return State.PRESENT
+    return State.UNCERTAIN if uncertainty <= negation else State.ABSENT
