@@ -17,11 +17,14 @@ from radprompt.cli._common import (
     print_problems,
     progress_bar,
 )
-from radprompt.errors import RowError
+from radprompt.errors import InputError, RowError
 from radprompt.extractors.base import ExtractionFailure
+from radprompt.journal import FindingsJournal
 from radprompt.labelset import load_labelset
-from radprompt.pipeline import build_extractor, extract_dataset
+from radprompt.pipeline import build_extractor, extract_dataset, extractor_fingerprint
 from radprompt.reports import FORMATS, read_dataset, write_findings
+
+_LLM = "LLM options"
 
 
 @app.command()
@@ -33,28 +36,103 @@ def extract(
     ],
     labelset: LabelsetOption = "chestxray21",
     extractor: Annotated[
-        str, typer.Option("--extractor", "-e", help="Extractor recipe name or YAML path.")
-    ] = "rules",
+        str | None,
+        typer.Option("--extractor", "-e", help="Extractor recipe: rules (default), a name in "
+                     "extractors/ (vllm-qwen3-14b) or a YAML path."),
+    ] = None,
     input_format: Annotated[
         str, typer.Option("--format", help=f"Input format: {', '.join(FORMATS)}.")
     ] = "auto",
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", rich_help_panel=_LLM, help="LiteLLM model string "
+                     "(hosted_vllm/Qwen/Qwen3-14B, openai/gpt-4o-mini, ollama/llama3.1 ...); "
+                     "overrides the recipe's."),
+    ] = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option("--api-base", rich_help_panel=_LLM,
+                     help="Server URL, e.g. http://127.0.0.1:8000/v1 for vllm serve."),
+    ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option("--allow-remote", rich_help_panel=_LLM, help="Allow sending reports to a "
+                     "provider that is not on this machine (they may hold patient data)."),
+    ] = False,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", rich_help_panel=_LLM,
+                     help="all: one request per report; label: one per label and report."),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", rich_help_panel=_LLM,
+                     help="auto, litellm, openai_compatible, vllm or hf."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", rich_help_panel=_LLM,
+                                 help="Requests in flight at once.")
+    ] = None,
+    temperature: Annotated[float | None, typer.Option(rich_help_panel=_LLM)] = None,
+    max_tokens: Annotated[int | None, typer.Option(rich_help_panel=_LLM)] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", rich_help_panel=_LLM,
+                           help="Send every request, even those answered before.")
+    ] = False,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", rich_help_panel=_LLM,
+                                  help="SQLite answer cache (default ~/.cache/radprompt).")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore the unfinished run OUTPUT.partial.jsonl "
+                           "instead of continuing it.")
+    ] = False,
 ) -> None:
     """Extract per-label findings (present / absent / uncertain / not mentioned) from reports.
 
-    Rows that cannot be used are listed (and written to OUTPUT.failed.jsonl); everything else
-    is extracted and written. Exit code 1 when any row failed, 2 when the input is unusable.
+    With an LLM, reports go to the model concurrently; every answer is cached, and a run that
+    is stopped continues where it stopped when started again (OUTPUT.partial.jsonl). Reports
+    whose answer could not be used are listed with the reason (and written to
+    OUTPUT.failed.jsonl with the raw answer), never counted as absent. Exit code 1 when any
+    report failed, 2 when the input is unusable.
 
-    Example: [bold]radprompt extract --labelset chestxray21 --extractor rules
-    --input experiments/demo/test.jsonl --output out/test.findings.jsonl[/]
+    Examples: [bold]radprompt extract -e rules -i experiments/demo/test.jsonl -o out/rules.jsonl[/]
+    [bold]radprompt extract -m hosted_vllm/Qwen/Qwen3-14B --api-base http://127.0.0.1:8000/v1
+    -i experiments/demo/test.jsonl -o out/qwen.jsonl[/]
     """
+    overrides: dict[str, Any] = {
+        "model": model, "api_base": api_base, "allow_remote": True if allow_remote else None,
+        "mode": mode, "backend": backend, "concurrency": concurrency,
+        "temperature": temperature, "max_tokens": max_tokens,
+        "cache": False if no_cache else None, "cache_path": str(cache) if cache else None,
+    }
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if extractor is None:
+        extractor = None if model else "rules"
+    if extractor == "rules" and given:
+        raise InputError(Path("rules"), f"--{next(iter(given)).replace('_', '-')} is an LLM "
+                         "option; give --model or an LLM recipe with --extractor")
     labels = load_labelset(labelset)
     dataset = read_dataset(input, labelset=labels, format=input_format)
-    engine = build_extractor(extractor, labelset=labels)
+    engine = build_extractor(extractor, labelset=labels, overrides=given)
+    journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
+                              fingerprint=extractor_fingerprint(engine, labelset=labels))
+    if restart:
+        journal.discard()
     with progress_bar("extracting", total=len(dataset.reports)) as advance:
-        run = extract_dataset(dataset, extractor=engine, progress=advance)
+        run = extract_dataset(dataset, extractor=engine, progress=advance, journal=journal)
     write_findings(output, run.findings, labelset=labels)
-    err_console.print(f"wrote findings for {len(run.findings)} report(s) to {output}")
+    resumed = f" ({run.resumed} from the unfinished run before)" if run.resumed else ""
+    err_console.print(f"wrote findings for {len(run.findings)} report(s) to {output}{resumed}")
+    flagged = sum(len(getattr(item, "flags", ())) for item in run.findings)
+    if flagged:
+        err_console.print(f"[yellow]{flagged} evidence quote(s) were not in their report[/] "
+                          "(dropped; listed under 'flags' in the output)")
+    if run.usage is not None:
+        _print_usage(run.usage, recipe=getattr(engine, "recipe", None))
     failed: list[RowError | ExtractionFailure] = [*run.problems, *run.failures]
+    if not run.failures:
+        journal.discard()
     if failed:
         failed_path = output.with_name(output.name + ".failed.jsonl")
         with failed_path.open("w", encoding="utf-8") as handle:
@@ -62,7 +140,24 @@ def extract(
                 handle.write(json.dumps(_failure_record(item)) + "\n")
         print_problems(failed)
         err_console.print(f"the list is in {failed_path}")
+        if run.failures:
+            err_console.print("run the same command again to retry the failed reports")
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_usage(usage: Any, *, recipe: Any) -> None:
+    name = getattr(recipe, "model", "the model")
+    cost = f"${usage.cost:.4f}" if usage.cost_known else (
+        f"${usage.cost:.4f} for the priced part" if usage.priced_requests else
+        "not known (give input_cost_per_mtok / output_cost_per_mtok in the recipe)")
+    if usage.requests == 0:
+        cost = "$0"
+    err_console.print(
+        f"{name}: {usage.requests:,} request(s) sent, {usage.cache_hits:,} answered from the "
+        f"cache, {usage.retries:,} retried; tokens {usage.prompt_tokens:,} prompt + "
+        f"{usage.completion_tokens:,} completion; cost {cost}",
+        highlight=False,
+    )
 
 
 def _failure_record(item: RowError | ExtractionFailure) -> dict[str, Any]:

@@ -1,0 +1,227 @@
+"""The LLM extractor: render a PromptVersion per report, ask a model, validate the answer.
+
+In ``all`` mode a report costs one request (every label in one JSON answer); in ``label`` mode
+one request per label (the Ran Score way). An answer that does not fit the schema is sent back
+with the problem (``parse_retries`` times); a report whose answer still does not fit, or whose
+request failed after its retries, becomes an ``ExtractionFailure`` with the reason and the raw
+answer: never "absent". Evidence quotes not found in the report are dropped and flagged.
+
+Example::
+
+    >>> from radprompt.labelset import load_labelset
+    >>> from radprompt.llm import LLMRecipe
+    >>> extractor = LLMExtractor(
+    ...     labelset=load_labelset("chestxray21"),
+    ...     recipe=LLMRecipe(model="hosted_vllm/Qwen/Qwen3-14B", api_base="http://127.0.0.1:8000/v1"),
+    ... )
+    >>> # extractor.extract(reports) -> [Findings | ExtractionFailure, ...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from radprompt.extractors.base import (
+    ExtractionFailure,
+    ExtractionResult,
+    Extractor,
+    ProgressCallback,
+)
+from radprompt.findings import Finding, Findings, State, derive_labels
+from radprompt.labelset import LabelSet
+from radprompt.llm import Completion, LLMRecipe, ModelClient, RequestError, Usage, build_client
+from radprompt.llm.parsing import (
+    AnswerError,
+    EvidenceFlag,
+    ParsedAnswer,
+    answer_schema,
+    parse_answer,
+)
+from radprompt.prompts import Demo, PromptVersion
+from radprompt.reports import Report
+
+__all__ = ["LLMExtractor", "LLMFindings", "run_sync"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+ResultCallback = Callable[[ExtractionResult], None]
+
+
+@dataclass(frozen=True)
+class LLMFindings(Findings):
+    """Findings with the evidence quotes the model gave that are not in the report."""
+
+    flags: tuple[EvidenceFlag, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        if self.flags:
+            data["flags"] = [flag.to_json() for flag in self.flags]
+        return data
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+    raw: str | None
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to the end, also from code that already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class LLMExtractor(Extractor):
+    """Findings from a model through a ``PromptVersion`` (by default the labelset's root one).
+
+    ``client`` replaces the one the recipe describes (tests, shared caches). After each
+    ``extract`` call, ``usage_`` holds its requests, tokens and cost.
+    """
+
+    def __init__(
+        self,
+        *,
+        labelset: LabelSet,
+        recipe: LLMRecipe,
+        prompt: PromptVersion | None = None,
+        client: ModelClient | None = None,
+    ) -> None:
+        self.labelset = labelset
+        self.recipe = recipe
+        self.prompt = prompt
+        self.client = client
+
+    def prompt_version(self) -> PromptVersion:
+        if self.prompt is not None:
+            return self.prompt
+        return PromptVersion.from_labelset(
+            self.labelset, mode=self.recipe.mode, template=self.recipe.template,
+            demos=self._demos(),
+        )
+
+    def _demos(self) -> list[Demo]:
+        if not self.recipe.demos:
+            return []
+        from radprompt.reports import read_dataset
+
+        dataset = read_dataset(self.recipe.demos, labelset=self.labelset)
+        return [Demo.from_findings(report.text, dataset.references[report.id])
+                for report in dataset.reports if report.id in dataset.references]
+
+    def extract(
+        self,
+        reports: Sequence[Report],
+        *,
+        progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
+    ) -> list[ExtractionResult]:
+        """One result per report, in order; ``on_result`` sees each as soon as it is done."""
+        return run_sync(self.aextract(reports, progress=progress, on_result=on_result))
+
+    async def aextract(
+        self,
+        reports: Sequence[Report],
+        *,
+        progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
+    ) -> list[ExtractionResult]:
+        version = self.prompt_version()
+        client = self.client or build_client(self.recipe)
+        results: list[ExtractionResult | None] = [None] * len(reports)
+        queue = iter(enumerate(reports))
+
+        async def worker() -> None:
+            # Reports are taken in order and only when a worker is free, so a large input is
+            # never rendered all at once and requests start at once.
+            for index, report in queue:
+                result = await self._extract_report(client, version, report)
+                results[index] = result
+                if on_result is not None:
+                    on_result(result)
+                if progress is not None:
+                    progress(1)
+
+        workers = min(len(reports), 2 * client.concurrency)
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            self.usage_: Usage = client.usage
+            if self.client is None:
+                await client.aclose()
+                if client.cache is not None:
+                    client.cache.close()
+        return [result for result in results if result is not None]
+
+    async def _extract_report(
+        self, client: ModelClient, version: PromptVersion, report: Report
+    ) -> ExtractionResult:
+        groups = version.requests()
+        answers = await asyncio.gather(*(self._ask(client, version, report, group)
+                                         for group in groups))
+        failed = [(group, answer) for group, answer in zip(groups, answers, strict=True)
+                  if isinstance(answer, _Failed)]
+        if failed:
+            if len(groups) == 1:
+                return ExtractionFailure(report.id, failed[0][1].reason, failed[0][1].raw)
+            reasons = "; ".join(f"{group[0]}: {answer.reason}" for group, answer in failed[:3])
+            more = f" (and {len(failed) - 3} more labels)" if len(failed) > 3 else ""
+            raw = json.dumps({group[0]: answer.raw for group, answer in failed})
+            return ExtractionFailure(report.id, f"{len(failed)} label(s) failed: {reasons}"
+                                     f"{more}", raw)
+        states: dict[str, Finding] = {}
+        flags: list[EvidenceFlag] = []
+        for answer in answers:
+            assert isinstance(answer, ParsedAnswer)
+            # As the rule engine writes them: a label left out is not mentioned.
+            states.update((label_id, finding) for label_id, finding in answer.states.items()
+                          if finding.state is not State.NOT_MENTIONED)
+            flags.extend(answer.flags)
+        derived = derive_labels(Findings(report_id=report.id, states=states), self.labelset)
+        return LLMFindings(report_id=report.id, states=derived.states, flags=tuple(flags))
+
+    async def _ask(
+        self, client: ModelClient, version: PromptVersion, report: Report,
+        label_ids: tuple[str, ...],
+    ) -> ParsedAnswer | _Failed:
+        label_id = label_ids[0] if version.mode == "label" else None
+        messages = version.render(report.text, label_id=label_id)
+        params = None
+        if self.recipe.structured_output:
+            params = {"response_format": {"type": "json_schema", "json_schema": {
+                "name": "findings", "strict": True, "schema": answer_schema(label_ids)}}}
+        problem, raw = "", None
+        # Answers are cached only when the exchange ends in a usable answer, so a glitch is
+        # asked again next time while a repaired exchange replays from the cache.
+        exchange: list[tuple[list[dict[str, str]], Completion]] = []
+        for attempt in range(1, self.recipe.parse_retries + 2):
+            try:
+                completion = await client.complete(messages, params=params, store=False)
+            except RequestError as exc:
+                return _Failed(f"request failed: {exc}", raw)
+            exchange.append((messages, completion))
+            try:
+                parsed = parse_answer(completion.text, label_ids=label_ids,
+                                      report_text=report.text, cut_off=completion.cut_off)
+            except AnswerError as exc:
+                problem, raw = str(exc), completion.text
+                logger.debug("report %s, attempt %d: unusable answer: %s", report.id, attempt,
+                             problem)
+                messages = [*messages, {"role": "assistant", "content": completion.text},
+                            version.retry_message(problem, label_id=label_id)]
+                continue
+            for sent, answer in exchange:
+                client.store(sent, answer, params=params)
+            return parsed
+        attempts = self.recipe.parse_retries + 1
+        return _Failed(f"unusable answer after {attempts} attempt(s): {problem}", raw)

@@ -1,0 +1,97 @@
+"""The Backend plug-in kind: send chat messages to a model, get its answer and token counts.
+
+One abstract method, ``complete``. A backend makes exactly one attempt; retries, caching,
+concurrency limits and accounting belong to ``radprompt.llm.client.ModelClient``. A failure
+raises ``BackendError`` saying whether another attempt may succeed (``transient``: HTTP 429,
+5xx, timeouts, dropped connections) or not (a bad request, a wrong key, an unknown model).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radprompt.errors import RadpromptError
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Completion",
+    "Message",
+    "MissingExtraError",
+    "require_extra",
+]
+
+Message = Mapping[str, str]
+"""One chat message: ``{"role": "system" | "user" | "assistant", "content": text}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A model's answer to one request."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    """US dollars, ``None`` when the price of the model is not known."""
+    finish_reason: str | None = None
+    cached: bool = False
+
+    @property
+    def cut_off(self) -> bool:
+        """The model stopped at its token limit, not at the end of its answer."""
+        return self.finish_reason == "length"
+
+
+class BackendError(RadpromptError):
+    """A request that failed; ``transient`` errors are worth another attempt."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+        self.retry_after = retry_after
+
+
+class MissingExtraError(RadpromptError, ImportError):
+    """An optional dependency is not installed; the message says which extra brings it."""
+
+
+def require_extra(module: str, *, extra: str, needed_by: str) -> Any:
+    """Import ``module`` or raise ``MissingExtraError`` with the ``pip install`` line."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{needed_by} needs the '{module}' package: pip install 'radprompt[{extra}]'"
+        ) from exc
+
+
+class Backend(ABC):
+    """Base class of every model backend. One abstract method: ``complete``.
+
+    ``params`` are decoding parameters in OpenAI's names (``temperature``, ``max_tokens``,
+    ``top_p``, ``seed``, ``response_format`` ...). Subclasses take keyword-only constructor
+    arguments and only store them; connections open on first use, inside the event loop.
+    """
+
+    @abstractmethod
+    async def complete(
+        self, messages: Sequence[Message], *, params: Mapping[str, Any]
+    ) -> Completion:
+        """Send ``messages`` once and return the answer, or raise ``BackendError``."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections opened by ``complete`` (called at the end of each run)."""

@@ -1,0 +1,168 @@
+"""Read a model's answer against the schema its prompt asked for.
+
+The answer is one JSON object with a key per asked label and ``{"state", "evidence"}`` values.
+``parse_answer`` accepts what models commonly wrap around it (a ``<think>`` block, a code fence,
+a sentence before or after) and raises ``AnswerError`` with a message meant to be sent back to
+the model when the object is missing, cut off, malformed or incomplete. An evidence quote is
+located in the report (exactly, else ignoring case and spacing); a quote that is not in the
+report is dropped from the finding and flagged, never trusted.
+
+Example::
+
+    >>> parsed = parse_answer('{"edema": {"state": "absent", "evidence": "no edema"}}',
+    ...                       label_ids=["edema"], report_text="There is No  edema.")
+    >>> parsed.states["edema"].state.value, parsed.states["edema"].evidence.text
+    ('absent', 'No  edema')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radprompt.findings import Evidence, Finding, State
+
+__all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer"]
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_STATES = {state.value: state for state in State} | {"not mentioned": State.NOT_MENTIONED}
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be used; ``str(error)`` is fed back to the model."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFlag:
+    """An evidence quote the model gave that is not in the report."""
+
+    label_id: str
+    quote: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"label": self.label_id, "problem": "evidence not in report", "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    states: dict[str, Finding]
+    flags: tuple[EvidenceFlag, ...] = ()
+
+
+def answer_schema(label_ids: Sequence[str]) -> dict[str, Any]:
+    """The JSON Schema of an answer for ``label_ids`` (for structured-output decoding)."""
+    value = {
+        "type": "object",
+        "properties": {
+            "state": {"type": "string", "enum": [state.value for state in State]},
+            "evidence": {"type": ["string", "null"]},
+        },
+        "required": ["state", "evidence"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {label_id: value for label_id in label_ids},
+        "required": list(label_ids),
+        "additionalProperties": False,
+    }
+
+
+def _json_object(text: str, *, cut_off: bool) -> dict[str, Any]:
+    text = _THINK.sub("", text)
+    if "<think>" in text.lower():
+        raise AnswerError("the answer ended inside its <think> section, before any JSON")
+    start = text.find("{")
+    if start < 0:
+        raise AnswerError("the answer has no JSON object; write only the JSON object")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError as exc:
+        ends_early = exc.msg.startswith("Unterminated string") or (
+            exc.pos >= len(text[start:].rstrip()) - 1)
+        if cut_off or ends_early:
+            raise AnswerError("the JSON object is cut off before it ends; answer with a "
+                              "shorter evidence quote per label") from exc
+        raise AnswerError(f"the JSON object is malformed: {exc.msg} at line {exc.lineno}, "
+                          f"column {exc.colno}") from exc
+    if not isinstance(value, dict):
+        raise AnswerError("the answer is not a JSON object")
+    return value
+
+
+def _state(label_id: str, value: Any) -> tuple[State, Any]:
+    evidence: Any = None
+    if isinstance(value, dict):
+        if "state" not in value:
+            raise AnswerError(f'"{label_id}" has no "state"')
+        evidence = value.get("evidence")
+        value = value["state"]
+    if not isinstance(value, str) or value.strip().lower() not in _STATES:
+        allowed = ", ".join(state.value for state in State)
+        raise AnswerError(f'"{label_id}": state {value!r} is not one of {allowed}')
+    if evidence is not None and not isinstance(evidence, str):
+        raise AnswerError(f'"{label_id}": evidence must be a string quote or null')
+    return _STATES[value.strip().lower()], evidence
+
+
+def locate_quote(quote: str, report_text: str) -> Evidence | None:
+    """Find ``quote`` in the report: exactly, else ignoring case, spacing and outer quotes."""
+    candidates = [quote, quote.strip().strip("\"'`").strip()]
+    candidates.append(candidates[-1].rstrip(".;,"))
+    for candidate in candidates:
+        if candidate and (start := report_text.find(candidate)) >= 0:
+            return Evidence(start, start + len(candidate), candidate)
+    folded, offsets = _fold(report_text)
+    for candidate in candidates[1:]:
+        needle, _ = _fold(candidate)
+        if needle.strip() and (at := folded.find(needle.strip())) >= 0:
+            start, end = offsets[at], offsets[at + len(needle.strip()) - 1] + 1
+            return Evidence(start, end, report_text[start:end])
+    return None
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """Lower-case ``text`` with runs of whitespace as one space, and each char's offset."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace():
+            if chars and chars[-1] == " ":
+                continue
+            char = " "
+        chars.append(char.lower())
+        offsets.append(index)
+    return "".join(chars), offsets
+
+
+def parse_answer(
+    text: str,
+    *,
+    label_ids: Sequence[str],
+    report_text: str,
+    cut_off: bool = False,
+) -> ParsedAnswer:
+    """Validate an answer for ``label_ids``; raise ``AnswerError`` saying what to fix.
+
+    ``cut_off`` says the model stopped at its token limit (``finish_reason == "length"``).
+    Keys the prompt did not ask for are ignored.
+    """
+    data = _json_object(text, cut_off=cut_off)
+    missing = [label_id for label_id in label_ids if label_id not in data]
+    if missing:
+        raise AnswerError(f"the JSON object lacks key(s) {', '.join(missing)}; give every one "
+                          f"of the {len(label_ids)} keys")
+    states: dict[str, Finding] = {}
+    flags: list[EvidenceFlag] = []
+    for label_id in label_ids:
+        state, quote = _state(label_id, data[label_id])
+        evidence = None
+        if state is not State.NOT_MENTIONED and quote and quote.strip():
+            evidence = locate_quote(quote, report_text)
+            if evidence is None:
+                flags.append(EvidenceFlag(label_id, quote))
+        states[label_id] = Finding(state, evidence)
+    return ParsedAnswer(states=states, flags=tuple(flags))

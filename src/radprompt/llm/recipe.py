@@ -1,0 +1,101 @@
+"""The LLM extractor recipe: which model, where, how to decode, how hard to push.
+
+A recipe is a YAML file in ``extractors/`` with ``kind: llm``; the command line's ``--model``,
+``--api-base`` ... override its keys. Every key is listed on ``LLMRecipe``.
+
+Example::
+
+    >>> recipe = LLMRecipe(model="hosted_vllm/Qwen/Qwen3-14B", api_base="http://127.0.0.1:8000/v1")
+    >>> recipe.decoding_params()
+    {'temperature': 0.0, 'max_tokens': 4096}
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["LLMRecipe"]
+
+BackendName = Literal["auto", "litellm", "openai_compatible", "vllm", "hf"]
+
+
+class LLMRecipe(BaseModel):
+    """Keys of an ``extractors/*.yaml`` recipe with ``kind: llm``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["llm"] = "llm"
+    description: str = ""
+    model: str = Field(description="LiteLLM model string: openai/..., anthropic/..., "
+                       "ollama/..., hosted_vllm/<served model> (with api_base)")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the API key")
+    backend: BackendName = Field(
+        default="auto",
+        description="litellm (any provider); openai_compatible (a lean HTTP client for "
+        "OpenAI-compatible servers such as vllm serve); vllm / hf (in-process, extras); "
+        "auto: openai_compatible for hosted_vllm/ models, else litellm")
+    backend_options: dict[str, Any] = Field(
+        default_factory=dict, description="passed to an in-process backend (vllm.LLM(...) "
+        "engine arguments, or device / dtype for hf)")
+    mode: Literal["all", "label"] = "all"
+    template: str | None = Field(default=None, description="prompts/<name>.j2; default "
+                                 "extract_all or extract_label by mode")
+    demos: str | None = Field(default=None, description="labelled reports (any format "
+                              "read_dataset reads) rendered as few-shot examples")
+    temperature: float = 0.0
+    max_tokens: int = Field(default=4096, ge=1)
+    top_p: float | None = None
+    seed: int | None = None
+    structured_output: bool = Field(
+        default=False, description="send the answer's JSON Schema as response_format "
+        "(guided decoding in vLLM, structured outputs at OpenAI)")
+    extra_params: dict[str, Any] = Field(
+        default_factory=dict, description="more request parameters, e.g. "
+        "chat_template_kwargs: {enable_thinking: false} for Qwen3 on vLLM")
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    timeout: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=20,
+                              description="attempts per request on HTTP 429 / 5xx / timeouts")
+    backoff: float = Field(default=1.0, ge=0, description="seconds before the second attempt; "
+                           "doubles each time")
+    parse_retries: int = Field(default=2, ge=0, le=10,
+                               description="re-asks with the problem fed back")
+    allow_remote: bool = False
+    cache: bool = True
+    cache_path: str | None = None
+    input_cost_per_mtok: float | None = Field(default=None, ge=0,
+                                              description="USD per million prompt tokens")
+    output_cost_per_mtok: float | None = Field(default=None, ge=0,
+                                               description="USD per million completion tokens")
+
+    @model_validator(mode="after")
+    def _api_base_where_needed(self) -> LLMRecipe:
+        if self.model.startswith("hosted_vllm/") and not self.api_base:
+            raise ValueError("a hosted_vllm/ model needs api_base (e.g. http://127.0.0.1:8000/v1)")
+        if self.resolved_backend == "openai_compatible" and not self.api_base and not (
+            self.model.startswith("openai/")
+        ):
+            raise ValueError("the openai_compatible backend needs api_base")
+        return self
+
+    @property
+    def resolved_backend(self) -> str:
+        """The backend ``auto`` stands for: the lean client for a ``hosted_vllm/`` server (LiteLLM
+        costs milliseconds of CPU per request, the bottleneck at local-GPU request rates)."""
+        if self.backend != "auto":
+            return self.backend
+        return "openai_compatible" if self.model.startswith("hosted_vllm/") else "litellm"
+
+    def decoding_params(self) -> dict[str, Any]:
+        """Request parameters that change the answer (they are part of the cache key)."""
+        params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        if self.top_p is not None:
+            params["top_p"] = self.top_p
+        if self.seed is not None:
+            params["seed"] = self.seed
+        params.update(self.extra_params)
+        return params
