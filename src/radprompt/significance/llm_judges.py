@@ -1,0 +1,390 @@
+"""LLM evaluators of clinical significance, one-pass and two-pass, and an LLM paraphraser.
+
+- ``OnePassJudge`` shows the model the reference and the candidate and asks at once whether
+  the candidate carries a clinically significant error, and of which type
+  (``prompts/significance_one_pass.j2``): one request per pair.
+- ``TwoPassJudge`` first asks for every difference between the two reports
+  (``significance_two_pass_differences.j2``), then, one request per difference, whether that
+  difference is clinically significant (``significance_two_pass_judge.j2``): 1 + k requests
+  for k differences. Listing before judging lets harmless differences be named and dismissed
+  one by one, at the price of more requests and tokens.
+
+Both are metrics: per pair, ``score`` is 1 when no significant error is found, else 0 (the
+two-pass score is ``1 / (1 + significant differences)``, so it also ranks); a pair whose
+request failed or whose answer never fitted scores NaN. The error types the prompts list are
+the significant perturbation kinds with their descriptions. Requests go through
+``radprompt.llm``'s client (disk cache, concurrency, retries, token and cost accounting);
+after ``compute``, ``usage_`` holds the requests and tokens of every call so far.
+
+Example::
+
+    >>> judge = OnePassJudge(model="hosted_vllm/Qwen/Qwen3-14B",
+    ...                      api_base="http://127.0.0.1:8000/v1")
+    >>> # judge.compute(predictions=[candidate], references=[reference]).sample_scores
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from radprompt.errors import RadpromptError
+from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result
+from radprompt.reports import Report
+
+if TYPE_CHECKING:
+    from radprompt.llm import LLMRecipe, ModelClient, Usage
+
+__all__ = ["LLMParaphraser", "OnePassJudge", "TwoPassJudge", "VerdictError", "error_types"]
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+
+
+class VerdictError(ValueError):
+    """An answer that cannot be used; ``str(error)`` is sent back to the model."""
+
+
+def error_types() -> list[dict[str, str]]:
+    """The significant perturbation kinds and their descriptions, as the prompts list them."""
+    from radprompt.significance import PERTURBATIONS
+
+    return [{"name": name, "description": operator.description.split(": ", 1)[-1]}
+            for name, operator in PERTURBATIONS.items() if operator.significant]
+
+
+def answer_object(text: str) -> dict[str, Any]:
+    """The first JSON object in an answer (after any ``<think>`` block)."""
+    text = _THINK.sub("", text)
+    start = text.find("{")
+    if start < 0:
+        raise VerdictError("the answer has no JSON object; write only the JSON object")
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError as exc:
+        raise VerdictError(f"the JSON object is malformed or cut off: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise VerdictError("the answer is not a JSON object")
+    return data
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+        return value.strip().lower() in ("true", "yes")
+    if not isinstance(value, bool):
+        raise VerdictError(f'"{key}" must be true or false')
+    return value
+
+
+class _Template:
+    """One Jinja template of ``prompts/`` with blocks, rendered with StrictUndefined."""
+
+    def __init__(self, name: str | Path) -> None:
+        from radprompt.prompts import prompt_environment
+        from radprompt.resources import find_resource
+
+        path = find_resource("prompts", name, suffix=".j2")
+        self.name = path.stem
+        self.template = prompt_environment().from_string(path.read_text(encoding="utf-8"))
+
+    def block(self, block: str, **context: Any) -> str:
+        rendered = self.template.blocks[block](self.template.new_context(context))
+        return "".join(rendered).strip()
+
+
+async def _ask(client: ModelClient, template: _Template, context: Mapping[str, Any],
+               parse: Callable[[str], Any], retries: int) -> Any:
+    """Send the template's messages; re-ask with the problem until ``parse`` accepts."""
+    messages: list[dict[str, str]] = [
+        {"role": "system", "content": template.block("system", **context)},
+        {"role": "user", "content": template.block("user", **context)},
+    ]
+    problem = ""
+    for _ in range(retries + 1):
+        try:
+            completion = await client.complete(messages)
+        except RadpromptError as exc:
+            return f"request failed: {exc}"
+        try:
+            return parse(completion.text)
+        except VerdictError as exc:
+            problem = str(exc)
+            messages = [*messages, {"role": "assistant", "content": completion.text},
+                        {"role": "user", "content": template.block("retry", **context,
+                                                                   problem=problem)}]
+    return f"unusable answer after {retries + 1} attempt(s): {problem}"
+
+
+class _ModelAccess:
+    """What the LLM evaluators and the paraphraser share: model access, the event loop and
+    usage accounting."""
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        api_base: str | None = None,
+        allow_remote: bool = False,
+        recipe: LLMRecipe | str | Path | None = None,
+        parse_retries: int = 2,
+        client: ModelClient | None = None,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self.allow_remote = allow_remote
+        self.recipe = recipe
+        self.parse_retries = parse_retries
+        self.client = client
+
+    def _recipe(self) -> LLMRecipe:
+        from radprompt.labelset import read_yaml
+        from radprompt.llm import LLMRecipe
+        from radprompt.resources import find_resource
+
+        data: dict[str, Any] = {}
+        if isinstance(self.recipe, LLMRecipe):
+            data = self.recipe.model_dump()
+        elif self.recipe is not None:
+            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
+        given = {key: value for key, value in (("model", self.model), ("api_base",
+                 self.api_base), ("allow_remote", self.allow_remote or None)) if value is not None}
+        data = {**data, **given, "kind": "llm"}
+        if "model" not in data:
+            raise ValueError(f"{type(self).__name__} needs a model (model='hosted_vllm/...' "
+                             "with api_base) or a recipe")
+        return LLMRecipe.model_validate(data)
+
+    def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
+        """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
+        one was given; add its usage to ``usage_``."""
+        from radprompt.extractors.llm import run_sync
+        from radprompt.llm import Usage, build_client
+
+        client = self.client
+        owns = client is None
+        if client is None:
+            client = build_client(self._recipe())
+        before = _copy_usage(client.usage)
+
+        async def run_all() -> list[Any]:
+            try:
+                return list(await asyncio.gather(*jobs(client)))
+            finally:
+                if owns:
+                    await client.aclose()
+
+        try:
+            return run_sync(run_all())
+        finally:
+            if owns and client.cache is not None:
+                client.cache.close()
+            if not hasattr(self, "usage_"):
+                self.usage_: Usage = Usage()
+            self.usage_.add(_usage_difference(client.usage, before))
+            self.model_name_ = client.model
+
+
+def _copy_usage(usage: Usage) -> Usage:
+    from dataclasses import replace
+
+    return replace(usage, failure_reasons=dict(usage.failure_reasons))
+
+
+def _usage_difference(after: Usage, before: Usage) -> Usage:
+    from dataclasses import fields
+
+    from radprompt.llm import Usage
+
+    delta = Usage()
+    for field in fields(Usage):
+        value = getattr(after, field.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(delta, field.name, value - getattr(before, field.name))
+    delta.failure_reasons = {reason: count - before.failure_reasons.get(reason, 0)
+                             for reason, count in after.failure_reasons.items()
+                             if count > before.failure_reasons.get(reason, 0)}
+    return delta
+
+
+@dataclass(frozen=True)
+class Verdict:
+    significant: bool
+    error_type: str
+    explanation: str
+    differences: int = 0
+    significant_differences: int = 0
+
+
+class _Judge(_ModelAccess, Metric):
+    @abstractmethod
+    async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
+                     ) -> Verdict | str:
+        """The verdict on one pair, or why there is none."""
+
+    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        predictions, references = check_pairs(predictions, references)
+        outcomes = self._run(lambda client: [
+            self._judge(client, reference=reference, candidate=candidate)
+            for candidate, reference in zip(predictions, references, strict=True)])
+        verdicts = [o for o in outcomes if isinstance(o, Verdict)]
+        score = [math.nan if not isinstance(o, Verdict) else
+                 1.0 / (1.0 + o.significant_differences) if o.differences else
+                 float(not o.significant) for o in outcomes]
+        failures = [o for o in outcomes if not isinstance(o, Verdict)]
+        usage = self.usage_
+        notes = [f"{self.name} {self.model_name_}: {usage.requests} request(s), "
+                 f"{usage.cache_hits} cached, {usage.prompt_tokens} prompt + "
+                 f"{usage.completion_tokens} completion tokens so far"]
+        if failures:
+            notes.append(f"{len(failures)} pair(s) not judged (first: {failures[0]})")
+        logged = f"{len(verdicts)} judged, {len(failures)} failed"
+        return mean_result(
+            self.name, {"score": score}, primary="score",
+            extra_per_sample={"significant": [math.nan if not isinstance(o, Verdict) else
+                                              float(o.significant) for o in outcomes]},
+            notes=[*notes, logged],
+            texts={"error_type": [o.error_type if isinstance(o, Verdict) else "" for o in
+                                  outcomes],
+                   "explanation": [o.explanation if isinstance(o, Verdict) else o for o in
+                                   outcomes]},
+        )
+
+
+def _parse_one_pass(text: str) -> Verdict:
+    data = answer_object(text)
+    significant = _flag(data, "significant_error")
+    return Verdict(significant=significant, error_type=str(data.get("error_type") or ""),
+                   explanation=str(data.get("differences") or ""))
+
+
+class OnePassJudge(_Judge):
+    """Significant error yes / no (with its type) from one request per pair."""
+
+    name = "judge_one_pass"
+    description = "LLM judge, one pass: clinically significant error yes / no"
+
+    def __init__(self, *, template: str | Path = "significance_one_pass",
+                 **model_options: Any) -> None:
+        super().__init__(**model_options)
+        self.template = template
+
+    async def _judge(self, client: ModelClient, *, reference: str,
+                     candidate: str) -> Verdict | str:
+        context = {"error_types": error_types(), "reference": reference, "candidate": candidate}
+        result: Verdict | str = await _ask(client, _cached_template(self.template), context,
+                                           _parse_one_pass, self.parse_retries)
+        return result
+
+
+def _parse_differences(text: str) -> list[dict[str, str]]:
+    data = answer_object(text)
+    items = data.get("differences")
+    if not isinstance(items, list):
+        raise VerdictError('"differences" must be a list (empty when there is none)')
+    differences = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("description"):
+            raise VerdictError('each difference is {"reference": ..., "candidate": ..., '
+                               '"description": "..."}')
+        differences.append({key: "" if item.get(key) is None else str(item.get(key))
+                            for key in ("reference", "candidate", "description")})
+    return differences
+
+
+def _parse_difference_verdict(text: str) -> Verdict:
+    data = answer_object(text)
+    return Verdict(significant=_flag(data, "clinically_significant"),
+                   error_type=str(data.get("error_type") or ""),
+                   explanation=str(data.get("reasoning") or ""))
+
+
+class TwoPassJudge(_Judge):
+    """First the differences (one request), then each difference's significance."""
+
+    name = "judge_two_pass"
+    description = "LLM judge, two passes: list differences, then judge each one"
+
+    def __init__(self, *, differences_template: str | Path = "significance_two_pass_differences",
+                 judge_template: str | Path = "significance_two_pass_judge",
+                 **model_options: Any) -> None:
+        super().__init__(**model_options)
+        self.differences_template = differences_template
+        self.judge_template = judge_template
+
+    async def _judge(self, client: ModelClient, *, reference: str,
+                     candidate: str) -> Verdict | str:
+        context = {"reference": reference, "candidate": candidate}
+        listed = await _ask(client, _cached_template(self.differences_template), context,
+                            _parse_differences, self.parse_retries)
+        if isinstance(listed, str):
+            return listed
+        judge = _cached_template(self.judge_template)
+        verdicts = await asyncio.gather(*(
+            _ask(client, judge, {**context, "error_types": error_types(), "difference": item},
+                 _parse_difference_verdict, self.parse_retries) for item in listed))
+        failed = [v for v in verdicts if isinstance(v, str)]
+        if failed:
+            return failed[0]
+        significant = [v for v in verdicts if v.significant]
+        return Verdict(
+            significant=bool(significant),
+            error_type=significant[0].error_type if significant else "none",
+            explanation="; ".join(
+                f"{item['description']} ({'significant' if v.significant else 'harmless'})"
+                for item, v in zip(listed, verdicts, strict=True)),
+            differences=len(listed),
+            significant_differences=len(significant),
+        )
+
+
+_TEMPLATES: dict[str, _Template] = {}
+
+
+def _cached_template(name: str | Path) -> _Template:
+    key = str(name)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = _Template(name)
+    return _TEMPLATES[key]
+
+
+@dataclass(frozen=True)
+class _Paraphrase:
+    text: str
+
+
+def _parse_paraphrase(text: str) -> _Paraphrase:
+    text = _THINK.sub("", text).strip()
+    text = re.sub(r"^\s*<report>\s*|\s*</report>\s*$", "", text).strip()
+    if not text:
+        raise VerdictError("the answer is empty; answer with the rewritten report")
+    return _Paraphrase(text)
+
+
+class LLMParaphraser(_ModelAccess):
+    """Paraphrases whole reports through a model (``prompts/significance_paraphrase.j2``).
+
+    Give the result of ``paraphrase`` to ``generate_pairs(paraphrases=...)``, which keeps a
+    paraphrase only when the rule engine reads the same findings from it.
+    """
+
+    def __init__(self, *, template: str | Path = "significance_paraphrase",
+                 **model_options: Any) -> None:
+        super().__init__(**model_options)
+        self.template = template
+
+    def paraphrase(self, reports: Sequence[Report]) -> dict[str, str]:
+        """Report id -> paraphrase, for the reports whose answer could be used."""
+        template = _cached_template(self.template)
+        outcomes = self._run(lambda client: [
+            _ask(client, template, {"report": report.text}, _parse_paraphrase,
+                 self.parse_retries) for report in reports])
+        return {report.id: outcome.text for report, outcome in zip(reports, outcomes,
+                                                                    strict=True)
+                if isinstance(outcome, _Paraphrase)}
