@@ -169,3 +169,8 @@ def test_versus_reaches_only_its_neighbours(engine):
     assert result["pleural_effusion"] is State.PRESENT
     assert result["atelectasis"] is State.UNCERTAIN
     assert result["pneumonia"] is State.UNCERTAIN
+
+
+def test_a_header_run_together_with_a_line_before_it_is_still_ignored(engine):
+    text = "CHEST FRONTAL/LATERAL REASON FOR EXAM: pneumothorax? FINDINGS: No effusion."
+    assert states(engine, text)["pneumothorax"] is State.NOT_MENTIONED

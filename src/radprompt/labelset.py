@@ -25,13 +25,17 @@ from radprompt.errors import InputError
 from radprompt.resources import find_resource, has_resource, list_resources
 
 __all__ = [
+    "DEFAULT_IGNORED_SECTIONS",
     "Cues",
     "Label",
     "LabelMapping",
     "LabelSet",
     "UncertaintyPolicy",
+    "available_labelsets",
+    "available_mappings",
     "load_labelset",
     "load_mapping",
+    "parse_labelset",
     "read_yaml",
 ]
 

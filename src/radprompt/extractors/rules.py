@@ -190,6 +190,13 @@ class RulesExtractor(Extractor):
         self._labels = compiled
         self._ignored_sections = frozenset(s.lower() for s in labelset.ignore_sections)
 
+    def _ignored(self, section: str) -> bool:
+        """Is this header one the labelset ignores? "FRONTAL REASON FOR EXAM" ends with one."""
+        if not section:
+            return False
+        return section in self._ignored_sections or any(
+            section.endswith(" " + name) for name in self._ignored_sections)
+
     def extract(
         self, reports: Sequence[Report], *, progress: ProgressCallback | None = None
     ) -> list[ExtractionResult]:
@@ -202,8 +209,7 @@ class RulesExtractor(Extractor):
 
     def extract_report(self, report: Report) -> Findings:
         text = report.text
-        spans = [(s.start, s.end) for s in self._split(text)
-                 if s.section not in self._ignored_sections]
+        spans = [(s.start, s.end) for s in self._split(text) if not self._ignored(s.section)]
         starts = [start for start, _ in spans]
         sentences: dict[int, _Sentence] = {}
         states: dict[str, Finding] = {}
