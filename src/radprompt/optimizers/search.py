@@ -10,7 +10,7 @@ the same study and does not repeat finished trials.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,7 +152,3 @@ def settings_space(program: Program) -> dict[str, tuple[Any, ...]]:
         others = [v for v in (4, 6, 8, 10, 12, 14, 16, 20) if v != current]
         return {"scope_tokens": (current, *others)}
     return {}
-
-
-def revisions_key(revisions: Sequence[Revision]) -> list[str]:
-    return [r.key for r in revisions]
