@@ -1,0 +1,242 @@
+"""``radprompt evaluate``: score generated reports against references."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from radprompt.cli import app
+from radprompt.cli._common import (
+    EXIT_PROBLEMS,
+    LabelsetOption,
+    console,
+    err_console,
+    handles_errors,
+    print_problems,
+)
+from radprompt.errors import InputError
+from radprompt.pipeline import build_extractor
+
+if TYPE_CHECKING:
+    from radprompt.evaluation import Evaluation
+
+_LLM = "LLM options"
+METRIC_NAMES = "ranscore, clinical, bleu, rouge, meteor, bertscore, readability, judge"
+
+
+@app.command("evaluate")
+@handles_errors
+def evaluate_command(
+    references: Annotated[
+        Path, typer.Option("--references", "-r", help="Reference reports: JSONL / CSV with id "
+                           "and text, or .txt with one report per line.")
+    ],
+    generated: Annotated[
+        list[str], typer.Option("--generated", "-g", help="SYSTEM=FILE (repeat for each "
+                                "system); a bare FILE is named after its stem.")
+    ],
+    metrics: Annotated[
+        str, typer.Option("--metrics", "-m", help=f"Comma-separated: {METRIC_NAMES}; 'all' "
+                          "is every metric but judge. Default: every metric without a model.")
+    ] = "",
+    labelset: LabelsetOption = "chestxray21",
+    extractor: Annotated[
+        str | None, typer.Option("--extractor", "-e", help="Extractor recipe that reads "
+                                 "findings from both sides for ranscore / clinical: rules "
+                                 "(default), a name in extractors/ or a YAML path.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", rich_help_panel=_LLM, help="Extract findings "
+                                 "with this LLM (LiteLLM model string, e.g. "
+                                 "hosted_vllm/Qwen/Qwen3-14B); overrides the recipe's.")
+    ] = None,
+    api_base: Annotated[
+        str | None, typer.Option("--api-base", rich_help_panel=_LLM,
+                                 help="Server of --model, e.g. http://127.0.0.1:8000/v1.")
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", rich_help_panel=_LLM, help="Model of the "
+                                 "judge metric (default: --model).")
+    ] = None,
+    judge_api_base: Annotated[
+        str | None, typer.Option("--judge-api-base", rich_help_panel=_LLM,
+                                 help="Server of --judge-model (default: --api-base).")
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", rich_help_panel=_LLM, help="Allow sending "
+                           "reports to a provider that is not on this machine.")
+    ] = False,
+    option: Annotated[
+        list[str] | None, typer.Option("--option", help="METRIC.KEY=VALUE passed to a metric, "
+                                       "e.g. rouge.use_stemmer=true, bleu.tokenize=none, "
+                                       "bertscore.model=/path/to/encoder.")
+    ] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-o", help="Where the CSVs and plots go; "
+                                  "default runs/evaluate-<time>.")
+    ] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples for intervals and "
+                                           "tests.")] = 1000,
+    confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    test: Annotated[
+        str, typer.Option(help="Paired test between systems: paired-bootstrap or "
+                          "randomization (approximate randomization).")
+    ] = "paired-bootstrap",
+    seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
+    alpha: Annotated[float, typer.Option(help="Significance level of the ranking marks "
+                                         "(on Holm-adjusted p-values).")] = 0.05,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Score generated reports against references: Ran Score, clinical, lexical, semantic.
+
+    One row per system, one column per metric with its bootstrap confidence interval; then
+    each metric's ranking of the systems with paired significance tests. Reports pair up by
+    id. Writes summary.csv, per_sample.csv, per_label.csv, significance.csv, ranking.csv,
+    systems.png and labels.png to the output folder.
+
+    Example: [bold]radprompt evaluate --references refs.jsonl --generated baseline=a.jsonl
+    --generated tuned=b.jsonl --metrics ranscore,bleu,rouge,meteor --labelset chestxray21[/]
+    """
+    from radprompt.evaluation import evaluate_reports
+    from radprompt.labelset import load_labelset
+    from radprompt.metrics import DEFAULT_METRICS, METRICS
+
+    names = _metric_names(metrics, default=DEFAULT_METRICS, known=list(METRICS))
+    systems = _systems(generated)
+    options = _options(option or [], known=names)
+    if "judge" in names:
+        chosen = judge_model or model
+        if chosen is None and "recipe" not in options.get("judge", {}):
+            raise InputError("--metrics", "the judge metric needs --judge-model (or --model, "
+                             "or --option judge.recipe=RECIPE)")
+        options.setdefault("judge", {}).update({
+            "model": chosen, "api_base": judge_api_base or api_base,
+            "allow_remote": allow_remote})
+    labels = load_labelset(labelset)
+    engine: Any = "rules"
+    if any(name in ("ranscore", "clinical") for name in names):
+        overrides = {"model": model, "api_base": api_base,
+                     "allow_remote": True if allow_remote else None}
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if extractor == "rules" and given:
+            raise InputError("--extractor", "--model is an LLM option; give it without "
+                             "--extractor rules, or an LLM recipe with --extractor")
+        engine = build_extractor(extractor or (None if model else "rules"), labelset=labels,
+                                 overrides=given)
+
+    def report_progress(system: str, metric: str, seconds: float) -> None:
+        err_console.print(f"  {metric} on {system}: {seconds:.1f} s", highlight=False)
+
+    err_console.print(f"evaluating {len(systems)} system(s) with {', '.join(names)}")
+    evaluation = evaluate_reports(
+        references=references, generated=systems, metrics=names, labelset=labels,
+        extractor=engine, metric_options=options, n_resamples=resamples,
+        confidence=confidence, test=test,  # type: ignore[arg-type]
+        seed=seed, progress=report_progress,
+    )
+    folder = output_dir or Path("runs") / time.strftime("evaluate-%Y%m%d-%H%M%S")
+    written = evaluation.write(folder)
+    if as_json:
+        sys.stdout.write(evaluation.summary.to_json(orient="index", indent=2) + "\n")
+    else:
+        render_evaluation(evaluation, alpha=alpha)
+    err_console.print(f"wrote {', '.join(p.name for p in written)} to {folder}")
+    if evaluation.problems:
+        print_problems(evaluation.problems)
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _metric_names(text: str, *, default: tuple[str, ...], known: list[str]) -> list[str]:
+    if not text.strip():
+        return list(default)
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if names == ["all"]:
+        return [name for name in known if name != "judge"]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InputError("--metrics", f"unknown metric(s) {unknown}; known: {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def _systems(specs: list[str]) -> dict[str, Path]:
+    systems: dict[str, Path] = {}
+    for spec in specs:
+        name, separator, path = spec.partition("=")
+        if not separator:
+            name, path = Path(spec).stem, spec
+        if not name or not path:
+            raise InputError("--generated", f"{spec!r} is not SYSTEM=FILE")
+        if name in systems:
+            raise InputError("--generated", f"system {name!r} is named twice")
+        systems[name] = Path(path)
+    return systems
+
+
+def _options(specs: list[str], *, known: list[str]) -> dict[str, dict[str, Any]]:
+    options: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        key, separator, value = spec.partition("=")
+        metric, dot, name = key.partition(".")
+        if not separator or not dot or not name:
+            raise InputError("--option", f"{spec!r} is not METRIC.KEY=VALUE")
+        if metric not in known:
+            raise InputError("--option", f"{spec!r}: metric {metric!r} is not being computed")
+        options.setdefault(metric, {})[name] = yaml.safe_load(value) if value else value
+    return options
+
+
+def _interval(summary: Any, system: str, column: str) -> str:
+    value = summary.loc[system, column]
+    low, high = summary.loc[system, f"{column}.low"], summary.loc[system, f"{column}.high"]
+    digits = 1 if abs(value) >= 10 else 3
+    if low != low:  # NaN: no interval
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f}\n[dim][{low:.{digits}f}, {high:.{digits}f}][/]"
+
+
+def render_evaluation(evaluation: Evaluation, *, alpha: float = 0.05) -> None:
+    summary = evaluation.summary
+    level = round(evaluation.confidence * 100)
+    table = Table(title=f"{len(evaluation.paired.ids)} reports; primary score per metric "
+                  f"[{level}% bootstrap CI]")
+    table.add_column("system")
+    primaries = []
+    for metric in evaluation.metrics:
+        result = evaluation.result(evaluation.systems[0], metric)
+        primaries.append((metric, f"{metric}.{result.primary}"))
+        table.add_column(f"{metric}\n{result.primary}", justify="right")
+    for system in evaluation.systems:
+        table.add_row(system, *(_interval(summary, system, column) for _, column in primaries))
+    console.print(table)
+    ranking = evaluation.ranking
+    significance = evaluation.significance
+    for metric in evaluation.metrics:
+        rows = ranking[ranking["metric"] == metric] if not ranking.empty else ranking
+        if rows.empty:
+            continue
+        parts = []
+        for _, row in rows.iterrows():
+            parts.append(f"{row['system']} ({row['value']:.3f})")
+            if row["next"] is None or row["next"] != row["next"]:
+                continue
+            match = significance[(significance["metric"] == metric)
+                                 & significance["system_a"].isin([row["system"], row["next"]])
+                                 & significance["system_b"].isin([row["system"], row["next"]])]
+            p = float(match["p_holm"].iloc[0]) if len(match) else float("nan")
+            mark = ">" if p < alpha else "≈"
+            shown = "p<0.001" if p < 0.001 else f"p={p:.3g}"
+            parts.append(f"{mark} [dim]({shown})[/]")
+        console.print(f"[bold]{metric}[/]: " + " ".join(parts))
+    console.print(f"[dim]> differs at alpha={alpha} ({evaluation.test}, Holm-adjusted); "
+                  "≈ does not[/]")
+    for note in evaluation.notes:
+        console.print(f"note: {note}", highlight=False)
+    for system, missing in evaluation.paired.dropped.items():
+        err_console.print(f"[yellow]{system}: no report for {len(missing)} reference id(s) "
+                          f"(e.g. {missing[0]}); those ids are left out for every system[/]")

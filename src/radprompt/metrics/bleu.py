@@ -1,0 +1,104 @@
+"""BLEU-1 to BLEU-4 (sacrebleu): corpus BLEU with brevity penalty, sentence BLEU per sample.
+
+Scores are on a 0-1 scale. ``bleu4`` is the usual BLEU; ``bleu1`` to ``bleu3`` are cumulative
+BLEU with a lower maximum n-gram order, all from one pass of n-gram counting. The corpus scores are
+sacrebleu's corpus BLEU (``exp`` smoothing, its default). Per sample: sentence BLEU-4 with
+``effective_order`` as sacrebleu recommends for single sentences. ``tokenize`` is sacrebleu's
+tokenizer name: ``13a`` (default, the WMT standard) or ``none`` to split on whitespace only,
+which reproduces the pycocoevalcap BLEU that RadEval reports.
+
+Example::
+
+    >>> from radprompt.metrics.bleu import BLEU
+    >>> result = BLEU().compute(predictions=["No acute cardiopulmonary process."],
+    ...                         references=["No acute cardiopulmonary process."])
+    >>> round(result.scores["bleu4"], 6), round(result.scores["bleu1"], 6)
+    (1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from radprompt.metrics.base import Metric, MetricResult, check_pairs, require
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["BLEU"]
+
+MAX_ORDER = 4
+
+
+@dataclass(frozen=True)
+class _BLEUReducer:
+    """Statistics columns: hyp_len, ref_len, correct_1..4, total_1..4 (sacrebleu's layout)."""
+
+    smooth_method: str
+
+    def __call__(self, summed: np.ndarray) -> dict[str, np.ndarray]:
+        import numpy as np
+        from sacrebleu.metrics import bleu as sacrebleu_bleu
+
+        flat = summed.reshape(-1, summed.shape[-1])
+        out = {f"bleu{n}": np.empty(len(flat)) for n in range(1, MAX_ORDER + 1)}
+        for row, stats in enumerate(flat):
+            for n in range(1, MAX_ORDER + 1):
+                out[f"bleu{n}"][row] = sacrebleu_bleu.BLEU.compute_bleu(
+                    correct=[int(c) for c in stats[2:2 + n]],
+                    total=[int(t) for t in stats[2 + MAX_ORDER:2 + MAX_ORDER + n]],
+                    sys_len=int(stats[0]), ref_len=int(stats[1]),
+                    smooth_method=self.smooth_method, max_ngram_order=n,
+                ).score / 100.0
+        return {key: value.reshape(summed.shape[:-1]) for key, value in out.items()}
+
+
+class BLEU(Metric):
+    """BLEU via sacrebleu; ``lowercase`` and ``tokenize`` are sacrebleu's options."""
+
+    name = "bleu"
+    description = "BLEU-1..4 (sacrebleu), corpus level with brevity penalty"
+
+    def __init__(self, *, tokenize: str = "13a", lowercase: bool = False) -> None:
+        self.tokenize = tokenize
+        self.lowercase = lowercase
+
+    def _sacrebleu(self) -> Any:
+        require("sacrebleu", extra="metrics", needed_by="BLEU")
+        from sacrebleu.metrics import bleu as sacrebleu_bleu
+
+        return sacrebleu_bleu.BLEU(max_ngram_order=MAX_ORDER, tokenize=self.tokenize,
+                         lowercase=self.lowercase, force=True)
+
+    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        import numpy as np
+
+        predictions, references = check_pairs(predictions, references)
+        scorer = self._sacrebleu()
+        # Segment statistics, as sacrebleu's own paired significance tests use them.
+        statistics = np.asarray(
+            scorer._extract_corpus_statistics(predictions, [references]), dtype=float
+        ).reshape(len(predictions), 2 + 2 * MAX_ORDER)
+        reduce = _BLEUReducer(scorer.smooth_method)
+        corpus = reduce(statistics.sum(axis=0))
+        sentence = np.array([
+            scorer.compute_bleu(
+                correct=[int(c) for c in row[2:2 + MAX_ORDER]],
+                total=[int(t) for t in row[2 + MAX_ORDER:]],
+                sys_len=int(row[0]), ref_len=int(row[1]),
+                smooth_method="exp", effective_order=True, max_ngram_order=MAX_ORDER,
+            ).score / 100.0
+            for row in statistics
+        ])
+        return MetricResult(
+            metric=self.name,
+            scores={key: float(value) for key, value in corpus.items()},
+            primary="bleu4",
+            per_sample={"bleu4": sentence},
+            statistics=statistics,
+            reduce=reduce,
+            notes=(f"sacrebleu tokenize={self.tokenize}, lowercase={self.lowercase}, "
+                   "scale 0-1",),
+        )

@@ -1,0 +1,224 @@
+"""LLM as judge: a rubric (Prometheus style) graded by any model LiteLLM or vLLM serves.
+
+For each pair the model reads the reference and the generated report and grades every
+criterion from 1 to 5 with a short justification; ``score`` is the weighted total rescaled to
+0-1 (``sum(w * (s - 1) / 4) / sum(w)``). The rubric's wording is the template
+``prompts/judge_rubric.j2`` (blocks ``system``, ``user``, ``retry``, rendered with
+``StrictUndefined``); Python only names the criteria and their weights. Requests go through
+``radprompt.llm``'s client: cached on disk by model, parameters and exact messages (re-running
+costs nothing), concurrent, retried on HTTP 429 / 5xx; an answer that does not fit is sent
+back with the problem. A pair whose answer still does not fit scores NaN and is counted.
+
+Example::
+
+    >>> from radprompt.metrics.judge import Judge
+    >>> judge = Judge(model="hosted_vllm/Qwen/Qwen3-14B", api_base="http://127.0.0.1:8000/v1")
+    >>> # judge.compute(predictions=[...], references=[...]).scores["score"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result
+
+if TYPE_CHECKING:
+    from radprompt.llm import LLMRecipe, ModelClient
+
+__all__ = ["DEFAULT_WEIGHTS", "Judge", "JudgementError", "parse_judgement"]
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "accuracy": 0.4, "faithfulness": 0.25, "completeness": 0.25, "clarity": 0.1,
+}
+"""Criteria (each must have a rubric entry in the template) and their weights."""
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+
+
+class JudgementError(ValueError):
+    """An answer that cannot be used; ``str(error)`` is sent back to the model."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    scores: dict[str, int]
+    justifications: dict[str, str]
+
+
+def parse_judgement(text: str, *, criteria: Sequence[str]) -> Judgement:
+    """Read ``{"<criterion>": {"justification": ..., "score": 1-5}, ...}`` from an answer."""
+    text = _THINK.sub("", text)
+    start = text.find("{")
+    if start < 0:
+        raise JudgementError("the answer has no JSON object; write only the JSON object")
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError as exc:
+        raise JudgementError(f"the JSON object is malformed or cut off: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise JudgementError("the answer is not a JSON object")
+    missing = [name for name in criteria if name not in data]
+    if missing:
+        raise JudgementError(f"the JSON object lacks key(s) {', '.join(missing)}")
+    scores, justifications = {}, {}
+    for name in criteria:
+        value = data[name]
+        if not isinstance(value, dict) or "score" not in value:
+            raise JudgementError(f'"{name}" must be {{"justification": ..., "score": 1-5}}')
+        score = value["score"]
+        if isinstance(score, str) and score.strip().isdigit():
+            score = int(score.strip())
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or \
+                score != int(score) or not 1 <= score <= 5:
+            raise JudgementError(f'"{name}": score {score!r} is not an integer from 1 to 5')
+        scores[name] = int(score)
+        justifications[name] = str(value.get("justification") or "").strip()
+    return Judgement(scores, justifications)
+
+
+class Judge(Metric):
+    """Rubric grades from a model.
+
+    Give ``model`` (a LiteLLM model string, with ``api_base`` for a local server) or a full
+    ``recipe`` (an ``LLMRecipe`` or a recipe file in ``extractors/``: cache, concurrency,
+    retries, decoding), which ``model`` / ``api_base`` / ``allow_remote`` override. Reports go
+    to a provider off this machine only with ``allow_remote=True``. ``client`` replaces the
+    recipe's client (tests). ``weights`` maps criteria to weights.
+    """
+
+    name = "judge"
+    description = "LLM-as-judge rubric: accuracy, faithfulness, completeness, clarity (1-5)"
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        api_base: str | None = None,
+        allow_remote: bool = False,
+        recipe: LLMRecipe | str | Path | None = None,
+        template: str | Path = "judge_rubric",
+        weights: Mapping[str, float] | None = None,
+        parse_retries: int = 2,
+        client: ModelClient | None = None,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self.allow_remote = allow_remote
+        self.recipe = recipe
+        self.template = template
+        self.weights = weights
+        self.parse_retries = parse_retries
+        self.client = client
+
+    def _recipe(self) -> LLMRecipe:
+        from radprompt.llm import LLMRecipe
+
+        given = {key: value for key, value in (("model", self.model),
+                 ("api_base", self.api_base), ("allow_remote", self.allow_remote or None))
+                 if value is not None}
+        data: dict[str, Any] = {}
+        if isinstance(self.recipe, LLMRecipe):
+            data = self.recipe.model_dump()
+        elif self.recipe is not None:
+            from radprompt.labelset import read_yaml
+            from radprompt.resources import find_resource
+
+            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
+        data = {**data, **given, "kind": "llm"}
+        if "model" not in data:
+            raise ValueError("the judge needs a model (e.g. model='openai/gpt-4o-mini') "
+                             "or a recipe")
+        return LLMRecipe.model_validate(data)
+
+    def _template(self) -> Any:
+        from radprompt.prompts import prompt_environment
+        from radprompt.resources import find_resource
+
+        path = find_resource("prompts", self.template, suffix=".j2")
+        return prompt_environment().from_string(path.read_text(encoding="utf-8"))
+
+    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        from radprompt.extractors.llm import run_sync
+        from radprompt.llm import build_client
+
+        predictions, references = check_pairs(predictions, references)
+        weights = dict(self.weights or DEFAULT_WEIGHTS)
+        criteria = list(weights)
+        template = self._template()
+        client = self.client
+        owns_client = client is None
+        if client is None:
+            client = build_client(self._recipe())
+
+        def block(name: str, **context: Any) -> str:
+            rendered = template.blocks[name](template.new_context(
+                {"criteria": criteria, **context}))
+            return "".join(rendered).strip()
+
+        system = block("system")
+
+        async def judge_all() -> list[Judgement | str]:
+            try:
+                return list(await asyncio.gather(*(
+                    self._judge(client, system, block, prediction, reference, criteria)
+                    for prediction, reference in zip(predictions, references, strict=True)
+                )))
+            finally:
+                if owns_client:
+                    await client.aclose()
+
+        outcomes = run_sync(judge_all())
+        if owns_client and client.cache is not None:
+            client.cache.close()
+        total = sum(weights.values())
+        per_sample: dict[str, list[float]] = {"score": []}
+        per_sample.update({name: [] for name in criteria})
+        texts: dict[str, list[str]] = {f"{name}_justification": [] for name in criteria}
+        failures = [outcome for outcome in outcomes if isinstance(outcome, str)]
+        for outcome in outcomes:
+            if isinstance(outcome, str):
+                per_sample["score"].append(math.nan)
+                for name in criteria:
+                    per_sample[name].append(math.nan)
+                    texts[f"{name}_justification"].append(outcome)
+                continue
+            per_sample["score"].append(sum(
+                weights[name] * (outcome.scores[name] - 1) / 4 for name in criteria) / total)
+            for name in criteria:
+                per_sample[name].append(float(outcome.scores[name]))
+                texts[f"{name}_justification"].append(outcome.justifications[name])
+        usage = client.usage
+        notes = [f"judge {client.model}: {usage.requests} request(s), {usage.cache_hits} "
+                 f"cached" + (f", ${usage.cost:.4f}" if usage.cost_known and usage.requests
+                              else "")]
+        if failures:
+            notes.append(f"{len(failures)} pair(s) not judged (first: {failures[0]})")
+        return mean_result(self.name, per_sample, primary="score", notes=notes, texts=texts)
+
+    async def _judge(self, client: ModelClient, system: str, block: Any, prediction: str,
+                     reference: str, criteria: list[str]) -> Judgement | str:
+        from radprompt.errors import RadpromptError
+
+        messages = [{"role": "system", "content": system},
+                    {"role": "user", "content": block("user", reference=reference,
+                                                      generated=prediction)}]
+        problem = ""
+        for _ in range(self.parse_retries + 1):
+            try:
+                completion = await client.complete(messages)
+            except RadpromptError as exc:  # the client's request error, after its retries
+                return f"request failed: {exc}"
+            try:
+                return parse_judgement(completion.text, criteria=criteria)
+            except JudgementError as exc:
+                problem = str(exc)
+                messages = [*messages, {"role": "assistant", "content": completion.text},
+                            {"role": "user", "content": block("retry", problem=problem)}]
+        return f"unusable answer after {self.parse_retries + 1} attempt(s): {problem}"

