@@ -20,13 +20,20 @@ from radprompt.extractors.base import (
 )
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet, load_labelset
+from radprompt.metrics.base import Metric, check_pairs
 from radprompt.reports import Report
 from radprompt.scoring import ScoreReport, score
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["CachingExtractor", "FindingsComparison", "compare_findings", "resolve_extractor"]
+__all__ = [
+    "CachingExtractor",
+    "FindingsComparison",
+    "FindingsMetric",
+    "compare_findings",
+    "resolve_extractor",
+]
 
 
 class CachingExtractor(Extractor):
@@ -150,3 +157,30 @@ def per_sample_confusion(confusion: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per pair, tp / fp / fn / tn summed over labels."""
     summed = confusion.sum(axis=2)
     return summed[:, 0], summed[:, 1], summed[:, 2], summed[:, 3]
+
+
+class FindingsMetric(Metric):
+    """Base of the metrics that compare findings extracted from both sides of each pair.
+
+    ``labels`` restricts scoring to some label ids (default: the whole labelset).
+    """
+
+    def __init__(
+        self,
+        *,
+        labelset: LabelSet | str | Path = "chestxray21",
+        extractor: Extractor | str | Path = "rules",
+        labels: Sequence[str] | None = None,
+    ) -> None:
+        self.labelset = labelset
+        self.extractor = extractor
+        self.labels = labels
+
+    def compare(self, *, predictions: Sequence[str], references: Sequence[str]
+                ) -> FindingsComparison:
+        predictions, references = check_pairs(predictions, references)
+        labelset = resolve_labelset(self.labelset)
+        return compare_findings(
+            predictions, references, labelset=labelset,
+            extractor=resolve_extractor(self.extractor, labelset=labelset), labels=self.labels,
+        )

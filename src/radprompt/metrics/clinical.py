@@ -23,18 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from radprompt.extractors.base import Extractor
-from radprompt.labelset import LabelSet
-from radprompt.metrics._findings import (
-    compare_findings,
-    per_sample_confusion,
-    resolve_extractor,
-    resolve_labelset,
-)
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, require
+from radprompt.metrics._findings import FindingsMetric, per_sample_confusion
+from radprompt.metrics.base import MetricResult, require
 from radprompt.metrics.ranscore import confusion_ratio
 
 if TYPE_CHECKING:
@@ -66,31 +58,15 @@ class _ClinicalReducer:
         }
 
 
-class Clinical(Metric):
+class Clinical(FindingsMetric):
     """Clinical efficacy. ``labels`` restricts scoring to some label ids."""
 
     name = "clinical"
     description = "Sensitivity, specificity and F1 per label and averaged over defined labels"
 
-    def __init__(
-        self,
-        *,
-        labelset: LabelSet | str | Path = "chestxray21",
-        extractor: Extractor | str | Path = "rules",
-        labels: Sequence[str] | None = None,
-    ) -> None:
-        self.labelset = labelset
-        self.extractor = extractor
-        self.labels = labels
-
     def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         np = require("numpy", extra="metrics", needed_by="the clinical metric")
-        predictions, references = check_pairs(predictions, references)
-        labelset = resolve_labelset(self.labelset)
-        comparison = compare_findings(
-            predictions, references, labelset=labelset,
-            extractor=resolve_extractor(self.extractor, labelset=labelset), labels=self.labels,
-        )
+        comparison = self.compare(predictions=predictions, references=references)
         reduce = _ClinicalReducer(len(comparison.label_ids))
         scores = {key: float(value) for key, value in
                   reduce(comparison.statistics.sum(axis=0)).items()}

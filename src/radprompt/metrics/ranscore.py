@@ -25,18 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from radprompt.extractors.base import Extractor
-from radprompt.labelset import LabelSet
-from radprompt.metrics._findings import (
-    compare_findings,
-    per_sample_confusion,
-    resolve_extractor,
-    resolve_labelset,
-)
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, require
+from radprompt.metrics._findings import FindingsMetric, per_sample_confusion
+from radprompt.metrics.base import MetricResult, require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,31 +61,15 @@ class _RanScoreReducer:
         }
 
 
-class RanScore(Metric):
+class RanScore(FindingsMetric):
     """Ran Score. ``labels`` restricts scoring to some label ids (default: the whole labelset)."""
 
     name = "ranscore"
     description = "Finding-level P / R / F1 per label; macro-F1 (Ran Score) and micro-F1"
 
-    def __init__(
-        self,
-        *,
-        labelset: LabelSet | str | Path = "chestxray21",
-        extractor: Extractor | str | Path = "rules",
-        labels: Sequence[str] | None = None,
-    ) -> None:
-        self.labelset = labelset
-        self.extractor = extractor
-        self.labels = labels
-
     def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         np = require("numpy", extra="metrics", needed_by="Ran Score")
-        predictions, references = check_pairs(predictions, references)
-        labelset = resolve_labelset(self.labelset)
-        comparison = compare_findings(
-            predictions, references, labelset=labelset,
-            extractor=resolve_extractor(self.extractor, labelset=labelset), labels=self.labels,
-        )
+        comparison = self.compare(predictions=predictions, references=references)
         report = comparison.report
         reduce = _RanScoreReducer(len(comparison.label_ids))
         scores = {key: float(value) for key, value in
