@@ -16,7 +16,8 @@ if [ "${1:-}" = "--all" ]; then
   # torch first: 2.13.0 is the CPU build on this kind of machine; anything newer pulls CUDA.
   pip install -q "torch==2.13.0"
   pip install -q -e ".[llm,optimize,metrics,bertscore,significance,web,dev]"
-  if [ -f scripts/install-wordnet.sh ]; then bash scripts/install-wordnet.sh; fi
+  bash scripts/install-wordnet.sh   # METEOR's WordNet, from Debian's packages
+  bash scripts/install-browser.sh   # Debian's chromium + chromedriver for the review page tests
 else
   pip install -q -e ".[optimize]"
 fi

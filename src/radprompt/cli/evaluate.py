@@ -51,6 +51,10 @@ def evaluate_command(
                                  "findings from both sides for ranscore / clinical: rules "
                                  "(default), a name in extractors/ or a YAML path.")
     ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", "-b", help="Read findings with a verified export "
+                                  "bundle (radprompt export): the approved rules or prompt.")
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", rich_help_panel=_LLM, help="Extract findings "
                                  "with this LLM (LiteLLM model string, e.g. "
@@ -124,11 +128,20 @@ def evaluate_command(
         overrides = {"model": model, "api_base": api_base,
                      "allow_remote": True if allow_remote else None}
         given = {key: value for key, value in overrides.items() if value is not None}
-        if extractor == "rules" and given:
-            raise InputError("--extractor", "--model is an LLM option; give it without "
-                             "--extractor rules, or an LLM recipe with --extractor")
-        engine = build_extractor(extractor or (None if model else "rules"), labelset=labels,
-                                 overrides=given)
+        if bundle is not None:
+            from radprompt.export import bundle_labelset, extractor_from_bundle, load_bundle
+
+            if extractor or model:
+                raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / "
+                                 "--model")
+            labels = bundle_labelset(load_bundle(bundle)) or labels
+            engine = extractor_from_bundle(bundle, labelset=labels, overrides=given)
+        else:
+            if extractor == "rules" and given:
+                raise InputError("--extractor", "--model is an LLM option; give it without "
+                                 "--extractor rules, or an LLM recipe with --extractor")
+            engine = build_extractor(extractor or (None if model else "rules"),
+                                     labelset=labels, overrides=given)
 
     def report_progress(system: str, metric: str, seconds: float) -> None:
         err_console.print(f"  {metric} on {system}: {seconds:.1f} s", highlight=False)

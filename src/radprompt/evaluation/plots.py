@@ -51,8 +51,10 @@ def plot_systems(evaluation: Evaluation, path: str | Path) -> Path:
         result = evaluation.result(systems[0], metric)
         column = f"{metric}.{result.primary}"
         values = summary[column].to_numpy(dtype=float)
-        low = values - summary[f"{column}.low"].to_numpy(dtype=float)
-        high = summary[f"{column}.high"].to_numpy(dtype=float) - values
+        # a percentile interval need not contain the corpus score (macro-F1 of a resample is
+        # not centred on it); error bars cannot be negative, so clip at the score
+        low = (values - summary[f"{column}.low"].to_numpy(dtype=float)).clip(min=0)
+        high = (summary[f"{column}.high"].to_numpy(dtype=float) - values).clip(min=0)
         positions = range(len(systems))
         axis.barh(list(positions), values, xerr=[low, high], capsize=3,
                   color=[colours[i % len(colours)] for i in positions])
