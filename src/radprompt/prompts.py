@@ -176,6 +176,10 @@ class PromptVersion:
             raise PromptError(f"template {self.template!r} lacks block(s) {absent}; a prompt "
                               f"template defines {{% block system %}}, user and retry")
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> PromptVersion:
+        """Immutable: a copy is the version itself (DSPy deep-copies the programs it tries)."""
+        return self
+
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_labelset(

@@ -11,14 +11,17 @@ from rich.table import Table
 
 from radprompt.cli import app
 from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
+from radprompt.errors import InputError
 from radprompt.labelset import LabelSet
 from radprompt.optimizers import OptimizeConfig, Run, list_runs, optimize, resume
 from radprompt.optimizers.loop import OptimizeOutcome
+from radprompt.optimizers.prompt_program import PLACEMENT_KEYS
 from radprompt.scoring import ScoreReport
 
 runs_app = typer.Typer(help="List and inspect optimize runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
+_LLM = "LLM prompt optimization"
 RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories live.")]
 
 
@@ -78,6 +81,13 @@ def render_outcome(outcome: OptimizeOutcome) -> None:
     console.rule("result")
     console.print(f"run: {outcome.run.path}")
     console.print(f"status: [bold]{outcome.status}[/] — {outcome.reason}")
+    manifest = outcome.run.manifest
+    usage = manifest.get("usage") or {}
+    if usage.get("requests") or usage.get("tokens"):
+        console.print(f"LLM requests sent: {usage.get('requests', 0)}, tokens: "
+                      f"{usage.get('tokens', 0)} (cached answers are free)")
+    if manifest.get("test_skipped"):
+        console.print(f"test split not scored: {manifest['test_skipped']}")
     if outcome.initial_test is not None and outcome.final_test is not None:
         render_before_after(outcome.initial_test, outcome.final_test)
         plots = sorted((outcome.run.path / "plots").glob("*.png"))
@@ -110,8 +120,40 @@ def optimize_command(
                                "or a YAML path.")
     ] = "demo",
     extractor: Annotated[
-        str, typer.Option("--extractor", "-e", help="What to optimize: 'rules'.")
-    ] = "rules",
+        str | None,
+        typer.Option("--extractor", "-e", help="What to optimize: 'rules' (default), or an LLM "
+                     "recipe in extractors/ (vllm-qwen3-14b) or a YAML path."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", rich_help_panel=_LLM,
+                     help="Optimize the prompt of this LiteLLM model (hosted_vllm/<served "
+                          "model> with --api-base, openai/..., ollama/...); overrides the "
+                          "recipe's."),
+    ] = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option("--api-base", rich_help_panel=_LLM,
+                     help="Server URL, e.g. http://127.0.0.1:8000/v1 for vllm serve."),
+    ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option("--allow-remote", rich_help_panel=_LLM,
+                     help="Allow sending reports to a provider that is not on this machine "
+                          "(they may hold patient data)."),
+    ] = False,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", rich_help_panel=_LLM,
+                     help="all: one request per report; label: one per label and report."),
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(rich_help_panel=_LLM, help="Starting temperature.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", rich_help_panel=_LLM,
+                                 help="Requests in flight at once.")
+    ] = None,
     optimizer: Annotated[
         str, typer.Option("--optimizer", help="Optimizer recipe in optimizers/.")
     ] = "error_driven",
@@ -120,7 +162,7 @@ def optimize_command(
         typer.Option("--auto-approve/--review",
                      help="Accept each proposal automatically (recorded as such in the audit "
                           "log), or stop after each one for a reviewer. Default: automatic "
-                          "for the rule engine."),
+                          "for the rule engine, a reviewer for an LLM prompt."),
     ] = None,
     max_rounds: Annotated[int, typer.Option(help="Stop after this many rounds.")] = 8,
     max_requests: Annotated[
@@ -136,34 +178,57 @@ def optimize_command(
     seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
     resume_run: Annotated[
         Path | None, typer.Option("--resume", help="Continue this run (after a crash, a kill "
-                                                   "or a review) instead of starting one.")
+                                                   "or a review) instead of starting one; "
+                                                   "--max-requests, --max-tokens, --time-limit,"
+                                                   " --api-base, --allow-remote and "
+                                                   "--concurrency given with it apply.")
     ] = None,
     runs_dir: RunsDirOption = Path("runs"),
 ) -> None:
     """Improve an extractor round by round until every label's F1 clears its threshold on dev.
 
     Each round: score on train and dev, analyse the errors of the worst failing labels, propose
-    revisions (the lexical miner mines phrases, cues and exclusions for the rule engine), let
-    Optuna pick the best combination on dev, and turn it into a reviewable proposal. At the end
-    the first and the last version are scored on the held-out test split; a run directory keeps
-    every version, proposal, decision, the Optuna study and plots.
+    revisions (the lexical miner mines phrases, cues and exclusions for the rule engine; for
+    an LLM the recipe's proposer rewrites label guidance and picks demos), let Optuna pick the
+    best combination (and decoding settings) on dev, and turn it into a reviewable proposal.
+    At the end the first and the last version are scored on the held-out test split; a run
+    directory keeps every version, proposal, decision, the Optuna study, the LLM answer cache
+    and plots. LLM requests and tokens count against --max-requests / --max-tokens.
 
-    Example: [bold]radprompt optimize --labelset chestxray21[/] (the demo corpus, rule engine,
-    offline); [bold]radprompt optimize --resume runs/<run>[/] after a crash or a review.
+    Examples: [bold]radprompt optimize --labelset chestxray21[/] (the demo corpus, rule engine,
+    offline); [bold]radprompt optimize -m hosted_vllm/Qwen/Qwen3-14B --api-base
+    http://127.0.0.1:8000/v1 --max-requests 20000[/] (the prompt, stopping for review after
+    each proposal); [bold]radprompt optimize --resume runs/<run>[/] after a crash or a review.
     """
     reporter = RichReporter()
+    llm = {key: value for key, value in {
+        "model": model, "api_base": api_base, "allow_remote": True if allow_remote else None,
+        "mode": mode, "temperature": temperature, "concurrency": concurrency,
+    }.items() if value is not None}
     if resume_run is not None:
-        outcome = resume(resume_run, reporter=reporter)
+        changes: dict[str, Any] = {key: value for key, value in {
+            "max_requests": max_requests, "max_tokens": max_tokens, "time_limit": time_limit,
+        }.items() if value is not None}
+        placement = {key: value for key, value in llm.items() if key in PLACEMENT_KEYS}
+        if placement:
+            changes["llm"] = placement
+        outcome = resume(resume_run, reporter=reporter, changes=changes)
     else:
+        if extractor is None:
+            extractor = "llm" if model else "rules"
+        if extractor == "rules" and llm:
+            raise InputError(Path("rules"), f"--{next(iter(llm)).replace('_', '-')} is an LLM "
+                             "option; give --model or an LLM recipe with --extractor")
         config = OptimizeConfig(
             labelset=labelset, experiment=experiment, extractor=extractor, optimizer=optimizer,
-            auto_approve=True if auto_approve is None else auto_approve,
+            auto_approve=auto_approve, llm=llm,
             max_rounds=max_rounds, max_requests=max_requests, max_tokens=max_tokens,
             time_limit=time_limit, n_trials=trials, labels_per_round=labels_per_round,
             seed=seed,
         )
-        console.print(f"optimizing [bold]{extractor}[/] for {labelset} on experiment "
-                      f"{experiment} (auto-approve: {config.auto_approve})")
+        what = llm.get("model") or extractor
+        console.print(f"optimizing [bold]{what}[/] for {labelset} on experiment {experiment}"
+                      + ("" if auto_approve is None else f" (auto-approve: {auto_approve})"))
         outcome = optimize(config, runs_dir=runs_dir, reporter=reporter)
     render_outcome(outcome)
 

@@ -2,6 +2,7 @@
 
 from radprompt.optimizers.loop import OptimizeConfig, OptimizeOutcome, optimize, resume
 from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.prompt_program import PromptProgram
 from radprompt.optimizers.runs import Decision, Run, list_runs
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "OptimizeConfig",
     "OptimizeOutcome",
     "Program",
+    "PromptProgram",
     "Revision",
     "RulesProgram",
     "Run",

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from radprompt.findings import Findings
 from radprompt.labelset import LabelSet, load_labelset, read_yaml
 from radprompt.optimizers.analysis import Evaluation, analyse_errors, evaluate
 from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.proposers import build_proposer
 from radprompt.optimizers.proposers.base import ProposalContext
 from radprompt.optimizers.runs import Decision, Run
@@ -45,7 +47,12 @@ class OptimizeConfig:
     experiment: str = "demo"
     extractor: str = "rules"
     optimizer: str = "error_driven"
-    auto_approve: bool = True
+    auto_approve: bool | None = None
+    """None: automatic for the rule engine, a reviewer for an LLM prompt."""
+    llm: dict[str, Any] = field(default_factory=dict)
+    """LLM recipe keys given on the command line (model, api_base, allow_remote, ...); they
+    override the ``extractor`` recipe, or describe the model alone (``extractor`` "llm", or
+    the default "rules": a model given here means the prompt is optimized)."""
     max_rounds: int = 8
     max_requests: int | None = None
     max_tokens: int | None = None
@@ -57,7 +64,11 @@ class OptimizeConfig:
     min_gain: float = 1e-9
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "llm": dict(self.llm)}
+
+    @property
+    def uses_llm(self) -> bool:
+        return bool(self.llm) or self.extractor != "rules"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OptimizeConfig:
@@ -115,7 +126,9 @@ def optimize(
     labelset = load_labelset(config.labelset)
     load_recipe(config.optimizer)  # fail early on a bad recipe
     program = _initial_program(config, labelset)
-    run = Run.create(runs_dir, name=f"{labelset.name}-{config.extractor}",
+    if config.auto_approve is None:
+        config = replace(config, auto_approve=program.kind == "rules")
+    run = Run.create(runs_dir, name=f"{labelset.name}-{_run_name(config)}",
                      config=config.to_json())
     program.save(run.path / "versions")
     run.update_manifest(initial_version=program.hash, current_version=program.hash)
@@ -124,23 +137,43 @@ def optimize(
 
 def resume(run_path: str | Path, *, reporter: Reporter | None = None,
            changes: dict[str, Any] | None = None) -> OptimizeOutcome:
-    """Continue a run after a crash, a kill or a review; finished work is not repeated."""
+    """Continue a run after a crash, a kill or a review; finished work is not repeated.
+
+    ``changes`` replace configuration keys (a larger budget ...); an ``llm`` entry is merged
+    into the stored one, and only its ``PLACEMENT_KEYS`` (where requests go, e.g. a new
+    ``api_base``) reach saved prompt versions: what the model sees never changes on resume.
+    """
     run = Run.open(run_path)
     if changes:
-        manifest = run.manifest
-        run.update_manifest(config={**manifest["config"], **changes})
+        config = run.manifest["config"]
+        merged = {**config, **changes}
+        if "llm" in changes:
+            merged["llm"] = {**config.get("llm", {}), **changes["llm"]}
+        run.update_manifest(config=merged)
     return _drive(run, reporter or _SilentReporter())
 
 
+def _run_name(config: OptimizeConfig) -> str:
+    if not config.llm.get("model"):
+        return Path(config.extractor).stem
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(config.llm["model"]).split("/")[-1])
+
+
 def _initial_program(config: OptimizeConfig, labelset: LabelSet) -> Program:
-    if config.extractor == "rules":
+    if not config.uses_llm:
         return RulesProgram(labelset=labelset)
-    raise InputError(Path(config.extractor),
-                     "the optimizer supports the rule engine ('rules') in this version")
+    return PromptProgram.initial(labelset=labelset, recipe=extraction_recipe(
+        extractor=config.extractor, overrides=config.llm))
 
 
-def _load_program(run: Run, version: str) -> Program:
-    return RulesProgram.load(run.version_path(version))
+def _load_program(run: Run, version: str, *, config: OptimizeConfig,
+                  labelset: LabelSet) -> Program:
+    path = run.version_path(version)
+    if path.suffix == PromptProgram.suffix:
+        # Where requests go is the run's configuration; what the model sees is the version's.
+        return PromptProgram.load(path, labelset=labelset, cache_path=run.path / "cache.sqlite",
+                                  overrides=config.llm)
+    return RulesProgram.load(path)
 
 
 class _Budget:
@@ -158,6 +191,12 @@ class _Budget:
             return f"token budget of {c.max_tokens} spent"
         return None
 
+    def spent_money(self, usage: dict[str, int]) -> bool:
+        """Whether the request or token budget (not time) is spent."""
+        c = self.config
+        return bool((c.max_requests is not None and usage.get("requests", 0) >= c.max_requests)
+                    or (c.max_tokens is not None and usage.get("tokens", 0) >= c.max_tokens))
+
 
 def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
     manifest = run.manifest
@@ -166,7 +205,7 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
     labelset = load_labelset(config.labelset)
     experiment = load_experiment(config.experiment, labelset=labelset)
     budget = _Budget(config)
-    current = _load_program(run, manifest["current_version"])
+    current = _load_program(run, manifest["current_version"], config=config, labelset=labelset)
     rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
                 for key in p["revision_keys"]}
 
@@ -179,9 +218,10 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
             run.update_manifest(status="awaiting_review")
             return OptimizeOutcome(run, "awaiting_review",
                                    f"proposal {proposal['id']} waits for review")
-    current = _apply_decisions(run, current)
+    current = _apply_decisions(run, current, config=config, labelset=labelset)
 
-    usage: dict[str, int] = {"requests": 0, "tokens": 0}
+    # What earlier sessions of this run spent counts against the budget too.
+    usage: dict[str, int] = {"requests": 0, "tokens": 0, **manifest.get("usage", {})}
     reason = ""
     status = "running"
     run.update_manifest(status="running")
@@ -193,8 +233,12 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
         if spent := budget.exhausted(usage):
             reason, status = spent, "finished"
             break
-        train_eval = _score(current, experiment.split("train"), labelset)
-        dev_eval = _score(current, experiment.split("dev"), labelset)
+        train_eval = _score(current, experiment.split("train"), labelset, usage=usage)
+        dev_eval = _score(current, experiment.split("dev"), labelset, usage=usage)
+        run.update_manifest(usage=usage)
+        if problem := _model_failing(train_eval, dev_eval):
+            reason, status = problem, "failed"
+            break
         if dev_eval.report.all_pass:
             reason, status = "every label with enough support clears its threshold on dev", \
                 "finished"
@@ -204,10 +248,10 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
         targets = failing[: config.labels_per_round]
         reporter.round_started(number, targets)
         revisions = _candidates(run, number, recipe, current, labelset, experiment,
-                                train_eval, targets, rejected)
+                                train_eval, targets, rejected, usage)
         space = SearchSpace(revisions=tuple(revisions), settings=settings_space(current))
         scorer = _TrialScorer(labelset, dev_size=len(experiment.split("dev").reports),
-                              reporter=reporter, total=config.n_trials)
+                              reporter=reporter, total=config.n_trials, usage=usage, run=run)
         result = search(program=current, space=space, dev=experiment.split("dev"),
                         scorer=scorer, storage=run.study_storage,
                         study_name=f"round-{number:02d}", n_trials=config.n_trials,
@@ -222,7 +266,8 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
             break
         candidate = result.program
         candidate.save(run.path / "versions")
-        after_eval = _score(candidate, experiment.split("dev"), labelset)
+        after_eval = _score(candidate, experiment.split("dev"), labelset, usage=usage)
+        run.update_manifest(usage=usage)
         proposal = _make_proposal(run, number, current, candidate, result.chosen,
                                   result.settings, dev_eval, after_eval, experiment, labelset)
         run.write_proposal(proposal)
@@ -240,29 +285,36 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
         current = candidate
         run.update_manifest(current_version=current.hash)
 
-    return _finish(run, experiment, labelset, current, status, reason)
+    return _finish(run, experiment, labelset, current, status, reason, config=config,
+                   usage=usage, budget=budget)
 
 
 class _TrialScorer:
     """Dev macro-F1 of a trial's program on one minibatch; tells the reporter per full trial."""
 
     def __init__(self, labelset: LabelSet, *, dev_size: int, reporter: Reporter,
-                 total: int) -> None:
+                 total: int, usage: dict[str, int], run: Run) -> None:
         self.labelset = labelset
         self.dev_size = dev_size
         self.reporter = reporter
         self.total = total
+        self.usage = usage
+        self.run = run
         self.done = 0
 
     def __call__(self, program: Program, chunk: Dataset) -> float:
-        value = _score(program, chunk, self.labelset).report.macro_f1
+        requests = self.usage.get("requests", 0)
+        value = _score(program, chunk, self.labelset, usage=self.usage).report.macro_f1
+        if self.usage.get("requests", 0) != requests:
+            self.run.update_manifest(usage=self.usage)
         if len(chunk.reports) == self.dev_size:
             self.done += 1
             self.reporter.trial_finished(self.done, self.total)
         return value
 
 
-def _apply_decisions(run: Run, current: Program) -> Program:
+def _apply_decisions(run: Run, current: Program, *, config: OptimizeConfig,
+                     labelset: LabelSet) -> Program:
     """Move the current version to the newest accepted (or edited) proposal."""
     manifest = run.manifest
     version = manifest["current_version"]
@@ -271,14 +323,39 @@ def _apply_decisions(run: Run, current: Program) -> Program:
             version = decision.version
     if version != manifest["current_version"]:
         run.update_manifest(current_version=version)
-        return _load_program(run, version)
+        return _load_program(run, version, config=config, labelset=labelset)
     return current
 
 
-def _score(program: Program, dataset: Dataset, labelset: LabelSet) -> Evaluation:
+def _score(program: Program, dataset: Dataset, labelset: LabelSet, *,
+           usage: dict[str, int] | None = None) -> Evaluation:
     extractor = program.build_extractor()
-    return evaluate(lambda reports: extractor.extract(reports), dataset,
-                    labelset=_labelset_of(program, labelset))
+    evaluation = evaluate(lambda reports: extractor.extract(reports), dataset,
+                          labelset=_labelset_of(program, labelset))
+    _count(usage, getattr(extractor, "usage_", None))
+    return evaluation
+
+
+def _model_failing(*evaluations: Evaluation) -> str | None:
+    """A reason to stop when the model fails on half the reports (server down, wrong model,
+    answers that never parse): scores of missing answers would mislead every proposal."""
+    failures = [f for evaluation in evaluations for f in evaluation.failures]
+    total = len(failures) + sum(len(e.predictions) for e in evaluations)
+    if not failures:
+        return None
+    logger.warning("%d of %d report(s) got no usable answer", len(failures), total)
+    if len(failures) * 2 < total:
+        return None
+    return (f"the model gave no usable answer for {len(failures)} of {total} reports "
+            f"(first: {failures[0].reason})")
+
+
+def _count(usage: dict[str, int] | None, spent: Any) -> None:
+    """Add an LLM ``Usage`` (requests sent, tokens) to the loop's budget counters."""
+    if usage is None or spent is None:
+        return
+    usage["requests"] = usage.get("requests", 0) + spent.requests
+    usage["tokens"] = usage.get("tokens", 0) + spent.prompt_tokens + spent.completion_tokens
 
 
 def _labelset_of(program: Program, fallback: LabelSet) -> LabelSet:
@@ -287,7 +364,8 @@ def _labelset_of(program: Program, fallback: LabelSet) -> LabelSet:
 
 def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
                 labelset: LabelSet, experiment: Experiment, train_eval: Evaluation,
-                targets: list[str], rejected: set[str]) -> list[Revision]:
+                targets: list[str], rejected: set[str],
+                usage: dict[str, int]) -> list[Revision]:
     """The round's candidate revisions: read back if this round already proposed them."""
     import json
 
@@ -301,6 +379,8 @@ def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
                               train=experiment.split("train"), train_evaluation=train_eval,
                               errors=errors, rejected=rejected)
     revisions = proposer.propose(context)
+    _count(usage, getattr(proposer, "usage_", None))
+    run.update_manifest(usage=usage)
     path.write_text(json.dumps([r.to_json() for r in revisions], indent=2) + "\n", "utf-8")
     return revisions
 
@@ -346,8 +426,9 @@ def _make_proposal(run: Run, number: int, parent: Program, candidate: Program,
         "revisions": [r.to_json() for r in chosen],
         "revision_keys": [r.key for r in chosen],
         "settings": settings,
-        "rationale": "\n".join([*(f"{r.describe()}: {r.rationale} (train F1 {r.gain:+.3f})"
-                                  for r in chosen),
+        "rationale": "\n".join([*(f"{r.describe()}: {r.rationale}"
+                                   + (f" (train F1 {r.gain:+.3f})" if r.gain else "")
+                                   for r in chosen),
                                 *(f"search setting {note}" for note in setting_notes)]),
         "dev_before": before.report.to_json(),
         "dev_after": after.report.to_json(),
@@ -383,13 +464,22 @@ def _changes(before: dict[str, Findings], after: dict[str, Findings], dev: Datas
 
 
 def _finish(run: Run, experiment: Experiment, labelset: LabelSet, current: Program,
-            status: str, reason: str) -> OptimizeOutcome:
+            status: str, reason: str, *, config: OptimizeConfig, usage: dict[str, int],
+            budget: _Budget) -> OptimizeOutcome:
     manifest = run.manifest
-    initial = _load_program(run, manifest["initial_version"])
+    if budget.spent_money(usage) or status == "failed":
+        # Scoring the test split would send more requests than the budget allows, or to a
+        # model that does not answer.
+        why = ("the request or token budget is spent; resume with a larger budget to score "
+               "the test split") if status != "failed" else reason
+        run.update_manifest(status=status, reason=reason, current_version=current.hash,
+                            usage=usage, test_skipped=why)
+        return OptimizeOutcome(run, status, reason, rounds=run.rounds())
+    initial = _load_program(run, manifest["initial_version"], config=config, labelset=labelset)
     test = experiment.split("test")
-    initial_test = _score(initial, test, labelset).report
-    final_test = _score(current, test, labelset).report
-    run.update_manifest(
+    initial_test = _score(initial, test, labelset, usage=usage).report
+    final_test = _score(current, test, labelset, usage=usage).report
+    run.update_manifest(usage=usage,
         status=status, reason=reason, current_version=current.hash,
         test_macro_f1_initial=initial_test.macro_f1, test_macro_f1_final=final_test.macro_f1,
         test_initial=initial_test.to_json(), test_final=final_test.to_json(),

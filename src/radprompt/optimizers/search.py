@@ -1,7 +1,8 @@
 """Optuna search over the discrete space of a round: which revisions to combine, and settings.
 
 Each trial switches every candidate revision on or off and picks the searched settings (for the
-rule engine: the cue scope in words). It is scored on dev in cumulative minibatches, reporting
+rule engine: the cue scope in words; for a prompt: temperature and how many demos). It is
+scored on dev in cumulative minibatches, reporting
 macro-F1 after each so the median pruner can stop hopeless trials early. The study lives in the
 run's SQLite file (``optuna-dashboard sqlite:///runs/<run>/optuna.db``); a resumed run continues
 the same study and does not repeat finished trials.
@@ -118,9 +119,12 @@ def search(
     if not completed:
         return SearchResult(program=program, chosen=(), settings={}, value=float("-inf"),
                             trials=len(study.trials), pruned=0)
-    # Among equally good trials prefer the one with the fewest changes (easier to review).
+    # Among equally good trials prefer the one with the fewest changes (easier to review):
+    # revisions switched on, then settings moved off their current value.
     best = max(completed, key=lambda t: (t.value, -sum(
-        bool(t.params.get(f"r{i}")) for i in range(len(space.revisions))), -t.number))
+        bool(t.params.get(f"r{i}")) for i in range(len(space.revisions))), -sum(
+        t.params.get(name, choices[0]) != choices[0]
+        for name, choices in space.settings.items()), -t.number))
     best_program, chosen, settings = build(best.params)
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
     logger.info("round search %s: %d trials, %d pruned, best %.4f", study_name,
@@ -143,12 +147,26 @@ def _minibatches(dataset: Dataset, count: int) -> list[Dataset]:
     return slices
 
 
+TEMPERATURES = (0.0, 0.3, 0.7)
+DEMO_LIMITS = (0, 1, 2, 4, 8)
+
+
 def settings_space(program: Program) -> dict[str, tuple[Any, ...]]:
-    """The settings a program kind exposes to the search (current value first)."""
+    """The settings a program kind exposes to the search (current value first).
+
+    Rule engine: the cue scope in words. Prompt: the decoding temperature, and at most how
+    many few-shot demos to keep (``None``: all those the chosen revisions leave), which with
+    the ``set_demos`` revisions searches the number and the choice of demos.
+    """
     from radprompt.optimizers.program import RulesProgram
+    from radprompt.optimizers.prompt_program import PromptProgram
 
     if isinstance(program, RulesProgram):
         current = program.labelset.cues.scope_tokens
         others = [v for v in (4, 6, 8, 10, 12, 14, 16, 20) if v != current]
         return {"scope_tokens": (current, *others)}
+    if isinstance(program, PromptProgram):
+        temperature = program.recipe.temperature
+        return {"temperature": (temperature, *(t for t in TEMPERATURES if t != temperature)),
+                "max_demos": (None, *DEMO_LIMITS)}
     return {}

@@ -66,8 +66,12 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
-    parser.add_argument("--answer", choices=("rules", "empty"), default="rules")
-    parser.add_argument("--labelset", default="chestxray21", help="for --answer rules")
+    parser.add_argument("--answer", choices=("rules", "guided", "empty"), default="rules",
+                        help="rules: like the rule engine; guided: from the label guidance in "
+                        "the prompt, and revising guidance on request (GuidedAnswerer)")
+    parser.add_argument("--labelset", default="chestxray21", help="for --answer rules/guided")
+    parser.add_argument("--vocabulary", help="for --answer guided: the labelset whose phrases "
+                        "the reviser knows (default: --labelset)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--until-stdin-closes", action="store_true",
                         help="stop when stdin closes (for a parent process); else run until "
@@ -85,6 +89,13 @@ def main(argv: list[str] | None = None) -> None:
             with open(args.prepare, encoding="utf-8") as handle:
                 rules.prepare(json.loads(line)["messages"] for line in handle if line.strip())
         answerer = rules
+    elif args.answer == "guided":
+        from radprompt.labelset import load_labelset
+        from radprompt.testing.guided import GuidedAnswerer
+
+        labels = load_labelset(args.labelset)
+        vocabulary = load_labelset(args.vocabulary) if args.vocabulary else None
+        answerer = GuidedAnswerer(labelset=labels, vocabulary=vocabulary)
     with FakeOpenAIServer(answerer=answerer, latency=args.latency, port=args.port,
                           keep_requests=False) as server:
         sys.stdout.write(f"READY {server.base_url}\n")

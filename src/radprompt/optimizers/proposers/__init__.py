@@ -7,12 +7,17 @@ from typing import Any
 
 from radprompt.optimizers.program import Program
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
+from radprompt.optimizers.proposers.dspy import GEPAProposer, MIPROProposer
 from radprompt.optimizers.proposers.lexical import LexicalMiner
+from radprompt.optimizers.proposers.reflective import ReflectiveProposer
 
 __all__ = ["PROPOSERS", "ProposalContext", "Proposer", "build_proposer"]
 
 PROPOSERS: dict[str, Callable[..., Proposer]] = {
     "lexical": LexicalMiner,
+    "reflective": ReflectiveProposer,
+    "gepa": GEPAProposer,
+    "mipro": MIPROProposer,
 }
 """Proposer constructors by recipe name; each takes the recipe's ``options`` as keywords."""
 

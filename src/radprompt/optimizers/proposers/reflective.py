@@ -1,0 +1,199 @@
+"""The reflective proposer: an LLM rewrites a failing label's guidance from its error examples.
+
+For each target label it renders ``prompts/propose_revision.j2`` with the label, its current
+guidance and a sample of its training errors (FP / FN, the sentence and the cause from
+``analyse_errors``), asks the model (the program's own recipe unless ``model`` is given), and
+turns the answer ``{"guidance": ..., "rationale": ...}`` into a ``set_guidance`` revision. It
+also offers a ``set_demos`` revision per label: up to ``demos_per_label`` training reports the
+label was wrong on, with their reference answers, for the search to take or leave. Requests go
+through the same cache as extraction (the run's ``cache.sqlite``): a resumed round replays them.
+
+Example (``options: reflective: {...}`` in ``optimizers/error_driven.yaml``)::
+
+    >>> proposer = ReflectiveProposer(max_errors=12, temperature=0.7)
+    >>> proposer.program_kinds
+    ('prompt',)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, ClassVar
+
+from radprompt.extractors.llm import run_sync
+from radprompt.llm import LLMRecipe, ModelClient, RequestError, Usage, build_client
+from radprompt.optimizers.analysis import ErrorExample, LabelErrors
+from radprompt.optimizers.program import Revision
+from radprompt.optimizers.prompt_program import PromptProgram, demo_values
+from radprompt.optimizers.proposers.base import ProposalContext, Proposer
+from radprompt.prompts import Demo, PromptError, prompt_environment
+
+__all__ = ["ReflectiveProposer"]
+
+logger = logging.getLogger(__name__)
+TEMPLATE = "propose_revision.j2"
+
+
+class ReflectiveProposer(Proposer):
+    """One ``set_guidance`` revision (and one ``set_demos``) per failing label, from a model."""
+
+    name: ClassVar[str] = "reflective"
+    program_kinds: ClassVar[tuple[str, ...]] = ("prompt",)
+
+    def __init__(self, *, max_errors: int = 12, max_words: int = 250, temperature: float = 0.7,
+                 max_tokens: int = 2048, demos_per_label: int = 2, model: str | None = None,
+                 api_base: str | None = None, parse_retries: int = 2) -> None:
+        self.max_errors = max_errors
+        self.max_words = max_words
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.demos_per_label = demos_per_label
+        self.model = model
+        self.api_base = api_base
+        self.parse_retries = parse_retries
+
+    def propose(self, context: ProposalContext) -> list[Revision]:
+        program = context.program
+        if not isinstance(program, PromptProgram):
+            raise TypeError("the reflective proposer revises prompt programs")
+        client = build_client(self.recipe_for(program.recipe))
+        self.usage_: Usage = client.usage
+        guidance = run_sync(self._ask_all(client, program, context))
+        revisions: list[Revision] = []
+        for label_id, errors in context.errors.items():
+            evidence = tuple(dict.fromkeys(e.report_id for e in errors.examples))[:20]
+            cause = errors.causes.most_common(1)[0][0] if errors.examples else ""
+            answer = guidance.get(label_id)
+            if answer is not None:
+                text, rationale = answer
+                revision = Revision(kind="set_guidance", label_id=label_id, value=text,
+                                    rationale=rationale, cause=cause, evidence=evidence,
+                                    proposer=self.name)
+                if revision.key not in context.rejected:
+                    revisions.append(revision)
+            demos, sources = self._demos(context, errors)
+            if demos:
+                revision = Revision(kind="set_demos", label_id=label_id,
+                                    value=demo_values(demos), cause=cause,
+                                    rationale=f"{len(demos)} training report(s) the label was "
+                                              "wrong on, as examples",
+                                    evidence=sources, proposer=self.name)
+                if revision.key not in context.rejected:
+                    revisions.append(revision)
+        return revisions
+
+    def recipe_for(self, recipe: LLMRecipe) -> LLMRecipe:
+        """The proposer's recipe: the extraction recipe with its own model and decoding."""
+        changes: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens,
+                                   "structured_output": False}
+        if self.model:
+            changes["model"] = self.model
+        if self.api_base:
+            changes["api_base"] = self.api_base
+        return LLMRecipe.model_validate({**recipe.model_dump(), **changes})
+
+    async def _ask_all(self, client: ModelClient, program: PromptProgram,
+                       context: ProposalContext) -> dict[str, tuple[str, str]]:
+        labels = [label_id for label_id, errors in context.errors.items() if errors.examples
+                  and label_id in program.version.guidance]
+        try:
+            answers = await asyncio.gather(*(self._ask(client, program,
+                                                       context.errors[label_id])
+                                             for label_id in labels))
+        finally:
+            await client.aclose()
+            if client.cache is not None:
+                client.cache.close()
+        return {label_id: answer for label_id, answer in zip(labels, answers, strict=True)
+                if answer is not None}
+
+    async def _ask(self, client: ModelClient, program: PromptProgram,
+                   errors: LabelErrors) -> tuple[str, str] | None:
+        sample = _sample(errors.examples, self.max_errors)
+        return await self.ask_with_errors(
+            client, program, label_id=errors.label_id,
+            guidance=program.version.guidance[errors.label_id], total=len(errors.examples),
+            errors=[{"kind": e.error, "cause": e.cause, "reference": e.reference.value,
+                     "predicted": e.predicted.value, "other_label": e.other_label,
+                     "sentence": " ".join(e.sentence.split())} for e in sample])
+
+    async def ask_with_errors(self, client: ModelClient, program: PromptProgram, *,
+                              label_id: str, guidance: str, errors: list[dict[str, Any]],
+                              total: int | None = None) -> tuple[str, str] | None:
+        """The model's (guidance, rationale) for ``label_id`` from ``errors`` (dicts with
+        kind, cause, reference, predicted, other_label, sentence), or None if it gave none."""
+        template = prompt_environment().get_template(TEMPLATE)
+        label = program.labelset.get(label_id)
+        variables = {
+            "label": {"id": label.id, "name": label.name, "definition": label.definition},
+            "guidance": guidance, "errors": errors[: self.max_errors],
+            "total_errors": total if total is not None else len(errors),
+            "max_words": self.max_words, "problem": "",
+        }
+        blocks = {}
+        for block in ("system", "user"):
+            context = template.new_context(variables)
+            blocks[block] = "".join(template.blocks[block](context)).strip()
+        messages = [{"role": "system", "content": blocks["system"]},
+                    {"role": "user", "content": blocks["user"]}]
+        for attempt in range(self.parse_retries + 1):
+            try:
+                completion = await client.complete(messages, store=False)
+            except RequestError as exc:
+                logger.warning("label %s: the proposer's request failed: %s", label.id, exc)
+                return None
+            try:
+                answer = _parse(completion.text)
+            except PromptError as exc:
+                logger.debug("label %s, attempt %d: unusable proposal: %s", label.id,
+                             attempt + 1, exc)
+                context = template.new_context({**variables, "problem": str(exc)})
+                retry = "".join(template.blocks["retry"](context)).strip()
+                messages = [*messages, {"role": "assistant", "content": completion.text},
+                            {"role": "user", "content": retry}]
+                continue
+            client.store(messages, completion)
+            return answer
+        return None
+
+    def _demos(self, context: ProposalContext,
+               errors: LabelErrors) -> tuple[list[Demo], tuple[str, ...]]:
+        texts = {report.id: report.text for report in context.train.reports}
+        demos, sources = [], []
+        for example in _sample(errors.examples, self.demos_per_label):
+            reference = context.train.references.get(example.report_id)
+            if reference is not None and example.report_id in texts:
+                demos.append(Demo.from_findings(texts[example.report_id], reference))
+                sources.append(example.report_id)
+        return demos, tuple(sources)
+
+
+def _sample(examples: list[ErrorExample], limit: int) -> list[ErrorExample]:
+    """Up to ``limit`` examples, alternating FN and FP so both kinds are seen."""
+    missed = [e for e in examples if e.error == "FN"]
+    flagged = [e for e in examples if e.error == "FP"]
+    chosen: list[ErrorExample] = []
+    while len(chosen) < limit and (missed or flagged):
+        for pool in (missed, flagged):
+            if pool and len(chosen) < limit:
+                chosen.append(pool.pop(0))
+    return chosen
+
+
+def _parse(text: str) -> tuple[str, str]:
+    cleaned = text.strip()
+    if cleaned.startswith("```"):
+        cleaned = cleaned.strip("`").removeprefix("json").strip()
+    try:
+        data = json.loads(cleaned)
+    except json.JSONDecodeError as exc:
+        raise PromptError(f"not a JSON object: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("guidance"), str):
+        raise PromptError('the answer needs a "guidance" string')
+    guidance = data["guidance"].strip()
+    if not guidance:
+        raise PromptError('"guidance" is empty')
+    return guidance, str(data.get("rationale", "")).strip()
+
