@@ -17,6 +17,6 @@ app = typer.Typer(
 
 # Registration order is the order of `radprompt --help`.
 from radprompt.cli import optimize, extract, score, evaluate, labelsets, bench, bench_llm  # noqa: E402, F401, I001
-from radprompt.cli import bench_metrics, significance  # noqa: E402, F401
+from radprompt.cli import bench_metrics, significance, review, export  # noqa: E402, F401
 
 __all__ = ["app"]

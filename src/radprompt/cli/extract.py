@@ -87,6 +87,10 @@ def extract(
         bool, typer.Option("--restart", help="Ignore the unfinished run OUTPUT.partial.jsonl "
                            "instead of continuing it.")
     ] = False,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", "-b", help="A verified export bundle "
+                                  "(radprompt export): its frozen rules or prompt and model.")
+    ] = None,
 ) -> None:
     """Extract per-label findings (present / absent / uncertain / not mentioned) from reports.
 
@@ -107,14 +111,22 @@ def extract(
         "cache": False if no_cache else None, "cache_path": str(cache) if cache else None,
     }
     given = {key: value for key, value in overrides.items() if value is not None}
-    if extractor is None:
+    if bundle is not None and (extractor or model):
+        raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / --model")
+    if extractor is None and bundle is None:
         extractor = None if model else "rules"
     if extractor == "rules" and given:
         raise InputError(Path("rules"), f"--{next(iter(given)).replace('_', '-')} is an LLM "
                          "option; give --model or an LLM recipe with --extractor")
     labels = load_labelset(labelset)
     dataset = read_dataset(input, labelset=labels, format=input_format)
-    engine = build_extractor(extractor, labelset=labels, overrides=given)
+    if bundle is not None:
+        from radprompt.export import bundle_labelset, extractor_from_bundle, load_bundle
+
+        labels = bundle_labelset(load_bundle(bundle)) or labels
+        engine = extractor_from_bundle(bundle, labelset=labels, overrides=given)
+    else:
+        engine = build_extractor(extractor, labelset=labels, overrides=given)
     journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
                               fingerprint=extractor_fingerprint(engine, labelset=labels))
     if restart:

@@ -1,0 +1,305 @@
+"""Frozen, hashed bundles of an approved program version, and their verification.
+
+A bundle is a folder: ``bundle.json`` (what it is, where it came from, the labelset version,
+the model and decoding parameters, dev / test metrics, the approvals, every file's sha256 and
+a ``content_hash`` over all of it) plus the program files the format asks for:
+
+- ``kind: rules`` -- ``labelset.yaml``, exactly the text the optimizer scored. Formats
+  ``json`` and ``text`` (the latter adds a readable ``bundle.txt``).
+- ``kind: prompt`` -- ``prompt.json`` (the PromptVersion) and ``recipe.json`` (the model
+  recipe) always, plus per format: ``json`` the rendered ``messages.json``; ``text`` one text
+  file per message; ``jinja`` the template and its context; ``promptfoo`` a
+  ``promptfooconfig.yaml``; ``dspy`` a ``program.json`` for ``FindingsProgram.load``.
+
+Only accepted versions export from a run unless ``allow_unreviewed=True``, and then the bundle
+says so (``review: "unreviewed"``). ``verify_bundle`` refuses a bundle whose files were
+changed, added or removed; ``extractor_from_bundle`` builds the extractor the bundle froze.
+
+Example::
+
+    >>> run = "runs/20260101-chestxray21-rules"
+    >>> bundle = export_run(run, output="out/bundle")  # doctest: +SKIP
+    >>> verify_bundle("out/bundle").content_hash == bundle.content_hash  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from radprompt.bundle import (
+    BUNDLE_FORMAT,
+    MANIFEST,
+    Bundle,
+    BundleError,
+    content_hash,
+    load_bundle,
+    verify_bundle,
+    write_bundle,
+)
+from radprompt.extractors.base import Extractor
+from radprompt.labelset import LabelSet, parse_labelset
+
+if TYPE_CHECKING:
+    from radprompt.llm import LLMRecipe, ModelClient
+    from radprompt.prompts import PromptVersion
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "FORMATS",
+    "MANIFEST",
+    "Bundle",
+    "BundleError",
+    "bundle_labelset",
+    "content_hash",
+    "export_run",
+    "extractor_from_bundle",
+    "load_bundle",
+    "verify_bundle",
+    "write_bundle",
+    "write_prompt_bundle",
+]
+
+FORMATS = ("json", "text", "jinja", "promptfoo", "dspy")
+PROMPT_ONLY_FORMATS = ("jinja", "promptfoo", "dspy")
+
+
+def bundle_labelset(bundle: Bundle) -> LabelSet | None:
+    """The frozen labelset of a rules bundle (None for prompt bundles)."""
+    if bundle.kind != "rules":
+        return None
+    path = bundle.path / "labelset.yaml"
+    return parse_labelset(yaml.safe_load(path.read_text("utf-8")), path=path)
+
+
+RUNTIME_KEYS = frozenset({"api_base", "allow_remote", "backend", "concurrency", "cache",
+                          "cache_path", "api_key_env", "timeout"})
+"""Recipe keys a bundle user may change: where and how requests go, never what they say."""
+
+
+def extractor_from_bundle(path: str | Path, *, labelset: LabelSet | None = None,
+                          overrides: Mapping[str, Any] | None = None,
+                          client: ModelClient | None = None) -> Extractor:
+    """The extractor a verified bundle froze: the same rules, or the same messages and model.
+
+    ``labelset`` decides which labels a prompt bundle's findings carry (default: the prompt's
+    labelset); ``overrides`` may change only ``RUNTIME_KEYS`` of a prompt bundle's recipe
+    (e.g. the server's ``api_base``); ``client`` replaces the model client (tests).
+    """
+    bundle = verify_bundle(path)
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    frozen = sorted(set(given) - (RUNTIME_KEYS if bundle.kind == "prompt" else set()))
+    if frozen:
+        raise BundleError(f"{bundle.path}: the bundle freezes {', '.join(frozen)}; only "
+                          f"{', '.join(sorted(RUNTIME_KEYS))} of a prompt bundle may change")
+    if bundle.kind == "rules":
+        from radprompt.optimizers.program import RulesProgram
+
+        program = RulesProgram.load(bundle.path / "labelset.yaml")
+        if program.hash != bundle.version:
+            raise BundleError(f"{bundle.path}: labelset.yaml does not hash to version "
+                              f"{bundle.version}")
+        return program.build_extractor()
+    if bundle.kind == "prompt":
+        from radprompt.extractors.llm import LLMExtractor
+        from radprompt.labelset import load_labelset
+        from radprompt.llm import LLMRecipe
+        from radprompt.prompts import PromptVersion
+
+        version = PromptVersion.from_json(json.loads((bundle.path / "prompt.json").read_text()))
+        from radprompt.llm import check_destination
+
+        recipe = LLMRecipe.model_validate(
+            {**json.loads((bundle.path / "recipe.json").read_text()), **given})
+        check_destination(model=recipe.model, api_base=recipe.api_base,
+                          backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
+        labels = labelset or load_labelset(version.labelset.split("@", 1)[0])
+        return LLMExtractor(labelset=labels, recipe=recipe, prompt=version, client=client)
+    raise BundleError(f"{bundle.path}: unknown bundle kind {bundle.kind!r}")
+
+
+def write_prompt_bundle(
+    version: PromptVersion,
+    recipe: LLMRecipe,
+    *,
+    output: str | Path,
+    format: str = "json",
+    metrics: dict[str, Any] | None = None,
+    approvals: list[dict[str, Any]] | None = None,
+    review: str = "unreviewed",
+    source: dict[str, Any] | None = None,
+    tests: list[dict[str, Any]] | None = None,
+    program: str | None = None,
+) -> Bundle:
+    """Freeze a PromptVersion and its model recipe (``tests``: promptfoo test cases, each
+    ``{"report": text, "findings": {label_id: state}}``; ``program``: the run's version hash
+    of the prompt + recipe, recorded as the bundle's ``version``)."""
+    from radprompt.export_formats import prompt_files
+
+    _check_format(format, kind="prompt")
+    files = prompt_files(version, recipe, format=format, tests=tests or [])
+    manifest = {
+        "kind": "prompt", "format": format, "version": program or version.hash,
+        "prompt_version": version.hash, "parent": version.parent,
+        "labelset": version.labelset, "template": version.template, "mode": version.mode,
+        "model": recipe.model, "api_base": recipe.api_base,
+        "decoding": recipe.decoding_params(),
+        "structured_output": recipe.structured_output,
+        "extractor": {"kind": "llm", "prompt": "prompt.json", "recipe": "recipe.json"},
+        "metrics": metrics or {}, "approvals": approvals or [], "review": review,
+        "source": source or {},
+    }
+    return write_bundle(output, files=files, manifest=manifest)
+
+
+def _check_format(format: str, *, kind: str) -> None:
+    if format not in FORMATS:
+        raise BundleError(f"unknown format {format!r}; one of {', '.join(FORMATS)}")
+    if kind == "rules" and format in PROMPT_ONLY_FORMATS:
+        raise BundleError(f"--format {format} exports an LLM prompt; this run's program is the "
+                          "rule engine (a labelset), so use --format json or text")
+
+
+def export_run(
+    run_path: str | Path,
+    *,
+    output: str | Path,
+    format: str = "json",
+    version: str | None = None,
+    allow_unreviewed: bool = False,
+) -> Bundle:
+    """Export a version of an optimize run (default: the newest accepted one) as a bundle.
+
+    Refuses a version no reviewer (or ``--auto-approve``) accepted unless
+    ``allow_unreviewed``; the bundle then records ``review: "unreviewed"`` (or ``rejected``).
+    """
+    from radprompt.optimizers.runs import Run
+    from radprompt.review.decisions import approvals_of
+
+    run = Run.open(run_path)
+    chosen = version or _newest_accepted(run)
+    path = run.version_path(chosen)
+    chosen = path.name.split(".", 1)[0]
+    kind = _program_kind(run, chosen)
+    _check_format(format, kind=kind)
+    review, records = approvals_of(run, chosen)
+    if review in ("unreviewed", "rejected") and not allow_unreviewed:
+        raise BundleError(f"version {chosen} of run {run.path.name} is {review}: only "
+                          "accepted versions export (review it with `radprompt review "
+                          f"{run.path}`, or pass --allow-unreviewed and the bundle says so)")
+    manifest = run.manifest
+    config = manifest["config"]
+    source = {"run": manifest["id"], "run_path": str(run.path.resolve()),
+              "experiment": config.get("experiment"), "optimizer": config.get("optimizer")}
+    metrics = _metrics(run, chosen)
+    if kind == "rules":
+        from radprompt.export_formats import rules_summary
+
+        text = path.read_text("utf-8")
+        labelset = yaml.safe_load(text)
+        files: dict[str, str | bytes] = {"labelset.yaml": path.read_bytes()}
+        bundle_manifest = {
+            "kind": "rules", "format": format, "version": chosen,
+            "parent": _parent_of(run, chosen),
+            "labelset": f"{labelset.get('name')}@{labelset.get('version')}",
+            "extractor": {"kind": "rules", "labelset": "labelset.yaml"},
+            "model": None, "decoding": None,
+            "metrics": metrics, "approvals": records, "review": review, "source": source,
+        }
+        if format == "text":
+            files["bundle.txt"] = rules_summary(bundle_manifest)
+        return write_bundle(output, files=files, manifest=bundle_manifest)
+    from radprompt.llm import LLMRecipe
+    from radprompt.prompts import PromptVersion
+
+    saved = json.loads(path.read_text("utf-8"))  # a PromptProgram: {"prompt", "recipe", ...}
+    prompt = PromptVersion.from_json(saved["prompt"])
+    recipe = LLMRecipe.model_validate(saved["recipe"])
+    return write_prompt_bundle(prompt, recipe, output=output, format=format, metrics=metrics,
+                               approvals=records, review=review, source=source, program=chosen,
+                               tests=_promptfoo_tests(config) if format == "promptfoo" else None)
+
+
+def _promptfoo_tests(config: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+    """promptfoo test cases from the run's dev split (its labelled reports)."""
+    from radprompt.experiments import load_experiment
+    from radprompt.labelset import load_labelset
+
+    dev = load_experiment(config["experiment"],
+                          labelset=load_labelset(config["labelset"])).split("dev")
+    return [{"id": report.id, "report": report.text,
+             "findings": {label_id: finding.state.value
+                          for label_id, finding in dev.references[report.id].states.items()}}
+            for report in dev.reports[:limit] if report.id in dev.references]
+
+
+def _newest_accepted(run: Any) -> str:
+    version = str(run.manifest["current_version"])
+    for decision in run.decisions():
+        if decision.decision in ("accepted", "edited") and decision.version:
+            version = decision.version
+    return version
+
+
+def _program_kind(run: Any, version: str) -> str:
+    for proposal in run.proposals():
+        if proposal["version"] == version:
+            return str(proposal.get("program_kind", "rules"))
+    return "prompt" if run.version_path(version).suffix == ".json" else "rules"
+
+
+def _parent_of(run: Any, version: str) -> str | None:
+    for proposal in run.proposals():
+        if proposal["version"] == version:
+            return str(proposal["parent"])
+    from radprompt.review.decisions import edits
+
+    for edit in edits(run):
+        if edit.version == version:
+            return edit.parent
+    return None
+
+
+def _metrics(run: Any, version: str) -> dict[str, Any]:
+    """Dev / test metrics of ``version`` as the run recorded them (rules: scored if missing)."""
+    from radprompt.review.decisions import edits
+
+    dev: dict[str, Any] | None = None
+    for proposal in run.proposals():
+        if proposal["version"] == version:
+            dev = proposal["dev_after"]
+        elif proposal["parent"] == version and dev is None:
+            dev = proposal["dev_before"]
+    for edit in edits(run):
+        if edit.version == version:
+            dev = edit.dev
+    manifest = run.manifest
+    test = None
+    if manifest.get("test_final") and manifest.get("current_version") == version:
+        test = manifest["test_final"]
+    elif manifest.get("test_initial") and manifest.get("initial_version") == version:
+        test = manifest["test_initial"]
+    if (dev is None or test is None) and run.version_path(version).suffix == ".yaml":
+        scored = _score_rules(run, version)
+        dev, test = dev or scored["dev"], test or scored["test"]
+    return {"dev": dev, "test": test}
+
+
+def _score_rules(run: Any, version: str) -> dict[str, Any]:
+    from radprompt.experiments import load_experiment
+    from radprompt.labelset import load_labelset
+    from radprompt.optimizers.analysis import evaluate
+    from radprompt.optimizers.program import RulesProgram
+
+    program = RulesProgram.load(run.version_path(version))
+    config = run.manifest["config"]
+    experiment = load_experiment(config["experiment"], labelset=load_labelset(config["labelset"]))
+    extractor = program.build_extractor()
+    return {split: evaluate(lambda reports: extractor.extract(reports), experiment.split(split),
+                            labelset=program.labelset).report.to_json()
+            for split in ("dev", "test")}

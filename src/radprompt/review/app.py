@@ -1,0 +1,198 @@
+"""The review web page: a FastAPI app over one run directory (``radprompt serve RUN``).
+
+Pages are Jinja templates from this package with autoescaping on (report text is escaped);
+htmx 2.0.11 is vendored in ``static/`` (BSD Zero-Clause licence in
+``static/htmx.LICENSE``; no CDN, no JS build). Access needs the token printed at
+start: ``/?token=...`` once sets an HttpOnly, SameSite=Strict cookie (an
+``Authorization: Bearer`` header works too); every form carries a CSRF token derived from the
+access token, and a POST without it is refused. Decisions go through
+``radprompt.review.decisions`` into the run's append-only audit log.
+
+Needs ``pip install 'radprompt[web]'``.
+
+Example::
+
+    >>> app = create_app("runs/20260101-chestxray21-rules", token="s3cret")  # doctest: +SKIP
+    >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8765)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from radprompt.llm.base import MissingExtraError
+
+try:
+    from fastapi import FastAPI, Form, HTTPException, Request
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+    from fastapi.staticfiles import StaticFiles
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtraError(
+        "radprompt.review.app needs FastAPI: pip install 'radprompt[web]'") from exc
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from radprompt.errors import RadpromptError
+from radprompt.optimizers.runs import Run
+from radprompt.review.decisions import (
+    accept,
+    accept_edit,
+    editable_text,
+    edits,
+    reject,
+    score_edit,
+)
+from radprompt.review.proposals import (
+    dev_report_texts,
+    list_proposals,
+    proposal_view,
+    side_by_side,
+)
+
+__all__ = ["COOKIE", "create_app", "new_token"]
+
+logger = logging.getLogger(__name__)
+COOKIE = "radprompt_review"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _templates() -> Environment:
+    environment = Environment(loader=PackageLoader("radprompt.review", "templates"),
+                              autoescape=select_autoescape(["html"]), trim_blocks=True,
+                              lstrip_blocks=True)
+    environment.filters["signed"] = lambda value: f"{value:+.3f}" if abs(value) > 5e-4 else ""
+    return environment
+
+
+def create_app(run_path: str | Path, *, token: str) -> FastAPI:
+    """The review app for one run; ``token`` is required on every page."""
+    if len(token) < 8:
+        raise ValueError("the access token must have at least 8 characters")
+    run = Run.open(run_path)
+    templates = _templates()
+    csrf = hmac.new(token.encode(), b"radprompt-review-csrf", hashlib.sha256).hexdigest()
+    texts: dict[str, dict[str, str]] = {}
+    app = FastAPI(title=f"radprompt review: {run.path.name}", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    static = resources.files("radprompt.review") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    def authorised(request: Request) -> bool:
+        given = (request.cookies.get(COOKIE) or request.query_params.get("token")
+                 or request.headers.get("authorization", "").removeprefix("Bearer ").strip())
+        return bool(given) and hmac.compare_digest(given, token)
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next: Any) -> Response:
+        if request.url.path.startswith("/static/"):
+            response: Response = await call_next(request)
+            return response
+        if not authorised(request):
+            return JSONResponse({"detail": "a valid access token is required (see the "
+                                 "`radprompt serve` output)"}, status_code=401)
+        response = await call_next(request)
+        if request.query_params.get("token"):
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def check_csrf(value: str) -> None:
+        if not hmac.compare_digest(value, csrf):
+            raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+
+    def render(name: str, **context: Any) -> HTMLResponse:
+        template = templates.get_template(name)
+        return HTMLResponse(template.render(run=run.path.name, csrf=csrf, **context))
+
+    def view(proposal_id: str) -> Any:
+        if "dev" not in texts:
+            texts["dev"] = dev_report_texts(run)
+        return proposal_view(run, proposal_id, texts=texts["dev"])
+
+    def fail(request: Request, exc: RadpromptError) -> HTMLResponse:
+        body = templates.get_template("_error.html").render(message=str(exc))
+        if request.headers.get("hx-request"):  # htmx swaps only 2xx: show it in #errors
+            return HTMLResponse(body, headers={"HX-Retarget": "#errors",
+                                               "HX-Reswap": "innerHTML"})
+        return HTMLResponse(body, status_code=400)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        manifest = run.manifest
+        return render("index.html", proposals=list_proposals(run), manifest=manifest)
+
+    @app.get("/proposals/{proposal_id}", response_class=HTMLResponse)
+    def proposal_page(proposal_id: str) -> HTMLResponse:
+        try:
+            shown = view(proposal_id)
+        except RadpromptError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return render("proposal.html", p=shown, rows=side_by_side(shown.diff),
+                      edits=edits(run, proposal_id))
+
+    @app.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
+    def edit_form(proposal_id: str) -> HTMLResponse:
+        return render("_edit.html", p=view(proposal_id), text=editable_text(run, proposal_id))
+
+    @app.post("/proposals/{proposal_id}/decide", response_class=HTMLResponse)
+    def decide(proposal_id: str, request: Request, decision: str = Form(...),
+               reviewer: str = Form(""), comment: str = Form(""),
+               csrf_token: str = Form("")) -> Response:
+        check_csrf(csrf_token)
+        try:
+            if decision == "accept":
+                accept(run, proposal_id, reviewer=reviewer, comment=comment)
+            elif decision == "reject":
+                reject(run, proposal_id, reviewer=reviewer, comment=comment)
+            else:
+                raise HTTPException(status_code=400, detail="decision is accept or reject")
+        except RadpromptError as exc:
+            return fail(request, exc)
+        return _after_decision(request, proposal_id)
+
+    @app.post("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
+    def rescore(proposal_id: str, request: Request, text: str = Form(...), reviewer: str = Form(""),
+                csrf_token: str = Form("")) -> HTMLResponse:
+        check_csrf(csrf_token)
+        try:
+            edited = score_edit(run, proposal_id, text, reviewer=reviewer)
+        except RadpromptError as exc:
+            return fail(request, exc)
+        shown = view(proposal_id)
+        before = {row.label_id: row.f1_before for row in shown.labels}
+        return render("_edited.html", p=shown, edited=edited, before=before,
+                      rows=side_by_side(edited.diff), reviewer=reviewer)
+
+    @app.post("/proposals/{proposal_id}/accept-edit", response_class=HTMLResponse)
+    def accept_edited(proposal_id: str, request: Request, version: str = Form(...),
+                      reviewer: str = Form(""), comment: str = Form(""),
+                      csrf_token: str = Form("")) -> Response:
+        check_csrf(csrf_token)
+        try:
+            accept_edit(run, proposal_id, version=version, reviewer=reviewer, comment=comment)
+        except RadpromptError as exc:
+            return fail(request, exc)
+        return _after_decision(request, proposal_id)
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit() -> HTMLResponse:
+        return render("audit.html", decisions=run.decisions())
+
+    def _after_decision(request: Request, proposal_id: str) -> Response:
+        if request.headers.get("hx-request"):
+            return render("_status.html", p=view(proposal_id), oob=True)
+        return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
+
+    return app
