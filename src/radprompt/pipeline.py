@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -132,7 +133,8 @@ class ExtractionRun:
 
 def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
     """What decides an extractor's output: for an LLM extractor, the prompt version's hash,
-    the model and its decoding parameters; otherwise its class and the labelset version."""
+    the model and its decoding parameters; otherwise its class and the labelset's content (an
+    optimized labelset keeps its name and version but not its phrases)."""
     from radprompt.extractors.llm import LLMExtractor
 
     if isinstance(extractor, LLMExtractor):
@@ -140,7 +142,8 @@ def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
         return (f"llm {extractor.prompt_version().hash[:16]} {recipe.model} "
                 f"{sorted(recipe.decoding_params().items())} "
                 f"structured={recipe.structured_output}")
-    return f"{type(extractor).__name__} {labelset.name}@{labelset.version}"
+    content = hashlib.sha256(labelset.model_dump_json().encode("utf-8")).hexdigest()[:16]
+    return f"{type(extractor).__name__} {labelset.name}@{labelset.version} {content}"
 
 
 _CHUNK = 500  # reports per call for extractors that cannot hand results over one by one

@@ -188,11 +188,6 @@ def _edited_rules(run: Run, data: Any) -> Any:
     return RulesProgram(labelset=labelset)
 
 
-# Recipe keys a run's configuration may change in a saved prompt program: where requests go.
-_PLACEMENT_KEYS = ("api_base", "api_key_env", "backend", "backend_options", "allow_remote",
-                   "concurrency", "timeout", "max_attempts", "backoff", "cache")
-
-
 def _edited_prompt(run: Run, proposal: dict[str, Any], data: Any, *, labelset: Any) -> Any:
     from radprompt.llm import check_destination
     from radprompt.optimizers.program import Revision
@@ -202,10 +197,10 @@ def _edited_prompt(run: Run, proposal: dict[str, Any], data: Any, *, labelset: A
     if not isinstance(guidance, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in guidance.items()):
         raise ReviewError("the edited text must have 'guidance:' with a text for each label")
-    given = {key: value for key, value in run.manifest["config"].get("llm", {}).items()
-             if key in _PLACEMENT_KEYS and value is not None}
+    # load() keeps what the model sees and takes only where requests go from the run's config
     program = PromptProgram.load(run.version_path(proposal["version"]), labelset=labelset,
-                                 cache_path=run.path / "cache.sqlite", overrides=given)
+                                 cache_path=run.path / "cache.sqlite",
+                                 overrides=run.manifest["config"].get("llm", {}))
     recipe = program.recipe
     check_destination(model=recipe.model, api_base=recipe.api_base,
                       backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
