@@ -136,7 +136,7 @@ def _guided(vllm: Any, response_format: Any) -> dict[str, Any]:
 
 class TransformersBackend(BatchingBackend):
     """A transformers causal LM in this process; ``options``: ``device_map`` (default
-    ``auto``), ``torch_dtype`` (default ``auto``). Greedy unless ``temperature`` > 0."""
+    ``auto``), ``dtype`` (default ``auto``). Greedy unless ``temperature`` > 0."""
 
     _loaded: tuple[Any, Any] | None = None
 
@@ -149,9 +149,13 @@ class TransformersBackend(BatchingBackend):
             tokenizer = transformers.AutoTokenizer.from_pretrained(name, padding_side="left")
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
+            require_extra("accelerate", extra="hf", needed_by="the hf backend's device_map")
+            dtype = self.options.get("dtype", self.options.get("torch_dtype", "auto"))
+            # transformers 5 renamed torch_dtype to dtype
+            dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 \
+                else "torch_dtype"
             model = transformers.AutoModelForCausalLM.from_pretrained(
-                name, device_map=self.options.get("device_map", "auto"),
-                torch_dtype=self.options.get("torch_dtype", "auto"))
+                name, device_map=self.options.get("device_map", "auto"), **{dtype_key: dtype})
             self._loaded = (tokenizer, model)
         tokenizer, model = self._loaded
         texts = [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False)
