@@ -48,11 +48,8 @@ class OpenAICompatibleBackend(Backend):
         timeout: float = 120.0,
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self.api_key = api_key
-        self.timeout = timeout
-        self.options = dict(options or {})
+        super().__init__(model=model, api_base=api_base, api_key=api_key, timeout=timeout,
+                         options=options)
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -26,21 +26,6 @@ class LiteLLMBackend(Backend):
         ...                          api_base="http://127.0.0.1:8000/v1")
     """
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        api_base: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 120.0,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self.api_key = api_key
-        self.timeout = timeout
-        self.options = dict(options or {})
-
     async def complete(
         self, messages: Sequence[Message], *, params: Mapping[str, Any]
     ) -> Completion:

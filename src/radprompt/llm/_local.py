@@ -36,11 +36,8 @@ class BatchingBackend(Backend):
         options: Mapping[str, Any] | None = None,
         max_batch: int = 64,
     ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self.api_key = api_key
-        self.timeout = timeout
-        self.options = dict(options or {})
+        super().__init__(model=model, api_base=api_base, api_key=api_key, timeout=timeout,
+                         options=options)
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None

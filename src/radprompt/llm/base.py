@@ -83,9 +83,24 @@ class Backend(ABC):
     """Base class of every model backend. One abstract method: ``complete``.
 
     ``params`` are decoding parameters in OpenAI's names (``temperature``, ``max_tokens``,
-    ``top_p``, ``seed``, ``response_format`` ...). Subclasses take keyword-only constructor
-    arguments and only store them; connections open on first use, inside the event loop.
+    ``top_p``, ``seed``, ``response_format`` ...). The constructor takes keyword-only
+    arguments and only stores them; connections open on first use, inside the event loop.
     """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self.api_key = api_key
+        self.timeout = timeout
+        self.options = dict(options or {})
 
     @abstractmethod
     async def complete(
