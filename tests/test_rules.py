@@ -174,3 +174,41 @@ def test_versus_reaches_only_its_neighbours(engine):
 def test_a_header_run_together_with_a_line_before_it_is_still_ignored(engine):
     text = "CHEST FRONTAL/LATERAL REASON FOR EXAM: pneumothorax? FINDINGS: No effusion."
     assert states(engine, text)["pneumothorax"] is State.NOT_MENTIONED
+
+
+@pytest.fixture
+def gapped(mini_labelset) -> RulesExtractor:
+    label = mini_labelset.get("pleural_effusion")
+    with_gap = label.model_copy(update={"phrases": (*label.phrases, "fluid * pleural space")})
+    return RulesExtractor(labelset=mini_labelset.with_label(with_gap))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Fluid collections in both pleural spaces.", State.PRESENT),
+        ("Fluid in the pleural space.", State.PRESENT),
+        ("Fluid pleural space.", State.PRESENT),
+        # a gap holds at most three words and never crosses a comma or a sentence
+        ("Fluid was drained from the abdomen and pleural space.", State.NOT_MENTIONED),
+        ("Fluid, pleural space.", State.NOT_MENTIONED),
+        ("Fluid. Pleural space.", State.NOT_MENTIONED),
+    ],
+)
+def test_gapped_phrases(gapped, text, expected):
+    assert states(gapped, text)["pleural_effusion"] is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The heart is mildly enlarged.", State.PRESENT),
+        ("The heart is not enlarged.", State.ABSENT),  # a cue inside the gap still counts
+        ("The heart is possibly enlarged.", State.UNCERTAIN),
+    ],
+)
+def test_cues_inside_a_gap(chestxray21, text, expected):
+    label = chestxray21.get("cardiomegaly")
+    engine = RulesExtractor(labelset=chestxray21.with_label(
+        label.model_copy(update={"phrases": (*label.phrases, "heart * enlarged")})))
+    assert engine.extract_report(Report("r", text)).state("cardiomegaly") is expected

@@ -40,22 +40,33 @@ _WORD = re.compile(r"[\w']+")
 _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
 
 
+GAP = "\x1f"
+"""A `` * `` between two words of a phrase: up to ``GAP_WORDS`` words may stand there."""
+GAP_WORDS = 3
+_ATOMS = {
+    " ": r"[\s\-]+",
+    # words and spaces only: a gap never crosses a comma or the end of a sentence
+    GAP: rf"[\s\-]+(?:[\w']+[\s\-]+){{0,{GAP_WORDS}}}",
+}
+
+
 def _trie_pattern(phrases: Iterable[str]) -> str:
     """One regex alternation for many phrases, factored as a character trie.
 
     Python's ``re`` tries every branch of a flat alternation at every position; a trie shares
     prefixes, which makes matching hundreds of phrases about a hundred times faster. A space in
-    a phrase matches any run of spaces or hyphens ("x ray" matches "x-ray").
+    a phrase matches any run of spaces or hyphens ("x ray" matches "x-ray"); a ``*`` between
+    words matches up to three words ("heart * enlarged" matches "heart is mildly enlarged").
     """
     trie: dict[str, Any] = {}
     for phrase in phrases:
         node = trie
-        for char in " ".join(phrase.split()):
+        for char in " ".join(phrase.split()).replace(" * ", GAP):
             node = node.setdefault(char, {})
         node[""] = {}
 
     def emit(node: dict[str, Any]) -> str:
-        branches = [(r"[\s\-]+" if char == " " else re.escape(char)) + emit(child)
+        branches = [_ATOMS.get(char, re.escape(char)) + emit(child)
                     for char, child in sorted(node.items()) if char]
         if not branches:
             return ""
@@ -277,11 +288,22 @@ def _mention_state(sentence: _Sentence, start: int, end: int, cues: _CompiledCue
         index = bisect.bisect_left(cue_spans, (end, end))
         return distance(end, cue_spans[index][0], scope) if index < len(cue_spans) else _NONE
 
+    def inside(*names: str) -> int:
+        """0 when a cue stands inside the mention (in the gap of "heart * enlarged")."""
+        for name in names:
+            cue_spans = spans[name]
+            index = bisect.bisect_left(cue_spans, (start, start))
+            if index < len(cue_spans) and cue_spans[index][1] <= end:
+                return 0
+        return _NONE
+
     scope = cues.scope_tokens
-    uncertainty = min(before("uncertainty_pre", scope), after("uncertainty_post", scope),
+    uncertainty = min(inside("uncertainty_pre", "uncertainty_post"),
+                      before("uncertainty_pre", scope), after("uncertainty_post", scope),
                       before("bidirectional", _BIDIRECTIONAL_SCOPE),
                       after("bidirectional", _BIDIRECTIONAL_SCOPE))
-    negation = min(before("negation_pre", scope), after("negation_post", scope))
+    negation = min(inside("negation_pre", "negation_post"), before("negation_pre", scope),
+                   after("negation_post", scope))
     if uncertainty == negation == _NONE:
         return State.PRESENT
     return State.UNCERTAIN if uncertainty <= negation else State.ABSENT
