@@ -31,6 +31,28 @@ EXIT_INPUT_ERROR = 2
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+LLM_PANEL = "LLM options"
+
+ApiBaseOption = Annotated[
+    str | None,
+    typer.Option("--api-base", rich_help_panel=LLM_PANEL,
+                 help="Server URL, e.g. http://127.0.0.1:8000/v1 for vllm serve."),
+]
+AllowRemoteOption = Annotated[
+    bool,
+    typer.Option("--allow-remote", rich_help_panel=LLM_PANEL, help="Allow sending reports to a "
+                 "provider that is not on this machine (they may hold patient data)."),
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option("--mode", rich_help_panel=LLM_PANEL,
+                 help="all: one request per report; label: one per label and report."),
+]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option("--concurrency", "-j", rich_help_panel=LLM_PANEL,
+                             help="Requests in flight at once.")
+]
+
 LabelsetOption = Annotated[
     str, typer.Option("--labelset", "-l", help="Labelset name (chestxray21) or YAML path.")
 ]

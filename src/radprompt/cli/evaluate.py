@@ -14,6 +14,8 @@ from rich.table import Table
 from radprompt.cli import app
 from radprompt.cli._common import (
     EXIT_PROBLEMS,
+    LLM_PANEL,
+    AllowRemoteOption,
     LabelsetOption,
     console,
     err_console,
@@ -26,7 +28,7 @@ from radprompt.pipeline import build_extractor
 if TYPE_CHECKING:
     from radprompt.evaluation import Evaluation
 
-_LLM = "LLM options"
+_LLM = LLM_PANEL
 METRIC_NAMES = "ranscore, clinical, bleu, rouge, meteor, bertscore, readability, judge"
 
 
@@ -72,10 +74,7 @@ def evaluate_command(
         str | None, typer.Option("--judge-api-base", rich_help_panel=_LLM,
                                  help="Server of --judge-model (default: --api-base).")
     ] = None,
-    allow_remote: Annotated[
-        bool, typer.Option("--allow-remote", rich_help_panel=_LLM, help="Allow sending "
-                           "reports to a provider that is not on this machine.")
-    ] = False,
+    allow_remote: AllowRemoteOption = False,
     option: Annotated[
         list[str] | None, typer.Option("--option", help="METRIC.KEY=VALUE passed to a metric, "
                                        "e.g. rouge.use_stemmer=true, bleu.tokenize=none, "

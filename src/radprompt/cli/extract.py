@@ -11,7 +11,12 @@ import typer
 from radprompt.cli import app
 from radprompt.cli._common import (
     EXIT_PROBLEMS,
+    LLM_PANEL,
+    AllowRemoteOption,
+    ApiBaseOption,
+    ConcurrencyOption,
     LabelsetOption,
+    ModeOption,
     err_console,
     handles_errors,
     print_problems,
@@ -24,7 +29,7 @@ from radprompt.labelset import load_labelset
 from radprompt.pipeline import build_extractor, extract_dataset, extractor_fingerprint
 from radprompt.reports import FORMATS, read_dataset, write_findings
 
-_LLM = "LLM options"
+_LLM = LLM_PANEL
 
 
 @app.command()
@@ -49,30 +54,15 @@ def extract(
                      "(hosted_vllm/Qwen/Qwen3-14B, openai/gpt-4o-mini, ollama/llama3.1 ...); "
                      "overrides the recipe's."),
     ] = None,
-    api_base: Annotated[
-        str | None,
-        typer.Option("--api-base", rich_help_panel=_LLM,
-                     help="Server URL, e.g. http://127.0.0.1:8000/v1 for vllm serve."),
-    ] = None,
-    allow_remote: Annotated[
-        bool,
-        typer.Option("--allow-remote", rich_help_panel=_LLM, help="Allow sending reports to a "
-                     "provider that is not on this machine (they may hold patient data)."),
-    ] = False,
-    mode: Annotated[
-        str | None,
-        typer.Option("--mode", rich_help_panel=_LLM,
-                     help="all: one request per report; label: one per label and report."),
-    ] = None,
+    api_base: ApiBaseOption = None,
+    allow_remote: AllowRemoteOption = False,
+    mode: ModeOption = None,
     backend: Annotated[
         str | None,
         typer.Option("--backend", rich_help_panel=_LLM,
                      help="auto, litellm, openai_compatible, vllm or hf."),
     ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-j", rich_help_panel=_LLM,
-                                 help="Requests in flight at once.")
-    ] = None,
+    concurrency: ConcurrencyOption = None,
     temperature: Annotated[float | None, typer.Option(rich_help_panel=_LLM)] = None,
     max_tokens: Annotated[int | None, typer.Option(rich_help_panel=_LLM)] = None,
     no_cache: Annotated[

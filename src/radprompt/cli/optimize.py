@@ -10,7 +10,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from radprompt.cli import app
-from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
+from radprompt.cli._common import (
+    LLM_PANEL,
+    AllowRemoteOption,
+    ApiBaseOption,
+    ConcurrencyOption,
+    LabelsetOption,
+    ModeOption,
+    console,
+    err_console,
+    handles_errors,
+)
 from radprompt.errors import InputError
 from radprompt.labelset import LabelSet
 from radprompt.optimizers import OptimizeConfig, Run, list_runs, optimize, resume
@@ -21,7 +31,6 @@ from radprompt.scoring import ScoreReport
 runs_app = typer.Typer(help="List and inspect optimize runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
-_LLM = "LLM prompt optimization"
 RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories live.")]
 
 
@@ -126,34 +135,18 @@ def optimize_command(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", rich_help_panel=_LLM,
+        typer.Option("--model", "-m", rich_help_panel=LLM_PANEL,
                      help="Optimize the prompt of this LiteLLM model (hosted_vllm/<served "
                           "model> with --api-base, openai/..., ollama/...); overrides the "
                           "recipe's."),
     ] = None,
-    api_base: Annotated[
-        str | None,
-        typer.Option("--api-base", rich_help_panel=_LLM,
-                     help="Server URL, e.g. http://127.0.0.1:8000/v1 for vllm serve."),
-    ] = None,
-    allow_remote: Annotated[
-        bool,
-        typer.Option("--allow-remote", rich_help_panel=_LLM,
-                     help="Allow sending reports to a provider that is not on this machine "
-                          "(they may hold patient data)."),
-    ] = False,
-    mode: Annotated[
-        str | None,
-        typer.Option("--mode", rich_help_panel=_LLM,
-                     help="all: one request per report; label: one per label and report."),
-    ] = None,
+    api_base: ApiBaseOption = None,
+    allow_remote: AllowRemoteOption = False,
+    mode: ModeOption = None,
     temperature: Annotated[
-        float | None, typer.Option(rich_help_panel=_LLM, help="Starting temperature.")
+        float | None, typer.Option(rich_help_panel=LLM_PANEL, help="Starting temperature.")
     ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-j", rich_help_panel=_LLM,
-                                 help="Requests in flight at once.")
-    ] = None,
+    concurrency: ConcurrencyOption = None,
     optimizer: Annotated[
         str, typer.Option("--optimizer", help="Optimizer recipe in optimizers/.")
     ] = "error_driven",
