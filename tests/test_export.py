@@ -265,3 +265,20 @@ def test_evaluate_reads_findings_with_a_bundle(accepted: Run, tmp_path: Path) ->
         "--metrics", "ranscore", "--bundle", str(tmp_path / "b"), "--extractor", "rules"])
     assert refused.exit_code == 2
     assert "--bundle fixes the extractor" in refused.output
+
+
+def test_promptfoo_copies_real_reports_only_when_asked(tmp_path: Path) -> None:
+    demo = Path("experiments/demo").resolve()
+    real = tmp_path / "real.yaml"  # the demo's files, but not marked synthetic
+    real.write_text(yaml.safe_dump({"name": "real", "labelset": "chestxray21", "splits": {
+        split: str(demo / f"{split}.jsonl") for split in ("train", "dev", "test")}}))
+    recipe = LLMRecipe(model="hosted_vllm/m", api_base="http://127.0.0.1:8000/v1")
+    run, _, _ = prompt_run(tmp_path / "runs", recipe)
+    run.update_manifest(config={**run.manifest["config"], "experiment": str(real)})
+    accept(run, "round-01", reviewer="Dr. Prompt")
+    with pytest.raises(BundleError, match="not marked synthetic"):
+        export_run(run.path, output=tmp_path / "refused", format="promptfoo")
+    assert not (tmp_path / "refused").exists()
+    bundle = export_run(run.path, output=tmp_path / "pf", format="promptfoo",
+                        include_reports=True)
+    assert yaml.safe_load((bundle.path / "promptfooconfig.yaml").read_text())["tests"]

@@ -43,6 +43,8 @@ class Experiment:
     labelset: LabelSet
     splits: dict[str, Dataset]
     source: Path
+    synthetic: bool = False
+    """Marked ``synthetic: true``: no patient text, safe to copy into exports."""
 
     def split(self, name: str) -> Dataset:
         return self.splits[name]
@@ -70,7 +72,7 @@ def load_experiment(name_or_path: str | Path, *, labelset: LabelSet | None = Non
     else:
         splits = _split_one_corpus(path, config, labels)
     return Experiment(name=str(config.get("name", path.stem)), labelset=labels, splits=splits,
-                      source=path)
+                      source=path, synthetic=config.get("synthetic") is True)
 
 
 def _data_root(path: Path, config: dict[str, Any]) -> Path:

@@ -172,11 +172,14 @@ def export_run(
     format: str = "json",
     version: str | None = None,
     allow_unreviewed: bool = False,
+    include_reports: bool = False,
 ) -> Bundle:
     """Export a version of an optimize run (default: the newest accepted one) as a bundle.
 
     Refuses a version no reviewer (or ``--auto-approve``) accepted unless
     ``allow_unreviewed``; the bundle then records ``review: "unreviewed"`` (or ``rejected``).
+    The promptfoo format copies dev reports into its test cases: only from an experiment marked
+    synthetic, unless ``include_reports`` (real reports are patient data).
     """
     from radprompt.optimizers.runs import Run
     from radprompt.review.decisions import approvals_of
@@ -222,16 +225,23 @@ def export_run(
     recipe = LLMRecipe.model_validate(saved["recipe"])
     return write_prompt_bundle(prompt, recipe, output=output, format=format, metrics=metrics,
                                approvals=records, review=review, source=source, program=chosen,
-                               tests=_promptfoo_tests(config) if format == "promptfoo" else None)
+                               tests=_promptfoo_tests(config, include_reports=include_reports)
+                               if format == "promptfoo" else None)
 
 
-def _promptfoo_tests(config: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+def _promptfoo_tests(config: dict[str, Any], *, include_reports: bool,
+                     limit: int = 50) -> list[dict[str, Any]]:
     """promptfoo test cases from the run's dev split (its labelled reports)."""
     from radprompt.experiments import load_experiment
     from radprompt.labelset import load_labelset
 
-    dev = load_experiment(config["experiment"],
-                          labelset=load_labelset(config["labelset"])).split("dev")
+    experiment = load_experiment(config["experiment"], labelset=load_labelset(config["labelset"]))
+    if not (experiment.synthetic or include_reports):
+        raise BundleError(
+            f"the promptfoo tests would copy dev reports of experiment {experiment.name!r}, "
+            "which is not marked synthetic (reports are patient data); pass --include-reports "
+            "to copy them into the bundle")
+    dev = experiment.split("dev")
     return [{"id": report.id, "report": report.text,
              "findings": {label_id: finding.state.value
                           for label_id, finding in dev.references[report.id].states.items()}}

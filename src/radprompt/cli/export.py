@@ -29,6 +29,9 @@ def export(
     allow_unreviewed: Annotated[bool, typer.Option(
         "--allow-unreviewed", help="Export a version no reviewer accepted; the bundle says "
         "so.")] = False,
+    include_reports: Annotated[bool, typer.Option(
+        "--include-reports", help="promptfoo: copy dev reports into the test cases even when the "
+        "experiment is not marked synthetic (they are patient data).")] = False,
 ) -> None:
     """Freeze an accepted version of an optimize run as a hashed bundle: the program (labelset
     or rendered prompt messages and template), labelset version, model and decoding parameters,
@@ -41,7 +44,7 @@ def export(
     [bold]radprompt export RUN --version e06d29074a1cb561 --format text -o out/b2[/]
     """
     bundle = export_run(run, output=output, format=format, version=version,
-                        allow_unreviewed=allow_unreviewed)
+                        allow_unreviewed=allow_unreviewed, include_reports=include_reports)
     console.print(f"wrote {bundle.kind} bundle of version {bundle.version} to {bundle.path}")
     console.print(f"content hash {bundle.content_hash}")
     if bundle.review != "reviewed":
