@@ -11,7 +11,7 @@ are scored on the held-out test split.
 
 from __future__ import annotations
 
-import difflib
+import json
 import logging
 import re
 import time
@@ -21,13 +21,13 @@ from typing import Any, Protocol
 
 from radprompt.errors import InputError
 from radprompt.experiments import Experiment, load_experiment
-from radprompt.findings import Findings
 from radprompt.labelset import LabelSet, load_labelset, read_yaml
 from radprompt.optimizers.analysis import Evaluation, analyse_errors, evaluate
 from radprompt.optimizers.program import Program, Revision, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.proposers import build_proposer
 from radprompt.optimizers.proposers.base import ProposalContext
+from radprompt.optimizers.records import make_proposal, round_record
 from radprompt.optimizers.runs import Decision, Run
 from radprompt.optimizers.search import SearchSpace, search, settings_space
 from radprompt.reports import Dataset
@@ -259,7 +259,7 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                         should_stop=lambda: budget.exhausted(usage) is not None)
         before = dev_eval.report
         if result.value <= before.macro_f1 + config.min_gain:
-            record = _round_record(number, before, before, train_eval.report, None, result)
+            record = round_record(number, before, before, train_eval.report, None, result)
             run.append("rounds.jsonl", record)
             reporter.round_finished(record, labelset)
             reason, status = "no proposal improves dev macro-F1", "finished"
@@ -268,10 +268,10 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
         candidate.save(run.path / "versions")
         after_eval = _score(candidate, experiment.split("dev"), labelset, usage=usage)
         run.update_manifest(usage=usage)
-        proposal = _make_proposal(run, number, current, candidate, result.chosen,
-                                  result.settings, dev_eval, after_eval, experiment, labelset)
+        proposal = make_proposal(number, current, candidate, result.chosen,
+                                 result.settings, dev_eval, after_eval, experiment, labelset)
         run.write_proposal(proposal)
-        record = _round_record(number, before, after_eval.report, train_eval.report,
+        record = round_record(number, before, after_eval.report, train_eval.report,
                                proposal["id"], result)
         run.append("rounds.jsonl", record)
         reporter.round_finished(record, labelset)
@@ -367,8 +367,6 @@ def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
                 targets: list[str], rejected: set[str],
                 usage: dict[str, int]) -> list[Revision]:
     """The round's candidate revisions: read back if this round already proposed them."""
-    import json
-
     path = run.path / "candidates" / f"round-{number:02d}.json"
     if path.is_file():
         return [Revision.from_json(r) for r in json.loads(path.read_text("utf-8"))]
@@ -383,84 +381,6 @@ def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
     run.update_manifest(usage=usage)
     path.write_text(json.dumps([r.to_json() for r in revisions], indent=2) + "\n", "utf-8")
     return revisions
-
-
-def _round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
-                  proposal_id: str | None, result: Any) -> dict[str, Any]:
-    return {
-        "round": number,
-        "proposal": proposal_id,
-        "train_macro_f1": train.macro_f1,
-        "dev_macro_f1_before": before.macro_f1,
-        "dev_macro_f1": after.macro_f1,
-        "dev_micro_f1": after.micro_f1,
-        "dev_f1_before": {s.label_id: s.f1 for s in before.labels},
-        "dev_f1": {s.label_id: s.f1 for s in after.labels},
-        "dev_verdict": {s.label_id: s.verdict.value for s in after.labels},
-        "trials": result.trials,
-        "pruned": result.pruned,
-        "chosen": [r.describe() for r in result.chosen],
-        "settings": result.settings,
-    }
-
-
-def _make_proposal(run: Run, number: int, parent: Program, candidate: Program,
-                   chosen: tuple[Revision, ...], settings: dict[str, Any],
-                   before: Evaluation, after: Evaluation, experiment: Experiment,
-                   labelset: LabelSet) -> dict[str, Any]:
-    diff = "".join(difflib.unified_diff(
-        parent.review_text().splitlines(keepends=True),
-        candidate.review_text().splitlines(keepends=True),
-        fromfile=f"version {parent.hash}", tofile=f"version {candidate.hash}"))
-    fixes, breaks = _changes(before.predictions, after.predictions, experiment.split("dev"),
-                             labelset)
-    setting_notes = [f"{name} = {value}" for name, value in settings.items()
-                     if value != settings_space(parent).get(name, (None,))[0]]
-    return {
-        "id": f"round-{number:02d}",
-        "round": number,
-        "program_kind": candidate.kind,
-        "parent": parent.hash,
-        "version": candidate.hash,
-        "diff": diff,
-        "revisions": [r.to_json() for r in chosen],
-        "revision_keys": [r.key for r in chosen],
-        "settings": settings,
-        "rationale": "\n".join([*(f"{r.describe()}: {r.rationale}"
-                                   + (f" (train F1 {r.gain:+.3f})" if r.gain else "")
-                                   for r in chosen),
-                                *(f"search setting {note}" for note in setting_notes)]),
-        "dev_before": before.report.to_json(),
-        "dev_after": after.report.to_json(),
-        "fixes": fixes,
-        "breaks": breaks,
-    }
-
-
-def _changes(before: dict[str, Findings], after: dict[str, Findings], dev: Dataset,
-             labelset: LabelSet, limit: int = 50) -> tuple[list[dict[str, Any]],
-                                                             list[dict[str, Any]]]:
-    empty = Findings(report_id="")
-    fixes: list[dict[str, Any]] = []
-    breaks: list[dict[str, Any]] = []
-    labels = dev.covered_labels or labelset.ids
-    for report_id, reference in dev.references.items():
-        old, new = before.get(report_id, empty), after.get(report_id, empty)
-        for label_id in labels:
-            policy = labelset.get(label_id).uncertainty_policy
-            gold = reference.is_positive(label_id, policy)
-            was = old.is_positive(label_id, policy) == gold
-            now = new.is_positive(label_id, policy) == gold
-            if was == now:
-                continue
-            evidence = new.finding(label_id).evidence or old.finding(label_id).evidence
-            entry = {"report_id": report_id, "label_id": label_id,
-                     "reference": reference.state(label_id).value,
-                     "before": old.state(label_id).value, "after": new.state(label_id).value,
-                     "sentence": evidence.text if evidence else "",
-                     "span": [evidence.start, evidence.end] if evidence else None}
-            (fixes if now else breaks).append(entry)
-    return fixes[:limit], breaks[:limit]
 
 
 def _finish(run: Run, experiment: Experiment, labelset: LabelSet, current: Program,
