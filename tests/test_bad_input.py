@@ -208,3 +208,13 @@ def test_one_megabyte_report_in_csv(tmp_path):
     path.write_text(f'id,text\nbig,"{text}"\n', encoding="utf-8")
     result = extract(tmp_path, path)
     assert result.exit_code == 0, result.output
+
+
+def test_derived_ignores_must_name_labels(tmp_path):
+    path = write(tmp_path / "bad.yaml", LABELSET_HEAD + GOOD_LABEL +
+                 "  - {id: no_finding, name: No Finding, definition: d, "
+                 "derived: no_other_positive, derived_ignores: [gallstones]}\n")
+    result = run("labelsets", "validate", path)
+    assert result.exit_code == 2
+    assert "derived_ignores names unknown label(s) ['gallstones']" in " ".join(
+        result.output.split())

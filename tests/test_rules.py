@@ -212,3 +212,16 @@ def test_cues_inside_a_gap(chestxray21, text, expected):
     engine = RulesExtractor(labelset=chestxray21.with_label(
         label.model_copy(update={"phrases": (*label.phrases, "heart * enlarged")})))
     assert engine.extract_report(Report("r", text)).state("cardiomegaly") is expected
+
+
+def test_chexpert_no_finding_ignores_support_devices():
+    from radprompt.labelset import load_labelset
+
+    text = "Right internal jugular catheter with tip in the SVC. Lungs are clear."
+    chexpert = RulesExtractor(labelset=load_labelset("chexpert14")).extract_report(
+        Report("r", text))
+    assert chexpert.state("support_devices") is State.PRESENT
+    assert chexpert.state("no_finding") is State.PRESENT
+    ranscore = RulesExtractor(labelset=load_labelset("chestxray21")).extract_report(
+        Report("r", text))
+    assert ranscore.state("no_finding") is State.ABSENT  # Ran Score: every other label counts

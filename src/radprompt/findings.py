@@ -141,17 +141,18 @@ class Findings:
 
 
 def derive_labels(findings: Findings, labelset: LabelSet) -> Findings:
-    """Fill in derived labels (``no_other_positive``: present only when no other label is)."""
+    """Fill in derived labels (``no_other_positive``: present only when no other label is,
+    leaving out the label's ``derived_ignores``)."""
     derived = [label for label in labelset.labels if label.derived == "no_other_positive"]
     if not derived:
         return findings
     derived_ids = {label.id for label in derived}
-    any_positive = any(
-        findings.is_positive(label.id, label.uncertainty_policy)
-        for label in labelset.labels
-        if label.id not in derived_ids
-    )
     states = dict(findings.states)
     for label in derived:
+        any_positive = any(
+            findings.is_positive(other.id, other.uncertainty_policy)
+            for other in labelset.labels
+            if other.id not in derived_ids and other.id not in label.derived_ignores
+        )
         states[label.id] = Finding(State.ABSENT if any_positive else State.PRESENT)
     return Findings(report_id=findings.report_id, states=states, binary_only=findings.binary_only)

@@ -103,6 +103,9 @@ class Label(_Strict):
     threshold: float = 0.90
     notes: str = ""
     derived: Literal["no_other_positive"] | None = None
+    derived_ignores: tuple[str, ...] = ()
+    """For a derived label: labels that do not count ("No Finding" ignores Support Devices in
+    CheXpert)."""
     cues: Cues = Cues()
 
     @field_validator("id")
@@ -141,6 +144,18 @@ class LabelSet(_Strict):
     ignore_sections: tuple[str, ...] = DEFAULT_IGNORED_SECTIONS
     cues: Cues = Cues()
     labels: tuple[Label, ...]
+
+    @model_validator(mode="after")
+    def _derived_ignores_known_labels(self) -> LabelSet:
+        ids = {label.id for label in self.labels}
+        for label in self.labels:
+            if label.derived_ignores and label.derived is None:
+                raise ValueError(f"label {label.id!r} has derived_ignores but is not derived")
+            unknown = [i for i in label.derived_ignores if i not in ids]
+            if unknown:
+                raise ValueError(f"label {label.id!r}: derived_ignores names unknown label(s) "
+                                 f"{unknown}")
+        return self
 
     @model_validator(mode="after")
     def _ids_and_names_unique(self) -> LabelSet:
