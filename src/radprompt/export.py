@@ -185,7 +185,7 @@ def export_run(
     from radprompt.review.decisions import approvals_of
 
     run = Run.open(run_path)
-    chosen = version or _newest_accepted(run)
+    chosen = version or run.accepted_version()
     path = run.version_path(chosen)
     chosen = path.name.split(".", 1)[0]
     kind = _program_kind(run, chosen)
@@ -246,14 +246,6 @@ def _promptfoo_tests(config: dict[str, Any], *, include_reports: bool,
              "findings": {label_id: finding.state.value
                           for label_id, finding in dev.references[report.id].states.items()}}
             for report in dev.reports[:limit] if report.id in dev.references]
-
-
-def _newest_accepted(run: Any) -> str:
-    version = str(run.manifest["current_version"])
-    for decision in run.decisions():
-        if decision.decision in ("accepted", "edited") and decision.version:
-            version = decision.version
-    return version
 
 
 def _program_kind(run: Any, version: str) -> str:

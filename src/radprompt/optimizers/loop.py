@@ -316,12 +316,8 @@ class _TrialScorer:
 def _apply_decisions(run: Run, current: Program, *, config: OptimizeConfig,
                      labelset: LabelSet) -> Program:
     """Move the current version to the newest accepted (or edited) proposal."""
-    manifest = run.manifest
-    version = manifest["current_version"]
-    for decision in run.decisions():
-        if decision.decision in ("accepted", "edited") and decision.version:
-            version = decision.version
-    if version != manifest["current_version"]:
+    version = run.accepted_version()
+    if version != run.manifest["current_version"]:
         run.update_manifest(current_version=version)
         return _load_program(run, version, config=config, labelset=labelset)
     return current

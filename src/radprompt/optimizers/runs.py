@@ -151,6 +151,14 @@ class Run:
                 latest = decision.decision
         return latest
 
+    def accepted_version(self) -> str:
+        """The newest version a decision accepted (or edited in), else the current one."""
+        version = str(self.manifest["current_version"])
+        for decision in self.decisions():
+            if decision.decision in ("accepted", "edited") and decision.version:
+                version = decision.version
+        return version
+
     def pending(self) -> list[dict[str, Any]]:
         return [p for p in self.proposals() if self.status_of(p["id"]) == "pending"]
 
