@@ -17,7 +17,16 @@ from typing import Any
 
 from radprompt.labelset import LabelSet, UncertaintyPolicy
 
-__all__ = ["Evidence", "Finding", "Findings", "State", "derive_labels", "parse_state"]
+__all__ = [
+    "ATTRIBUTE_NAMES",
+    "Attributes",
+    "Evidence",
+    "Finding",
+    "Findings",
+    "State",
+    "derive_labels",
+    "parse_state",
+]
 
 
 class State(StrEnum):
@@ -88,10 +97,64 @@ class Evidence:
     text: str
 
 
+ATTRIBUTE_NAMES = (
+    "laterality", "severity", "size", "location", "temporal", "device_type", "tip_position",
+)
+"""The structured fields a present or uncertain finding may carry, in output order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """What a radiologist says about a finding besides its presence, as normalised words.
+
+    ``laterality``: left / right / bilateral; ``severity``: trace, small, mild, moderate, large,
+    severe (the report's own grading word); ``size``: a measurement as written ("2.3 cm");
+    ``location``: lobe, zone or region ("right lower lobe", "apical", "retrocardiac");
+    ``temporal``: new / increased / decreased / unchanged / resolved; ``device_type`` and
+    ``tip_position`` for support devices ("endotracheal tube", "4 cm above the carina").
+    ``None`` means the report does not say.
+
+    >>> Attributes(laterality="left", severity="small").to_json()
+    {'laterality': 'left', 'severity': 'small'}
+    >>> Attributes.from_json({"laterality": "right", "colour": "red"})
+    Attributes(laterality='right', severity=None, size=None, location=None, temporal=None, \
+device_type=None, tip_position=None)
+    """
+
+    laterality: str | None = None
+    severity: str | None = None
+    size: str | None = None
+    location: str | None = None
+    temporal: str | None = None
+    device_type: str | None = None
+    tip_position: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) is not None for name in ATTRIBUTE_NAMES)
+
+    def to_json(self) -> dict[str, str]:
+        return {name: value for name in ATTRIBUTE_NAMES
+                if (value := getattr(self, name)) is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Attributes:
+        """Read the ``attributes`` object of a finding; unknown keys and empty values are
+        ignored (they come from other tools and from LLM answers)."""
+        if not data:
+            return _NO_ATTRIBUTES
+        values = {name: str(data[name]).strip() for name in ATTRIBUTE_NAMES
+                  if data.get(name) not in (None, "")}
+        return cls(**values) if values else _NO_ATTRIBUTES
+
+
+_NO_ATTRIBUTES = Attributes()
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     state: State
     evidence: Evidence | None = None
+    attributes: Attributes = _NO_ATTRIBUTES
 
 
 _NOT_MENTIONED = Finding(State.NOT_MENTIONED)
@@ -136,6 +199,8 @@ class Findings:
                 entry["evidence"] = finding.evidence.text
                 entry["start"] = finding.evidence.start
                 entry["end"] = finding.evidence.end
+            if finding.attributes:
+                entry["attributes"] = finding.attributes.to_json()
             findings[label_id] = entry
         return {"id": self.report_id, "findings": findings}
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from radprompt.errors import InputError
 from radprompt.extractors.base import ExtractionFailure, ExtractionResult
-from radprompt.findings import Evidence, Finding, Findings, State
+from radprompt.findings import Attributes, Evidence, Finding, Findings, State
 
 __all__ = ["FindingsJournal", "findings_from_json"]
 
@@ -38,7 +38,8 @@ def findings_from_json(record: dict[str, Any]) -> Findings:
         evidence = None
         if entry.get("evidence") is not None and entry.get("start") is not None:
             evidence = Evidence(int(entry["start"]), int(entry["end"]), str(entry["evidence"]))
-        states[label_id] = Finding(State(entry["state"]), evidence)
+        attributes = Attributes.from_json(entry.get("attributes"))
+        states[label_id] = Finding(State(entry["state"]), evidence, attributes)
     if record.get("flags"):
         from radprompt.extractors.llm import LLMFindings
         from radprompt.llm.parsing import EvidenceFlag

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from radprompt.errors import InputError, RowError
-from radprompt.findings import Evidence, Finding, Findings, State, parse_state
+from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 
 __all__ = ["Dataset", "Report", "read_dataset", "write_findings"]
@@ -248,16 +248,17 @@ def _parse_states(
     states: dict[str, Finding] = {}
     for column, label_id in columns.items():
         value = raw.get(column)
-        evidence = None
+        evidence, attributes = None, Attributes()
         if isinstance(value, dict):
             evidence = _evidence(value)
+            attributes = Attributes.from_json(value.get("attributes"))
             value = value.get("state")
         try:
             state = parse_state(value)
         except ValueError as exc:
             return states, f"column {column!r}: {exc}"
         if state is not State.NOT_MENTIONED:
-            states[label_id] = Finding(state, evidence)
+            states[label_id] = Finding(state, evidence, attributes)
     return states, None
 
 
