@@ -33,6 +33,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from radprompt.errors import RadpromptError
 from radprompt.findings import Findings, State
@@ -62,9 +64,14 @@ class PromptError(RadpromptError):
 
 
 def prompt_environment() -> Environment:
-    """Jinja over every ``prompts/`` folder (user's first), ``StrictUndefined``, no escaping."""
+    """Jinja over every ``prompts/`` folder (user's first), ``StrictUndefined``, no escaping.
+
+    Every template renders in Jinja's ``ImmutableSandboxedEnvironment``: a template from a
+    bundle, a run directory or a user's folder is data, so it cannot reach Python internals
+    (``cycler.__init__.__globals__``), call unsafe methods or change the objects it is given.
+    """
     folders = [str(root / "prompts") for root in resource_roots() if (root / "prompts").is_dir()]
-    return Environment(
+    return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(folders),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -162,6 +169,8 @@ class PromptVersion:
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.template_text, str):
+            raise PromptError("template_text must be a string")
         object.__setattr__(self, "guidance", MappingProxyType(dict(self.guidance)))
         if self.mode not in DEFAULT_TEMPLATES:
             raise PromptError(f"mode {self.mode!r} is not one of {', '.join(DEFAULT_TEMPLATES)}")
@@ -249,6 +258,14 @@ class PromptVersion:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PromptVersion:
+        """Read a saved version; its ``hash`` must be there and match the content."""
+        if not isinstance(data, Mapping) or not data.get("hash"):
+            raise PromptError("a saved prompt version must carry its content hash ('hash'); "
+                              "this one has none, so its content cannot be trusted")
+        missing = [key for key in ("template", "template_text", "mode", "labelset", "labels",
+                                   "guidance") if key not in data]
+        if missing:
+            raise PromptError(f"a saved prompt version lacks key(s) {', '.join(missing)}")
         version = cls(
             template=data["template"],
             template_text=data["template_text"],
@@ -260,7 +277,7 @@ class PromptVersion:
             parent=data.get("parent"),
             note=data.get("note", ""),
         )
-        if data.get("hash") not in (None, version.hash):
+        if data["hash"] != version.hash:
             raise PromptError(f"prompt version content does not match its hash {data['hash']}")
         return version
 
@@ -288,6 +305,9 @@ class PromptVersion:
         context = template.new_context({**self._context(label_ids), **extra})
         try:
             return "".join(template.blocks[block](context)).strip()
+        except SecurityError as exc:
+            raise PromptError(f"template {self.template!r}, block {block!r} was refused by the "
+                              f"sandbox: {exc}") from None
         except TemplateError as exc:
             raise PromptError(f"template {self.template!r}, block {block!r}: {exc}") from exc
 
