@@ -27,6 +27,7 @@ from radprompt.resources import find_resource, has_resource, list_resources
 __all__ = [
     "DEFAULT_IGNORED_SECTIONS",
     "Cues",
+    "Hedges",
     "Label",
     "LabelMapping",
     "LabelSet",
@@ -67,12 +68,19 @@ class Cues(_Strict):
     follow it ("has resolved", "is not excluded"). ``pseudo`` are phrases that contain a cue
     word but do not negate ("no change"); ``termination`` ends a cue's scope ("but").
     ``bidirectional_uncertainty`` marks every finding on both sides ("X versus Y").
+
+    Hedges carry a strength: ``uncertainty_*`` cues are low-probability hedges ("may",
+    "possibly", "cannot exclude"), ``probable_*`` cues high-probability ones ("likely",
+    "probable", "suggestive of"). Which state each strength gives is the labelset's convention
+    (``LabelSet.hedges``, per label ``Label.hedges``).
     """
 
     negation_pre: tuple[str, ...] = ()
     negation_post: tuple[str, ...] = ()
     uncertainty_pre: tuple[str, ...] = ()
     uncertainty_post: tuple[str, ...] = ()
+    probable_pre: tuple[str, ...] = ()
+    probable_post: tuple[str, ...] = ()
     bidirectional_uncertainty: tuple[str, ...] = ()
     pseudo: tuple[str, ...] = ()
     termination: tuple[str, ...] = ()
@@ -88,6 +96,20 @@ class Cues(_Strict):
             else:
                 data[name] = mine
         return Cues(**data)
+
+
+HedgeState = Literal["present", "uncertain"]
+
+
+class Hedges(_Strict):
+    """The state a finding hedged with each cue strength takes (a labelset's convention).
+
+    Radiologists usually label a high-probability hedge ("likely pneumonia") present; CheXpert's
+    labeler marks it uncertain. A low-probability hedge ("may represent") is uncertain in both.
+    """
+
+    probable: HedgeState = "uncertain"
+    possible: HedgeState = "uncertain"
 
 
 class Label(_Strict):
@@ -107,6 +129,16 @@ class Label(_Strict):
     """For a derived label: labels that do not count ("No Finding" ignores Support Devices in
     CheXpert)."""
     cues: Cues = Cues()
+    hedges: Hedges | None = None
+    """This label's own hedge convention; ``None`` follows the labelset's."""
+    normal_phrases: tuple[str, ...] = ()
+    """Normal statements that set this label absent ("heart size is normal")."""
+    uncertain_phrases: tuple[str, ...] = ()
+    """Mention phrases that are uncertain by themselves ("vascular congestion" for CheXpert's
+    Edema); a cue can still negate them."""
+    other_findings: tuple[str, ...] = ()
+    """For a derived label: findings outside the taxonomy whose (not negated) mention makes it
+    negative (CheXpert's No Finding is cancelled by a hiatal hernia)."""
 
     @field_validator("id")
     @classmethod
@@ -124,14 +156,17 @@ class Label(_Strict):
 
     @model_validator(mode="after")
     def _has_phrases_unless_derived(self) -> Label:
-        if self.derived is None and not (self.phrases or self.synonyms):
+        if self.derived is None and not (self.phrases or self.synonyms or self.uncertain_phrases):
             raise ValueError(f"label {self.id!r} has no mention phrases or synonyms")
+        if self.other_findings and self.derived is None:
+            raise ValueError(f"label {self.id!r} has other_findings but is not derived")
         return self
 
     @property
     def mention_phrases(self) -> tuple[str, ...]:
-        """Every phrase that names this finding: ``phrases`` then ``synonyms``."""
-        return tuple(dict.fromkeys((*self.phrases, *self.synonyms)))
+        """Every phrase that names this finding: ``phrases``, ``synonyms``, then
+        ``uncertain_phrases``."""
+        return tuple(dict.fromkeys((*self.phrases, *self.synonyms, *self.uncertain_phrases)))
 
 
 class LabelSet(_Strict):
@@ -143,6 +178,7 @@ class LabelSet(_Strict):
     min_support: int = Field(default=5, ge=0)
     ignore_sections: tuple[str, ...] = DEFAULT_IGNORED_SECTIONS
     cues: Cues = Cues()
+    hedges: Hedges = Hedges()
     labels: tuple[Label, ...]
 
     @model_validator(mode="after")
@@ -185,6 +221,10 @@ class LabelSet(_Strict):
             if wanted in (_normalise_key(label.id), _normalise_key(label.name)):
                 return label
         return None
+
+    def hedges_for(self, label: Label) -> Hedges:
+        """The label's hedge convention, or the labelset's."""
+        return label.hedges if label.hedges is not None else self.hedges
 
     def cues_for(self, label: Label) -> Cues:
         """The labelset's cues extended with the label's own."""

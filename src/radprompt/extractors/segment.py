@@ -1,6 +1,7 @@
 """Split a report into sentences, dropping section headers and list numbers.
 
-Handles inline headers ("FINDINGS: No pneumothorax."), numbered impressions ("1. ... 2. ..."),
+Handles inline headers ("FINDINGS: No pneumothorax."), numbered impressions ("1. ... 2. ...",
+also written without spaces: "1.No effusion.2.Clear"),
 decimals ("2.5 cm"), abbreviations ("vs.") and the IU "XXXX" de-identification masks (kept as
 words, so a mask never ends a sentence or hides a cue's scope).
 
@@ -30,7 +31,7 @@ _BOUNDARY = re.compile(
     rf"""
       (?P<header>(?:(?<=^)|(?<=[\s.;])) (?:(?i:{_HEADER_WORDS})|[A-Z][A-Z/&]+(?:\ [A-Z/&]+){{0,4}})
                  \s*:(?!\d))
-    | (?P<number>(?:(?<=^)|(?<=\s)) \(?\d{{1,2}}[.)](?=\s+[A-Za-z(]))
+    | (?P<number>(?:(?<=^)|(?<=[\s.;])) \(?\d{{1,2}}[.)](?=\s*[A-Za-z(]))
     | (?P<stop>(?<!\bvs)(?<!\bDr)(?<!\bdr)(?<!\be\.g)(?<!\bi\.e)(?<!\bapprox)[.!?;]+(?=\s|$))
     | (?P<newline>\n\s*(?=[-*\u2022]|\n))
     """,

@@ -1,0 +1,251 @@
+"""The reading rules of the rule engine: which cue, if any, decides one mention's state.
+
+A mention's state is decided by the nearest cue in scope, within its sentence:
+
+- ``*_pre`` cues reach forward, ``*_post`` cues backward, at most ``scope_tokens`` words, and
+  never across a termination word ("but", "however", ", with"). A pre cue crosses a comma only
+  inside a coordinated list ("no effusion, consolidation, or pneumothorax"), where its scope
+  grows to a list's length; a post cue never crosses a comma ("line in place, heart size
+  within normal limits" says nothing about the line).
+- hedges have a strength: ``uncertainty_*`` cues are low-probability ("may", "cannot
+  exclude"), ``probable_*`` cues high-probability ("likely", "consistent with"); the labelset's
+  ``hedges`` convention turns each strength into a state.
+- "versus" marks the findings on both sides, but not a finding a hedge comes after: in
+  "opacity may represent atelectasis versus pneumonia" the opacity is what was seen.
+- a bare differential with no hedge word ("atelectasis or consolidation",
+  "atelectasis/consolidation") is uncertain for both findings.
+- uncertainty wins a tie with negation ("cannot rule out" beats "rule out").
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from radprompt.extractors._phrases import compile_phrases
+from radprompt.findings import State
+from radprompt.labelset import Cues, Hedges
+
+__all__ = ["CompiledCues", "SentenceContext", "mention_state"]
+
+_WORD = re.compile(r"[\w']+")
+_LIST_CONJUNCTION = re.compile(r"(?<!\w)(?:or|nor|and)(?!\w)", re.IGNORECASE)
+_OR = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.IGNORECASE)
+_COMMA_WITH = re.compile(r",\s*with(?!\w)", re.IGNORECASE)
+"""", with" opens the next finding: "suggestive of edema, with bilateral effusions"."""
+_DIFFERENTIAL_AFTER = re.compile(r"\s*/\s*|\s+or\s+", re.IGNORECASE)
+_DIFFERENTIAL_BEFORE = re.compile(r"(?:\s*/\s*|\s+or\s+)$", re.IGNORECASE)
+_LIST_SCOPE_FACTOR = 2.5
+"""A pre cue in front of a coordinated list reaches this many times further."""
+_BIDIRECTIONAL_SCOPE = 4
+"""Words "versus" reaches on either side: "atelectasis versus early pneumonia", not a list."""
+_NONE = 10**9
+_CUE_NAMES = ("negation_pre", "negation_post", "uncertainty_pre", "uncertainty_post",
+              "probable_pre", "probable_post", "bidirectional")
+_HEDGES_PRE = ("uncertainty_pre", "probable_pre")
+
+
+@dataclass(frozen=True)
+class CompiledCues:
+    negation_pre: re.Pattern[str] | None
+    negation_post: re.Pattern[str] | None
+    uncertainty_pre: re.Pattern[str] | None
+    uncertainty_post: re.Pattern[str] | None
+    probable_pre: re.Pattern[str] | None
+    probable_post: re.Pattern[str] | None
+    bidirectional: re.Pattern[str] | None
+    pseudo: re.Pattern[str] | None
+    termination: re.Pattern[str] | None
+    scope_tokens: int
+
+    @classmethod
+    def build(cls, cues: Cues) -> CompiledCues:
+        def pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+            return compile_phrases(phrases, plural=False)
+
+        return cls(
+            negation_pre=pattern(cues.negation_pre),
+            negation_post=pattern(cues.negation_post),
+            uncertainty_pre=pattern(cues.uncertainty_pre),
+            uncertainty_post=pattern(cues.uncertainty_post),
+            probable_pre=pattern(cues.probable_pre),
+            probable_post=pattern(cues.probable_post),
+            bidirectional=pattern(cues.bidirectional_uncertainty),
+            pseudo=pattern(cues.pseudo),
+            termination=pattern(cues.termination),
+            scope_tokens=cues.scope_tokens,
+        )
+
+
+class SentenceContext:
+    """One sentence with its cue and finding matches, computed once and only when needed."""
+
+    __slots__ = ("_cue_cache", "_findings", "_token_starts", "end", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self._token_starts: list[int] | None = None
+        self._cue_cache: dict[int, dict[str, list[tuple[int, int]]]] = {}
+        self._findings: tuple[set[int], set[int]] | None = None
+
+    def token_index(self, offset: int) -> int:
+        if self._token_starts is None:
+            words = _WORD.finditer(self.text, self.start, self.end)
+            self._token_starts = [m.start() for m in words]
+        return bisect.bisect_left(self._token_starts, offset)
+
+    def finding_edges(self, findings: re.Pattern[str] | None) -> tuple[set[int], set[int]]:
+        """Start and end offsets of every finding of any label in this sentence."""
+        if self._findings is None:
+            spans = self._find(findings)
+            self._findings = ({s for s, _ in spans}, {e for _, e in spans})
+        return self._findings
+
+    def cue_spans(self, cues: CompiledCues) -> dict[str, list[tuple[int, int]]]:
+        key = id(cues)
+        cached = self._cue_cache.get(key)
+        if cached is not None:
+            return cached
+        pseudo = self._find(cues.pseudo)
+        pseudo_starts = [p_start for p_start, _ in pseudo]
+
+        def inside_pseudo(span: tuple[int, int]) -> bool:
+            # pseudo spans are sorted and disjoint: only the last one starting before the
+            # span's end can overlap it
+            index = bisect.bisect_left(pseudo_starts, span[1]) - 1
+            return index >= 0 and pseudo[index][1] > span[0]
+
+        spans = {name: [span for span in self._find(getattr(cues, name))
+                        if not inside_pseudo(span)] for name in _CUE_NAMES}
+        spans["termination"] = self._find(cues.termination)
+        self._cue_cache[key] = spans
+        return spans
+
+    def _find(self, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+        if pattern is None:
+            return []
+        return [m.span() for m in pattern.finditer(self.text, self.start, self.end)]
+
+
+def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
+    """Does a comma between ``left`` and ``right`` separate items of one coordinated list?
+
+    It does when "or", "nor" or "and" joins the list somewhere from ``left`` to the end of the
+    sentence ("no effusion, consolidation, or pneumothorax").
+    """
+    return _LIST_CONJUNCTION.search(text, left, clause_end) is not None
+
+
+@dataclass(frozen=True)
+class _Mention:
+    sentence: SentenceContext
+    start: int
+    end: int
+    spans: dict[str, list[tuple[int, int]]]
+    scope: int
+
+    def terminated(self, left: int, right: int) -> bool:
+        """Is a termination word wholly inside [left, right]?"""
+        return any(left <= t_start and t_end <= right for t_start, t_end in self.spans[
+            "termination"])
+
+    def distance(self, left: int, right: int, scope: int, *, pre: bool) -> int:
+        """Words from ``left`` to ``right`` if a cue there reaches the mention, else none."""
+        if self.terminated(left, right):
+            return _NONE
+        text = self.sentence.text
+        if text.find(",", left, right) >= 0:
+            if not pre or _COMMA_WITH.search(text, left, right) or not _in_list(
+                    text, left, right, self.sentence.end):
+                return _NONE
+            scope = int(scope * _LIST_SCOPE_FACTOR)
+        elif pre and _OR.search(text, left, right):
+            scope = int(scope * _LIST_SCOPE_FACTOR)
+        words = self.sentence.token_index(right) - self.sentence.token_index(left)
+        return words if words <= scope else _NONE
+
+    def before(self, name: str, scope: int) -> int:
+        # cue spans are sorted and disjoint: the last one ending before the mention is nearest
+        cue_spans = self.spans[name]
+        index = bisect.bisect_right(cue_spans, (self.start, self.start)) - 1
+        while index >= 0 and cue_spans[index][1] > self.start:
+            index -= 1  # overlaps the mention itself
+        if index < 0:
+            return _NONE
+        return self.distance(cue_spans[index][1], self.start, scope, pre=True)
+
+    def after(self, name: str, scope: int) -> int:
+        cue_spans = self.spans[name]
+        index = bisect.bisect_left(cue_spans, (self.end, self.end))
+        if index >= len(cue_spans):
+            return _NONE
+        return self.distance(self.end, cue_spans[index][0], scope, pre=False)
+
+    def inside(self, *names: str) -> int:
+        """0 when a cue stands inside the mention (in the gap of "heart * enlarged")."""
+        for name in names:
+            cue_spans = self.spans[name]
+            index = bisect.bisect_left(cue_spans, (self.start, self.start))
+            if index < len(cue_spans) and cue_spans[index][1] <= self.end:
+                return 0
+        return _NONE
+
+    def versus_after(self) -> int:
+        """"versus" after the mention, unless a hedge or a comma stands between them."""
+        cue_spans = self.spans["bidirectional"]
+        index = bisect.bisect_left(cue_spans, (self.end, self.end))
+        if index >= len(cue_spans):
+            return _NONE
+        versus = cue_spans[index][0]
+        if self.sentence.text.find(",", self.end, versus) >= 0 or any(
+                self.end <= c_start < versus for name in _HEDGES_PRE
+                for c_start, _ in self.spans[name]):
+            return _NONE
+        return self.distance(self.end, versus, _BIDIRECTIONAL_SCOPE, pre=False)
+
+
+def _bare_differential(mention: _Mention, findings: re.Pattern[str] | None) -> bool:
+    """Is the mention one side of "X or Y" / "X/Y" where the other side is a finding too?"""
+    sentence = mention.sentence
+    starts, ends = sentence.finding_edges(findings)
+    after = _DIFFERENTIAL_AFTER.match(sentence.text, mention.end, sentence.end)
+    if after is not None and after.end() in starts:
+        return True
+    window = max(sentence.start, mention.start - 6)
+    before = _DIFFERENTIAL_BEFORE.search(sentence.text, window, mention.start)
+    return before is not None and before.start() in ends
+
+
+def mention_state(
+    sentence: SentenceContext, start: int, end: int, *, cues: CompiledCues, hedges: Hedges,
+    findings: re.Pattern[str] | None = None, base: State = State.PRESENT,
+) -> State:
+    """The state of the mention ``[start, end)``: the nearest cue in scope decides.
+
+    ``base`` is the state without any cue (uncertain for a phrase that carries it);
+    ``findings`` matches every label's mentions, for bare differentials.
+    """
+    mention = _Mention(sentence, start, end, sentence.cue_spans(cues), cues.scope_tokens)
+    scope = cues.scope_tokens
+    possible = min(mention.inside("uncertainty_pre", "uncertainty_post"),
+                   mention.before("uncertainty_pre", scope),
+                   mention.after("uncertainty_post", scope),
+                   mention.before("bidirectional", _BIDIRECTIONAL_SCOPE),
+                   mention.versus_after())
+    probable = min(mention.inside("probable_pre", "probable_post"),
+                   mention.before("probable_pre", scope), mention.after("probable_post", scope))
+    negation = min(mention.inside("negation_pre", "negation_post"),
+                   mention.before("negation_pre", scope), mention.after("negation_post", scope))
+    nearest = min(possible, probable, negation)
+    if nearest == _NONE:
+        if base is State.PRESENT and _bare_differential(mention, findings):
+            return State.UNCERTAIN
+        return base
+    if possible == nearest:
+        return State(hedges.possible) if base is State.PRESENT else base
+    if probable == nearest:
+        return State(hedges.probable) if base is State.PRESENT else base
+    return State.ABSENT
