@@ -22,11 +22,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from radprompt.errors import InputError
+from radprompt.guard_examples import GuardExample, merge_example_files
 from radprompt.resources import find_resource, has_resource, list_resources
 
 __all__ = [
     "DEFAULT_IGNORED_SECTIONS",
     "Cues",
+    "GuardExample",
     "Hedges",
     "Label",
     "LabelMapping",
@@ -139,6 +141,8 @@ class Label(_Strict):
     other_findings: tuple[str, ...] = ()
     """For a derived label: findings outside the taxonomy whose (not negated) mention makes it
     negative (CheXpert's No Finding is cancelled by a hiatal hernia)."""
+    examples: tuple[GuardExample, ...] = ()
+    """Guard examples: sentences this label must read in a given state (its unit tests)."""
 
     @field_validator("id")
     @classmethod
@@ -336,16 +340,21 @@ def parse_labelset(data: Any, *, path: Path) -> LabelSet:
     if not isinstance(data, dict):
         raise InputError(path, "a labelset must be a YAML mapping with 'name' and 'labels'")
     try:
-        return LabelSet.model_validate(data)
+        labelset = LabelSet.model_validate(data)
     except ValidationError as exc:
         location, problem = _validation_problem(exc)
         raise InputError(path, problem, where=_label_location(data, location) or None) from exc
+    return labelset
 
 
 def load_labelset(name_or_path: str | Path) -> LabelSet:
-    """Load a labelset by name (``chestxray21``) or by path to its YAML file."""
+    """Load a labelset by name (``chestxray21``) or by path to its YAML file, with the guard
+    examples of ``examples/<name>/*.yaml`` merged into its labels."""
     path = find_resource("labelsets", name_or_path, suffix=".yaml")
-    return parse_labelset(read_yaml(path), path=path)
+    data = read_yaml(path)
+    if isinstance(data, dict):
+        data = merge_example_files(data, labelset_path=path, read=read_yaml)
+    return parse_labelset(data, path=path)
 
 
 def available_labelsets() -> list[Path]:

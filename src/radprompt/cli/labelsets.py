@@ -1,4 +1,4 @@
-"""``radprompt labelsets list|show|validate``."""
+"""``radprompt labelsets list|show|validate|test``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,31 @@ import typer
 from rich.table import Table
 
 from radprompt.cli import app
-from radprompt.cli._common import console, handles_errors
+from radprompt.cli._common import (
+    EXIT_PROBLEMS,
+    LLM_PANEL,
+    AllowRemoteOption,
+    ApiBaseOption,
+    ConcurrencyOption,
+    ModeOption,
+    console,
+    err_console,
+    handles_errors,
+    progress_bar,
+)
+from radprompt.errors import InputError
+from radprompt.guards import GuardReport, check_guard_examples
 from radprompt.labelset import (
+    LabelSet,
     available_labelsets,
     available_mappings,
     load_labelset,
     load_mapping,
 )
+from radprompt.pipeline import build_extractor
 
-labelsets_app = typer.Typer(help="List, show and validate labelsets.", no_args_is_help=True)
+labelsets_app = typer.Typer(help="List, show, validate and test labelsets.",
+                            no_args_is_help=True)
 app.add_typer(labelsets_app, name="labelsets")
 
 
@@ -87,3 +103,90 @@ def labelsets_validate(
     for path in available_mappings():
         mapping = load_mapping(path)
         console.print(f"[green]ok[/] mapping {mapping.name} ({mapping.source} -> {mapping.target})")
+
+
+@labelsets_app.command("test")
+@handles_errors
+def labelsets_test(
+    name: Annotated[str, typer.Argument(help="Labelset name or YAML path.")],
+    extractor: Annotated[
+        str | None,
+        typer.Option("--extractor", "-e", help="Extractor recipe: rules (default), a name in "
+                     "extractors/ (vllm-qwen3-14b) or a YAML path."),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="Only this label's examples (id or display name); "
+                     "repeatable."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", rich_help_panel=LLM_PANEL,
+                     help="LiteLLM model string; overrides the recipe's."),
+    ] = None,
+    api_base: ApiBaseOption = None,
+    allow_remote: AllowRemoteOption = False,
+    mode: ModeOption = None,
+    concurrency: ConcurrencyOption = None,
+) -> None:
+    """Run a labelset's guard examples like unit tests against an extractor.
+
+    Each example (labelsets/examples/<labelset>/*.yaml) is one synthetic report whose label must
+    come out in the example's state. Every failure is listed with the sentence, the state
+    expected and the state got; exit code 1 when any example fails.
+
+    Examples: [bold]radprompt labelsets test chestxray21[/]
+    [bold]radprompt labelsets test chexpert14 -m hosted_vllm/Qwen/Qwen3-14B
+    --api-base http://127.0.0.1:8000/v1[/]
+    """
+    overrides = {"model": model, "api_base": api_base,
+                 "allow_remote": True if allow_remote else None, "mode": mode,
+                 "concurrency": concurrency}
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if extractor is None:
+        extractor = None if model else "rules"
+    if extractor == "rules" and given:
+        raise InputError("rules", f"--{next(iter(given)).replace('_', '-')} is an LLM option; "
+                         "give --model or an LLM recipe with --extractor")
+    labelset = load_labelset(name)
+    chosen = [_label_id(labelset, key) for key in label or ()]
+    engine = build_extractor(extractor, labelset=labelset, overrides=given)
+    total = sum(len(labelset.get(i).examples) for i in chosen) if chosen else sum(
+        len(item.examples) for item in labelset.labels)
+    with progress_bar("guard examples", total=total) as advance:
+        report = check_guard_examples(labelset, engine, labels=chosen or None, progress=advance)
+    _print_report(report, what=f"{labelset.name} with {extractor or model}")
+    if not report.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _label_id(labelset: LabelSet, key: str) -> str:
+    found = labelset.resolve(key)
+    if found is None:
+        raise InputError("--label", f"unknown label {key!r}; known: {', '.join(labelset.ids)}")
+    return found.id
+
+
+def _print_report(report: GuardReport, *, what: str) -> None:
+    for failure in report.failures:
+        note = f"  ({failure.note})" if failure.note else ""
+        console.print(f"FAIL {failure.label_id}: {failure.text!r}  expected "
+                      f"{failure.expected.value}, got {failure.got.value}{note}",
+                      markup=False, highlight=False)
+    for error in report.errors:
+        console.print(f"ERROR {error.label_id}: {error.text!r}  expected "
+                      f"{error.expected.value}, no usable answer: {error.reason}",
+                      markup=False, highlight=False)
+    failing = {label: counts for label, counts in report.by_label().items()
+               if counts[0] < counts[1]}
+    if failing:
+        table = Table(title="labels with failing examples")
+        for column in ("label", "passed", "examples"):
+            table.add_column(column)
+        for label, (passed, total) in failing.items():
+            table.add_row(label, str(passed), str(total))
+        console.print(table)
+    colour = "green" if report.ok else "red"
+    err_console.print(f"[{colour}]{report.passed}/{report.total} guard examples passed[/] "
+                      f"({what}; {len(report.by_label())} labels, {len(report.failures)} "
+                      f"failed, {len(report.errors)} without an answer)", highlight=False)
