@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from radprompt.extractors._context import CompiledCues, SentenceContext, mention_state
 from radprompt.extractors._phrases import compile_phrases
+from radprompt.extractors.attributes import extract_attributes
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
 from radprompt.extractors.segment import cached_sentences, sentences
 from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
@@ -146,7 +147,7 @@ class _Reading:
     def label_finding(self, compiled: _CompiledLabel) -> Finding | None:
         """The label's strongest mention (present > uncertain > absent), with its evidence."""
         text = self.text
-        best: tuple[State, SentenceContext] | None = None
+        best: tuple[State, SentenceContext, int, int] | None = None
         excluded: list[tuple[int, int]] | None = None
         for match in compiled.mentions.finditer(text):
             m_start, m_end = match.span()
@@ -165,23 +166,30 @@ class _Reading:
                                   hedges=compiled.hedges, findings=self._engine._findings,
                                   base=base)
             if best is None or _RANK[state] < _RANK[best[0]]:
-                best = (state, sentence)
+                best = (state, sentence, m_start, m_end)
                 if state is State.PRESENT:
                     break
         if best is None and compiled.normals is not None:
             best = self._normal_statement(compiled.normals)
         if best is None:
             return None
-        state, sentence = best
-        return Finding(state, Evidence(sentence.start, sentence.end,
-                                       text[sentence.start:sentence.end]))
+        state, sentence, m_start, m_end = best
+        sentence_text = text[sentence.start:sentence.end]
+        evidence = Evidence(sentence.start, sentence.end, sentence_text)
+        if state is State.ABSENT:
+            return Finding(state, evidence)
+        return Finding(state, evidence, extract_attributes(
+            sentence=sentence_text, mention_start=m_start - sentence.start,
+            mention_end=m_end - sentence.start))
 
-    def _normal_statement(self, normals: re.Pattern[str]) -> tuple[State, SentenceContext] | None:
+    def _normal_statement(
+        self, normals: re.Pattern[str]
+    ) -> tuple[State, SentenceContext, int, int] | None:
         """A normal statement ("heart size is normal") in a sentence read: absent."""
         for match in normals.finditer(self.text):
             sentence = self._sentence_of(*match.span())
             if sentence is not None:
-                return State.ABSENT, sentence
+                return State.ABSENT, sentence, *match.span()
         return None
 
     def mentions_other_finding(self, pattern: re.Pattern[str]) -> bool:

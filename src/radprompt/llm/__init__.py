@@ -23,8 +23,16 @@ from radprompt.llm._litellm import LiteLLMBackend
 from radprompt.llm._local import TransformersBackend, VLLMBackend
 from radprompt.llm.base import Backend, BackendError, Completion, MissingExtraError
 from radprompt.llm.cache import ResponseCache, default_cache_path
-from radprompt.llm.client import ModelClient, Pricing, RequestError, Usage
-from radprompt.llm.privacy import RemoteProviderError, check_destination
+from radprompt.llm.client import (
+    ConfigurationError,
+    LLMStopError,
+    ModelClient,
+    Pricing,
+    RequestError,
+    ServerUnreachableError,
+    Usage,
+)
+from radprompt.llm.privacy import RemoteProviderError, check_destination, is_loopback_url
 from radprompt.llm.recipe import LLMRecipe
 
 __all__ = [
@@ -32,13 +40,16 @@ __all__ = [
     "Backend",
     "BackendError",
     "Completion",
+    "ConfigurationError",
     "LLMRecipe",
+    "LLMStopError",
     "MissingExtraError",
     "ModelClient",
     "Pricing",
     "RemoteProviderError",
     "RequestError",
     "ResponseCache",
+    "ServerUnreachableError",
     "Usage",
     "build_client",
     "check_destination",
@@ -59,16 +70,18 @@ def build_client(recipe: LLMRecipe, *, cache: ResponseCache | bool | None = True
     ``cache=True`` uses the recipe's cache (``cache_path`` or ``default_cache_path()``) unless
     the recipe turns it off; ``False`` / ``None`` sends every request.
     """
-    check_destination(model=recipe.model, api_base=recipe.api_base,
-                      backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
+    endpoint = check_destination(model=recipe.model, api_base=recipe.api_base,
+                                 backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
     api_key = None
     if recipe.api_key_env:
         api_key = os.environ.get(recipe.api_key_env)
         if not api_key:
             raise RadpromptError(f"the recipe reads the API key from ${recipe.api_key_env}, "
                                  "which is not set")
+    elif _keyless_local_server(recipe):
+        api_key = LOCAL_PLACEHOLDER_KEY
     backend = BACKENDS[recipe.resolved_backend](
-        model=recipe.model, api_base=recipe.api_base, api_key=api_key, timeout=recipe.timeout,
+        model=recipe.model, api_base=endpoint.url, api_key=api_key, timeout=recipe.timeout,
         options=recipe.backend_options,
     )
     store: ResponseCache | None = None
@@ -88,4 +101,16 @@ def build_client(recipe: LLMRecipe, *, cache: ResponseCache | bool | None = True
         max_attempts=recipe.max_attempts,
         backoff=recipe.backoff,
         pricing=pricing,
+        max_connection_failures=recipe.max_connection_failures,
     )
+
+
+LOCAL_PLACEHOLDER_KEY = "EMPTY"
+"""Sent to an OpenAI-compatible server on this machine when no key is set (vLLM's convention):
+the OpenAI client refuses to send a request without one."""
+
+
+def _keyless_local_server(recipe: LLMRecipe) -> bool:
+    return (recipe.resolved_backend == "litellm" and recipe.model.startswith("openai/")
+            and recipe.api_base is not None and is_loopback_url(recipe.api_base)
+            and not os.environ.get("OPENAI_API_KEY"))

@@ -80,12 +80,16 @@ class OpenAICompatibleBackend(Backend):
                 raw = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
+        except aiohttp.ClientConnectorError as exc:  # refused, unresolvable, unreachable
+            raise BackendError(f"cannot connect to {url}: {exc.os_error or exc}",
+                               transient=True, reached=False) from exc
         except TimeoutError as exc:
+            connecting = isinstance(exc, getattr(aiohttp, "ConnectionTimeoutError", ()))
             raise BackendError(f"no answer within {self.timeout:g} s (timeout)",
-                               transient=True) from exc
+                               transient=True, reached=not connecting) from exc
         except aiohttp.ClientError as exc:
             raise BackendError(f"connection failed: {type(exc).__name__}: {exc}",
-                               transient=True) from exc
+                               transient=True, reached=True) from exc
         if status != 200:
             raise BackendError(
                 f"HTTP {status}: {_error_message(raw)}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from radprompt.llm.base import Backend, BackendError, Completion, Message, require_extra
+from radprompt.llm._direct import LoopbackClients
+from radprompt.llm.base import Backend, BackendError, Completion, Message, import_litellm
 
 __all__ = ["LiteLLMBackend", "is_transient_status"]
 
@@ -29,7 +30,7 @@ class LiteLLMBackend(Backend):
     async def complete(
         self, messages: Sequence[Message], *, params: Mapping[str, Any]
     ) -> Completion:
-        litellm = require_extra("litellm", extra="llm", needed_by="the litellm backend")
+        litellm = import_litellm(needed_by="the litellm backend")
         litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
         try:
             response = await litellm.acompletion(
@@ -39,6 +40,8 @@ class LiteLLMBackend(Backend):
                 api_key=self.api_key,
                 timeout=self.timeout,
                 num_retries=0,
+                max_retries=0,  # nor the OpenAI SDK's own
+                **self._loopback().kwargs(),  # no environment proxy for a loopback endpoint
                 **self.options,
                 **params,
             )
@@ -56,10 +59,24 @@ class LiteLLMBackend(Backend):
         )
 
 
+    def _loopback(self) -> LoopbackClients:
+        if getattr(self, "_direct", None) is None:
+            self._direct = LoopbackClients(model=self.model, api_base=self.api_base,
+                                           api_key=self.api_key, timeout=self.timeout)
+        return self._direct
+
+    async def aclose(self) -> None:
+        if getattr(self, "_direct", None) is not None:
+            await self._direct.aclose()
+
+
 def _backend_error(litellm: Any, exc: Exception) -> BackendError:
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None
-    transient = isinstance(exc, litellm.Timeout | litellm.APIConnectionError) or (
+    unreached = status in (None, 500) and _refused(exc)
+    if unreached:
+        status = None
+    transient = unreached or isinstance(exc, litellm.Timeout | litellm.APIConnectionError) or (
         is_transient_status(status)
     )
     kind = type(exc).__name__
@@ -74,4 +91,20 @@ def _backend_error(litellm: Any, exc: Exception) -> BackendError:
             retry_after = float(headers["retry-after"])
         except ValueError:
             retry_after = None
-    return BackendError(message, transient=transient, status=status, retry_after=retry_after)
+    return BackendError(message, transient=transient, status=status, retry_after=retry_after,
+                        reached=not unreached)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the connection itself failed (refused, unresolvable, unreachable): somewhere in
+    the exception's causes is an ``OSError`` raised while connecting."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = type(current).__name__
+        if isinstance(current, ConnectionError | OSError) or name in (
+                "ConnectError", "ClientConnectorError", "ConnectTimeout"):
+            return True
+        current = current.__cause__ or current.__context__
+    return "connection refused" in str(exc).lower() or "connect call failed" in str(exc).lower()

@@ -3,7 +3,10 @@
 One abstract method, ``complete``. A backend makes exactly one attempt; retries, caching,
 concurrency limits and accounting belong to ``radprompt.llm.client.ModelClient``. A failure
 raises ``BackendError`` saying whether another attempt may succeed (``transient``: HTTP 429,
-5xx, timeouts, dropped connections) or not (a bad request, a wrong key, an unknown model).
+5xx, timeouts, dropped connections) or not (a bad request, a wrong key, an unknown model),
+whether the request reached a server at all (``reached``), and whether no request can succeed
+until the user changes something (``configuration``: a missing or refused key, an unknown
+model or endpoint, a parameter the server does not support).
 """
 
 from __future__ import annotations
@@ -21,8 +24,27 @@ __all__ = [
     "Completion",
     "Message",
     "MissingExtraError",
+    "import_litellm",
+    "is_configuration_error",
     "require_extra",
 ]
+
+_CONFIGURATION_STATUS = frozenset({401, 403, 404})
+_UNSUPPORTED = ("unsupported", "not supported", "unrecognized", "unknown parameter",
+                "extra inputs are not permitted", "extra_forbidden", "unexpected keyword",
+                "does not support")
+_NO_CREDENTIALS = ("missing credentials", "api_key client option must be set",
+                   "no api key", "api key not found", "incorrect api key", "invalid api key")
+
+
+def is_configuration_error(*, status: int | None, message: str) -> bool:
+    """Whether an error says the set-up is wrong for every request, not this one: HTTP 401,
+    403 or 404, missing credentials, or a 400 naming a parameter the server does not support
+    (a 400 about one request, such as a report over the context length, is not)."""
+    text = message.lower()
+    if status in _CONFIGURATION_STATUS or any(words in text for words in _NO_CREDENTIALS):
+        return True
+    return status in (400, 422) and any(words in text for words in _UNSUPPORTED)
 
 Message = Mapping[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": text}``."""
@@ -56,11 +78,18 @@ class BackendError(RadpromptError):
         transient: bool,
         status: int | None = None,
         retry_after: float | None = None,
+        reached: bool | None = None,
+        configuration: bool | None = None,
     ) -> None:
         super().__init__(message)
-        self.transient = transient
         self.status = status
         self.retry_after = retry_after
+        self.reached = status is not None if reached is None else reached
+        """Whether the request reached a server (a refused connection did not)."""
+        self.configuration = (is_configuration_error(status=status, message=message)
+                              if configuration is None else configuration)
+        """No request can succeed until the user changes the set-up; never retried."""
+        self.transient = transient and not self.configuration
 
 
 class MissingExtraError(RadpromptError, ImportError):
@@ -77,6 +106,15 @@ def require_extra(module: str, *, extra: str, needed_by: str) -> Any:
         raise MissingExtraError(
             f"{needed_by} needs the '{module}' package: pip install 'radprompt[{extra}]'"
         ) from exc
+
+
+def import_litellm(*, needed_by: str) -> Any:
+    """Import LiteLLM with its cost map read from the installed package, never fetched: the
+    product reaches no host but the model endpoint the user named."""
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    return require_extra("litellm", extra="llm", needed_by=needed_by)
 
 
 class Backend(ABC):

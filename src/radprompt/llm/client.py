@@ -4,6 +4,12 @@
 waits for one of ``concurrency`` slots, asks the backend, retries transient failures (HTTP 429,
 5xx, timeouts) with exponential backoff up to ``max_attempts``, stores the answer and counts
 its tokens and cost. A request that still fails raises ``RequestError`` with the reason.
+
+Two kinds of failure stop the whole run instead (``LLMStopError``; nothing is retried): a
+configuration error (missing or refused credentials, HTTP 401 / 403 / 404, an unsupported
+parameter) at the first request, and ``max_connection_failures`` consecutive attempts that could
+not reach the server (the circuit breaker; every request after it fails at once, unsent).
+``usage.requests`` counts only requests that reached a server.
 """
 
 from __future__ import annotations
@@ -19,13 +25,33 @@ from radprompt.errors import RadpromptError
 from radprompt.llm.base import Backend, BackendError, Completion, Message
 from radprompt.llm.cache import ResponseCache, cache_key
 
-__all__ = ["ModelClient", "Pricing", "RequestError", "Usage"]
+__all__ = [
+    "ConfigurationError",
+    "LLMStopError",
+    "ModelClient",
+    "Pricing",
+    "RequestError",
+    "ServerUnreachableError",
+    "Usage",
+]
 
 logger = logging.getLogger(__name__)
 
 
 class RequestError(RadpromptError):
     """A request that failed for good (after its retries, or at once when not transient)."""
+
+
+class LLMStopError(RadpromptError):
+    """No request of this run can succeed: the run stops (what it finished is kept)."""
+
+
+class ConfigurationError(LLMStopError):
+    """The model set-up is wrong (credentials, model name, endpoint, a parameter)."""
+
+
+class ServerUnreachableError(LLMStopError):
+    """``max_connection_failures`` attempts in a row could not reach the server."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,7 @@ class ModelClient:
         max_attempts: int = 4,
         backoff: float = 1.0,
         pricing: Pricing | None = None,
+        max_connection_failures: int = 8,
     ) -> None:
         self.backend = backend
         self.model = model
@@ -93,7 +120,10 @@ class ModelClient:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.pricing = pricing
+        self.max_connection_failures = max_connection_failures
         self.usage = Usage()
+        self._unreached_in_a_row = 0
+        self._stopped: LLMStopError | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def _semaphore(self) -> asyncio.Semaphore:
@@ -142,15 +172,18 @@ class ModelClient:
                 self.usage.retries += 1
                 await asyncio.sleep(self._delay(attempt, error))
             async with semaphore:
-                self.usage.requests += 1
+                self._check_stopped()
                 try:
                     completion = await self.backend.complete(messages, params=params)
                 except BackendError as exc:
                     error = exc
+                    self._note_failure(exc)
                     logger.debug("attempt %d failed: %s", attempt, exc)
                     if not exc.transient:
                         break
                     continue
+            self.usage.requests += 1
+            self._unreached_in_a_row = 0
             return self._priced(completion)
         assert error is not None
         self.usage.failed_requests += 1
@@ -159,6 +192,32 @@ class ModelClient:
         kind = f"HTTP {error.status}" if error.status else str(error).split(":", 1)[0]
         self.usage.failure_reasons[kind] = self.usage.failure_reasons.get(kind, 0) + 1
         raise RequestError(reason)
+
+    def _check_stopped(self) -> None:
+        if self._stopped is not None:
+            raise self._stopped
+
+    def _note_failure(self, error: BackendError) -> None:
+        """Count the attempt if it reached a server; stop the run on a configuration error or
+        when the circuit breaker trips."""
+        if error.reached:
+            self.usage.requests += 1
+            self._unreached_in_a_row = 0
+        else:
+            self._unreached_in_a_row += 1
+        where = f"{self.model}" + (f" at {self.backend.api_base}" if self.backend.api_base
+                                   else "")
+        if error.configuration and self._stopped is None:
+            self._stopped = ConfigurationError(
+                f"{where}: {error} - a configuration error, so no request was retried; check "
+                "the model name, --api-base, the API key and the recipe's parameters "
+                "(radprompt models check --model ... --api-base ... tests them)")
+        elif self._unreached_in_a_row >= self.max_connection_failures and self._stopped is None:
+            self._stopped = ServerUnreachableError(
+                f"{where}: stopped after {self._unreached_in_a_row} connection failures in a "
+                f"row ({error}); is the server running? (max_connection_failures in the recipe "
+                "sets how many)")
+        self._check_stopped()
 
     def _delay(self, attempt: int, error: BackendError) -> float:
         delay = self.backoff * 2 ** (attempt - 2)

@@ -50,9 +50,10 @@ class LLMRecipe(BaseModel):
     max_tokens: int = Field(default=4096, ge=1)
     top_p: float | None = None
     seed: int | None = None
-    structured_output: bool = Field(
-        default=False, description="send the answer's JSON Schema as response_format "
-        "(guided decoding in vLLM, structured outputs at OpenAI)")
+    structured_output: bool | None = Field(
+        default=None, description="send the answer's JSON Schema as response_format "
+        "(guided decoding in vLLM, structured outputs at OpenAI); default: when the provider "
+        "supports it (hosted_vllm/, servers on this machine, LiteLLM's capability table)")
     extra_params: dict[str, Any] = Field(
         default_factory=dict, description="more request parameters, e.g. "
         "chat_template_kwargs: {enable_thinking: false} for Qwen3 on vLLM")
@@ -62,6 +63,9 @@ class LLMRecipe(BaseModel):
                               description="attempts per request on HTTP 429 / 5xx / timeouts")
     backoff: float = Field(default=1.0, ge=0, description="seconds before the second attempt; "
                            "doubles each time")
+    max_connection_failures: int = Field(
+        default=8, ge=1, le=10_000, description="the run stops after this many attempts in a "
+        "row that could not reach the server (circuit breaker)")
     parse_retries: int = Field(default=2, ge=0, le=10,
                                description="re-asks with the problem fed back")
     allow_remote: bool = False
@@ -89,6 +93,16 @@ class LLMRecipe(BaseModel):
         if self.backend != "auto":
             return self.backend
         return "openai_compatible" if self.model.startswith("hosted_vllm/") else "litellm"
+
+    @property
+    def uses_structured_output(self) -> bool:
+        """``structured_output``, or where unset, whether the provider supports it."""
+        if self.structured_output is not None:
+            return self.structured_output
+        from radprompt.llm.capabilities import supports_structured_output
+
+        return supports_structured_output(model=self.model, api_base=self.api_base,
+                                          backend=self.resolved_backend)
 
     def decoding_params(self) -> dict[str, Any]:
         """Request parameters that change the answer (they are part of the cache key)."""
