@@ -149,7 +149,7 @@ def write_prompt_bundle(
         "labelset": version.labelset, "template": version.template, "mode": version.mode,
         "model": recipe.model, "api_base": recipe.api_base,
         "decoding": recipe.decoding_params(),
-        "structured_output": recipe.structured_output,
+        "structured_output": recipe.uses_structured_output,
         "extractor": {"kind": "llm", "prompt": "prompt.json", "recipe": "recipe.json"},
         "metrics": metrics or {}, "approvals": approvals or [], "review": review,
         "source": source or {},

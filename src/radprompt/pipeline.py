@@ -141,7 +141,7 @@ def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
         recipe = extractor.recipe
         return (f"llm {extractor.prompt_version().hash[:16]} {recipe.model} "
                 f"{sorted(recipe.decoding_params().items())} "
-                f"structured={recipe.structured_output}")
+                f"structured={recipe.uses_structured_output}")
     content = hashlib.sha256(labelset.model_dump_json().encode("utf-8")).hexdigest()[:16]
     return f"{type(extractor).__name__} {labelset.name}@{labelset.version} {content}"
 

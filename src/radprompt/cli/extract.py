@@ -26,6 +26,7 @@ from radprompt.errors import InputError, RowError
 from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal
 from radprompt.labelset import load_labelset
+from radprompt.llm.client import LLMStopError
 from radprompt.pipeline import build_extractor, extract_dataset, extractor_fingerprint
 from radprompt.reports import FORMATS, read_dataset, write_findings
 
@@ -121,8 +122,13 @@ def extract(
                               fingerprint=extractor_fingerprint(engine, labelset=labels))
     if restart:
         journal.discard()
-    with progress_bar("extracting", total=len(dataset.reports)) as advance:
-        run = extract_dataset(dataset, extractor=engine, progress=advance, journal=journal)
+    try:
+        with progress_bar("extracting", total=len(dataset.reports)) as advance:
+            run = extract_dataset(dataset, extractor=engine, progress=advance, journal=journal)
+    except LLMStopError as exc:
+        kept = len(journal.done()) if journal.path.exists() else 0
+        raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "
+                           f"{journal.path}; the same command continues from there") from None
     write_findings(output, run.findings, labelset=labels)
     resumed = f" ({run.resumed} from the unfinished run before)" if run.resumed else ""
     err_console.print(f"wrote findings for {len(run.findings)} report(s) to {output}{resumed}")

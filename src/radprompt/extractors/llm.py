@@ -82,6 +82,20 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
+    """Wait for ``tasks``; on the first exception cancel the rest and raise it."""
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
+
+
 class LLMExtractor(Extractor):
     """Findings from a model through a ``PromptVersion`` (by default the labelset's root one).
 
@@ -152,9 +166,12 @@ class LLMExtractor(Extractor):
                 if progress is not None:
                     progress(1)
 
-        workers = min(len(reports), 2 * client.concurrency)
+        workers = [asyncio.ensure_future(worker())
+                   for _ in range(min(len(reports), 2 * client.concurrency))]
         try:
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            # The first worker to fail (an LLMStopError: a configuration error, or a server
+            # that cannot be reached) stops the others; what they finished is handed over.
+            await _first_failure(workers)
         finally:
             self.usage_: Usage = client.usage
             if self.client is None:
@@ -197,7 +214,7 @@ class LLMExtractor(Extractor):
         label_id = label_ids[0] if version.mode == "label" else None
         messages = version.render(report.text, label_id=label_id)
         params = None
-        if self.recipe.structured_output:
+        if self.recipe.uses_structured_output:
             params = {"response_format": {"type": "json_schema", "json_schema": {
                 "name": "findings", "strict": True, "schema": answer_schema(label_ids)}}}
         problem, raw = "", None
