@@ -183,6 +183,9 @@ class LabelSet(_Strict):
     ignore_sections: tuple[str, ...] = DEFAULT_IGNORED_SECTIONS
     cues: Cues = Cues()
     hedges: Hedges = Hedges()
+    significance: dict[str, Any] = Field(default_factory=dict)
+    """Clinical-significance weights per label and per attribute error, read and checked by
+    ``radprompt.metrics.weights`` (the metrics own its schema)."""
     labels: tuple[Label, ...]
 
     @model_validator(mode="after")

@@ -148,7 +148,7 @@ _LANDMARK = _words(
     r"oesophagus", r"gastroesophageal\s+junction", r"ge\s+junction", r"duodenum",
     r"thoracic\s+inlet", r"clavicular\s+heads?", r"clavicles?", r"brachiocephalic\s+vein",
     r"subclavian\s+vein", r"(?:internal\s+)?jugular\s+vein", r"right\s+ventricle", r"ventricle",
-    r"pulmonary\s+artery", r"hypopharynx", r"(?:right|left)?\s*main\s*stem\s+bronchus",
+    r"pulmonary\s+artery", r"hypopharynx", r"(?:(?:right|left)\s+)?main(?:\s*stem)?\s+bronchus",
     r"bronchus", r"trachea", r"neck", r"mediastinum", r"abdomen", r"azygos\s+vein",
 )
 _TIP = re.compile(
@@ -162,7 +162,7 @@ _TIP = re.compile(
     r"|(?:in\s+)?(?:good|satisfactory|standard|appropriate|expected|adequate|acceptable|proper"
     r"|unchanged|stable|similar|unchanged)\s+(?:position|location|placement)"
     r"|(?:appropriately|well|satisfactorily|adequately)\s+(?:positioned|placed|sited)"
-    r"|mal-?positioned|malposition(?:ed)?|(?:coiled|kinked|looped)(?:\s+in\s+the\s+\w+)?"
+    r"|mal-?position(?:ed)?|mis-?position(?:ed)?|misplaced|(?:coiled|kinked|looped)(?:\s+in\s+the\s+\w+)?"
     r"|(?:too\s+)?(?:high|low|deep|shallow)\s+(?:in\s+position|positioned)"
     r")(?!\w)",
     _I,

@@ -107,6 +107,9 @@ class Metric(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    reads_context: ClassVar[bool] = False
+    """True when ``compute`` also takes ``contexts=`` (per pair: the patient's age, sex and
+    indication) and uses them; callers that have patient context pass it to these metrics."""
 
     @abstractmethod
     def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
