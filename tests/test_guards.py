@@ -167,3 +167,43 @@ def test_rules_with_an_llm_option_is_refused():
                  "http://127.0.0.1:9/v1")
     assert result.exit_code == 2
     assert "--api-base is an LLM option" in result.output
+
+
+def test_a_label_without_examples_fails_validation(tmp_path):
+    path = tmp_path / "bare.yaml"
+    path.write_text("name: bare\nversion: '1'\nlabels:\n"
+                    "  - {id: edema, name: Edema, definition: d, phrases: [edema],\n"
+                    "     examples: [{text: No edema., state: absent}]}\n"
+                    "  - {id: pneumonia, name: Pneumonia, definition: d, phrases: [pneumonia]}\n",
+                    encoding="utf-8")
+    result = run("labelsets", "validate", path)
+    assert result.exit_code == 2
+    assert ("bare.yaml, labels[1] (id 'pneumonia'): label 'pneumonia' has no guard examples"
+            in flat(result.output))
+    extract = run("extract", "--labelset", path, "-i", FIXTURES / "mini.yaml", "-o",
+                  tmp_path / "out.jsonl")
+    assert extract.exit_code == 2 and "has no guard examples" in extract.output
+
+
+@pytest.mark.parametrize("name", ["chestxray21", "chexpert14"])
+def test_the_shipped_labelsets_pass_their_guard_examples_with_the_rule_engine(name):
+    labelset = load_labelset(name)
+    assert all(len(label.examples) >= 12 for label in labelset.labels)
+    result = run("labelsets", "test", name)
+    assert result.exit_code == 0, result.output
+    assert "guard examples passed" in result.output
+
+
+def test_a_broken_copy_of_a_shipped_labelset_fails(tmp_path):
+    data = read_yaml(FIXTURES.parents[1] / "labelsets" / "chestxray21.yaml")
+    for label in data["labels"]:
+        if label["id"] == "pleural_effusion":
+            label["phrases"] = ["hydrothorax"]  # 'effusion' and 'pleural effusion' removed
+    path = tmp_path / "chestxray21.yaml"  # its examples are found by the labelset's name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run("labelsets", "test", path, "--label", "pleural_effusion")
+    assert result.exit_code == 1, result.output
+    text = flat(result.output)
+    assert ("FAIL pleural_effusion: 'Small left pleural effusion.' expected present, got "
+            "not_mentioned") in text
+    assert "FAIL pleural_effusion: 'No pleural effusion.' expected absent" in text

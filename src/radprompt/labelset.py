@@ -340,6 +340,8 @@ def _label_location(data: Any, location: str) -> str:
 
 
 def parse_labelset(data: Any, *, path: Path) -> LabelSet:
+    """Validate a labelset read from ``path``; every label must carry guard examples (a
+    labelset built in code need not, so the optimizer's candidates and unit tests can)."""
     if not isinstance(data, dict):
         raise InputError(path, "a labelset must be a YAML mapping with 'name' and 'labels'")
     try:
@@ -347,6 +349,12 @@ def parse_labelset(data: Any, *, path: Path) -> LabelSet:
     except ValidationError as exc:
         location, problem = _validation_problem(exc)
         raise InputError(path, problem, where=_label_location(data, location) or None) from exc
+    for index, label in enumerate(labelset.labels):
+        if not label.examples:
+            raise InputError(
+                path, f"label {label.id!r} has no guard examples; add some in "
+                f"examples/{labelset.name}/*.yaml beside the labelset (or inline 'examples:')",
+                where=f"labels[{index}] (id {label.id!r})")
     return labelset
 
 
