@@ -1,7 +1,8 @@
-"""``radprompt optimize`` and ``radprompt runs list|show``."""
+"""``radprompt optimize`` (``radprompt runs`` lives in ``cli/runs.py``)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,37 +22,44 @@ from radprompt.cli._common import (
     err_console,
     handles_errors,
 )
+from radprompt.cli.runs import RunsDirOption, render_transfer
 from radprompt.errors import InputError
 from radprompt.labelset import LabelSet
-from radprompt.optimizers import OptimizeConfig, Run, list_runs, optimize, resume
+from radprompt.optimizers import OptimizeConfig, Run, optimize, resume
 from radprompt.optimizers.loop import OptimizeOutcome
 from radprompt.optimizers.prompt_program import PLACEMENT_KEYS
 from radprompt.scoring import ScoreReport
 
-runs_app = typer.Typer(help="List and inspect optimize runs.", no_args_is_help=True)
-app.add_typer(runs_app, name="runs")
-
-RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories live.")]
-
 
 class RichReporter:
-    """Renders the loop's events: a trial progress bar, then a per-round table."""
+    """Renders the loop's events: trial progress (a rich bar on a terminal, a line per trial
+    otherwise), then a per-round table."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, trials: int) -> None:
+        self.trials = trials
         self._progress: Progress | None = None
         self._task: Any = None
+        self._round = 0
+        self._started = time.monotonic()
 
     def round_started(self, number: int, failing: list[str]) -> None:
         console.rule(f"round {number}")
         console.print(f"worst failing labels on dev: {', '.join(failing)}")
-        self._progress = Progress(TextColumn("searching"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=err_console, transient=True)
-        self._progress.start()
-        self._task = self._progress.add_task("trials", total=None)
+        self._round = number
+        self._started = time.monotonic()
+        if err_console.is_terminal:
+            self._progress = Progress(TextColumn(f"round {number}: searching"), BarColumn(),
+                                      MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=err_console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("trials", total=self.trials)
 
     def trial_finished(self, done: int, total: int) -> None:
         if self._progress is not None:
-            self._progress.update(self._task, completed=done, total=max(done, total))
+            self._progress.update(self._task, completed=done, total=total)
+        else:
+            console.print(f"round {self._round}: trial {done}/{total}, elapsed "
+                          f"{time.monotonic() - self._started:.1f} s", highlight=False)
 
     def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None:
         if self._progress is not None:
@@ -99,6 +107,7 @@ def render_outcome(outcome: OptimizeOutcome) -> None:
         console.print(f"test split not scored: {manifest['test_skipped']}")
     if outcome.initial_test is not None and outcome.final_test is not None:
         render_before_after(outcome.initial_test, outcome.final_test)
+        render_transfer(manifest)
         plots = sorted((outcome.run.path / "plots").glob("*.png"))
         if plots:
             console.print("plots: " + ", ".join(str(p) for p in plots))
@@ -153,9 +162,18 @@ def optimize_command(
     auto_approve: Annotated[
         bool | None,
         typer.Option("--auto-approve/--review",
-                     help="Accept each proposal automatically (recorded as such in the audit "
-                          "log), or stop after each one for a reviewer. Default: automatic "
-                          "for the rule engine, a reviewer for an LLM prompt."),
+                     help="Accept proposals whose changes only widen labels or change "
+                          "settings automatically (recorded as such in the audit log); a "
+                          "proposal that narrows a label (removes a phrase, adds an exclusion,"
+                          " changes an uncertainty policy, deletes guidance) waits for a "
+                          "reviewer. '--auto-approve all' accepts narrowing changes too. "
+                          "--review: stop after every proposal. Default: --auto-approve for "
+                          "the rule engine, --review for an LLM prompt."),
+    ] = None,
+    approve_scope: Annotated[
+        str | None,
+        typer.Argument(hidden=True, metavar="",
+                       help="'all' after --auto-approve: accept narrowing changes too."),
     ] = None,
     max_rounds: Annotated[int, typer.Option(help="Stop after this many rounds.")] = 8,
     max_requests: Annotated[
@@ -193,7 +211,16 @@ def optimize_command(
     http://127.0.0.1:8000/v1 --max-requests 20000[/] (the prompt, stopping for review after
     each proposal); [bold]radprompt optimize --resume runs/<run>[/] after a crash or a review.
     """
-    reporter = RichReporter()
+    if approve_scope is not None:
+        if approve_scope != "all" or auto_approve is not True:
+            raise InputError(Path(approve_scope), "unexpected argument; did you mean "
+                             "'--auto-approve all' (accept narrowing changes too)?")
+        auto_approve_mode: bool | str | None = "all"
+    else:
+        auto_approve_mode = auto_approve
+    trials_total = trials if resume_run is None else int(
+        Run.open(resume_run).manifest["config"].get("n_trials", trials))
+    reporter = RichReporter(trials=trials_total)
     llm = {key: value for key, value in {
         "model": model, "api_base": api_base, "allow_remote": True if allow_remote else None,
         "mode": mode, "temperature": temperature, "concurrency": concurrency,
@@ -214,69 +241,14 @@ def optimize_command(
                              "option; give --model or an LLM recipe with --extractor")
         config = OptimizeConfig(
             labelset=labelset, experiment=experiment, extractor=extractor, optimizer=optimizer,
-            auto_approve=auto_approve, llm=llm,
+            auto_approve=auto_approve_mode, llm=llm,
             max_rounds=max_rounds, max_requests=max_requests, max_tokens=max_tokens,
             time_limit=time_limit, n_trials=trials, labels_per_round=labels_per_round,
             seed=seed,
         )
         what = llm.get("model") or extractor
         console.print(f"optimizing [bold]{what}[/] for {labelset} on experiment {experiment}"
-                      + ("" if auto_approve is None else f" (auto-approve: {auto_approve})"))
+                      + ("" if auto_approve_mode is None
+                         else f" (auto-approve: {config.approval})"))
         outcome = optimize(config, runs_dir=runs_dir, reporter=reporter)
     render_outcome(outcome)
-
-
-@runs_app.command("list")
-@handles_errors
-def runs_list(runs_dir: RunsDirOption = Path("runs")) -> None:
-    """List optimize runs with their status and macro-F1.
-
-    Example: [bold]radprompt runs list[/]
-    """
-    table = Table(title=f"runs in {runs_dir}")
-    for column in ("run", "status", "rounds", "proposals", "pending", "test macro-F1"):
-        table.add_column(column)
-    for run in list_runs(runs_dir):
-        manifest = run.manifest
-        test = ""
-        if "test_macro_f1_final" in manifest:
-            test = (f"{manifest['test_macro_f1_initial']:.3f} -> "
-                    f"{manifest['test_macro_f1_final']:.3f}")
-        table.add_row(run.path.name, manifest["status"], str(len(run.rounds())),
-                      str(len(run.proposals())), str(len(run.pending())), test)
-    console.print(table)
-
-
-@runs_app.command("show")
-@handles_errors
-def runs_show(run: Annotated[Path, typer.Argument(help="Run directory (or its name).")]) -> None:
-    """Show a run: configuration, rounds, proposals and their decisions, test figures.
-
-    Example: [bold]radprompt runs show runs/20261123-101500-chestxray21-rules[/]
-    """
-    opened = Run.open(run)
-    manifest = opened.manifest
-    console.print(f"[bold]{opened.path.name}[/]  status: {manifest['status']}"
-                  + (f" — {manifest['reason']}" if manifest.get("reason") else ""))
-    console.print("config: " + ", ".join(f"{k}={v}" for k, v in manifest["config"].items()),
-                  highlight=False)
-    table = Table(title="rounds")
-    for column in ("round", "dev macro-F1", "train macro-F1", "trials", "proposal", "decision"):
-        table.add_column(column)
-    for record in opened.rounds():
-        proposal_id = record["proposal"] or "-"
-        status = opened.status_of(proposal_id) if record["proposal"] else "-"
-        table.add_row(str(record["round"]),
-                      f"{record['dev_macro_f1_before']:.4f} -> {record['dev_macro_f1']:.4f}",
-                      f"{record['train_macro_f1']:.4f}", str(record["trials"]), proposal_id,
-                      status)
-    console.print(table)
-    for decision in opened.decisions():
-        console.print(f"  {decision.time} {decision.proposal_id}: {decision.decision} by "
-                      f"{decision.reviewer}" + (" (automatic)" if decision.automatic else "")
-                      + (f" — {decision.comment}" if decision.comment else ""), highlight=False)
-    if "test_macro_f1_final" in manifest:
-        console.print(f"test macro-F1: {manifest['test_macro_f1_initial']:.4f} -> "
-                      f"{manifest['test_macro_f1_final']:.4f}")
-    console.print(f"current version: {opened.version_path(manifest['current_version'])}")
-    console.print(f"Optuna study: optuna-dashboard {opened.study_storage}")

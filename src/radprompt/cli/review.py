@@ -123,6 +123,16 @@ def show_proposal(view: ProposalView, *, examples: int = 5) -> None:
     console.rule(f"proposal {view.id} ({view.status})")
     console.print(f"version {view.parent} -> {view.version}; dev macro-F1 "
                   f"{view.macro_before:.4f} -> [bold]{view.macro_after:.4f}[/]")
+    if view.classified:
+        colours = {"widening": "green", "narrowing": "bold red", "setting": "cyan"}
+        console.print("[bold]changes[/] (class: what it does)")
+        for change_class, description in view.classified:
+            console.print(f"  [{colours.get(change_class, '')}]{change_class:9}[/] "
+                          f"{escape(description)}", highlight=False)
+    if view.needs_review:
+        console.print(f"[yellow]waits for a reviewer: {escape(view.needs_review)}[/]")
+    for check in view.checks:
+        console.print(f"  ✓ {escape(check)}", highlight=False)
     console.print(diff_text(view.diff))
     table = Table(title="per-label F1 on dev (changed labels)")
     for column in ("label", "support", "before", "after", "Δ", "verdict"):

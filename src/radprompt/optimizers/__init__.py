@@ -1,11 +1,22 @@
 """The error-driven, clinician-in-the-loop optimizer."""
 
-from radprompt.optimizers.loop import OptimizeConfig, OptimizeOutcome, optimize, resume
+from radprompt.optimizers.changes import Change, ChangeClass, classify_changes
+from radprompt.optimizers.loop import (
+    APPROVAL_MODES,
+    OptimizeConfig,
+    OptimizeOutcome,
+    optimize,
+    resume,
+)
 from radprompt.optimizers.program import Program, Revision, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram
-from radprompt.optimizers.runs import Decision, Run, list_runs
+from radprompt.optimizers.runs import Decision, Run, RunLockedError, list_runs
+from radprompt.optimizers.transfer import TransferSettings, paired_bootstrap
 
 __all__ = [
+    "APPROVAL_MODES",
+    "Change",
+    "ChangeClass",
     "Decision",
     "OptimizeConfig",
     "OptimizeOutcome",
@@ -14,7 +25,11 @@ __all__ = [
     "Revision",
     "RulesProgram",
     "Run",
+    "RunLockedError",
+    "TransferSettings",
+    "classify_changes",
     "list_runs",
     "optimize",
+    "paired_bootstrap",
     "resume",
 ]

@@ -2,41 +2,47 @@
 
 Each round scores the current version on train and dev, analyses the training errors of the
 worst failing labels (on dev), asks the proposer for revisions, lets Optuna pick the best
-combination on dev, and turns it into a Proposal. A proposal is applied only once accepted (by
-a reviewer, or ``auto_approve``, which the audit log records as automatic). The loop stops when
-every label with enough support clears its threshold on dev, when no proposal improves dev, or
-when the budget (rounds, requests, tokens, time) is spent; then the first and the last version
-are scored on the held-out test split.
+combination on dev (discarding candidates that break a guard example or lose ground on a guard
+reference), and turns the best one that beats its parent beyond noise into a Proposal. Each
+change of a proposal is classed widening, narrowing or setting. A proposal is applied only
+once accepted: by a reviewer, or by ``auto_approve`` ("safe": widening and setting changes only;
+"all": everything, recorded as such), which the audit log records as automatic. The loop stops
+when every label with enough support clears its threshold on dev, when no proposal improves
+dev, or when the budget (rounds, requests, tokens, time) is spent; then the first and the last
+version are scored on every split and gold source (the transfer report).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from radprompt.errors import InputError
 from radprompt.experiments import Experiment, load_experiment
 from radprompt.labelset import LabelSet, load_labelset, read_yaml
-from radprompt.optimizers.analysis import Evaluation, analyse_errors, evaluate
-from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.budget import Budget, model_failing
+from radprompt.optimizers.program import Program, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
-from radprompt.optimizers.proposers import build_proposer
-from radprompt.optimizers.proposers.base import ProposalContext
 from radprompt.optimizers.records import make_proposal, round_record
+from radprompt.optimizers.report import finish_run
+from radprompt.optimizers.rounds import RoundGuards, candidates, choose, score_program
 from radprompt.optimizers.runs import Decision, Run
 from radprompt.optimizers.search import SearchSpace, search, settings_space
-from radprompt.reports import Dataset
+from radprompt.optimizers.transfer import TransferSettings
 from radprompt.resources import find_resource
 from radprompt.scoring import ScoreReport, Verdict
 
-__all__ = ["OptimizeConfig", "OptimizeOutcome", "Reporter", "optimize", "resume"]
+__all__ = ["APPROVAL_MODES", "OptimizeConfig", "OptimizeOutcome", "Reporter", "optimize",
+           "resume"]
 
 logger = logging.getLogger(__name__)
+
+APPROVAL_MODES = ("safe", "all", "none")
+"""``safe``: accept widening and setting changes automatically, narrowing waits for a reviewer;
+``all``: accept everything (recorded as such); ``none``: a reviewer decides every proposal."""
 
 
 @dataclass
@@ -47,8 +53,9 @@ class OptimizeConfig:
     experiment: str = "demo"
     extractor: str = "rules"
     optimizer: str = "error_driven"
-    auto_approve: bool | None = None
-    """None: automatic for the rule engine, a reviewer for an LLM prompt."""
+    auto_approve: bool | str | None = None
+    """One of ``APPROVAL_MODES`` (True means "safe", False "none"). None: "safe" for the rule
+    engine, a reviewer for an LLM prompt."""
     llm: dict[str, Any] = field(default_factory=dict)
     """LLM recipe keys given on the command line (model, api_base, allow_remote, ...); they
     override the ``extractor`` recipe, or describe the model alone (``extractor`` "llm", or
@@ -69,6 +76,18 @@ class OptimizeConfig:
     @property
     def uses_llm(self) -> bool:
         return bool(self.llm) or self.extractor != "rules"
+
+    @property
+    def approval(self) -> str:
+        """The approval mode, one of ``APPROVAL_MODES``."""
+        mode = self.auto_approve
+        if mode is None:
+            return "none" if self.uses_llm else "safe"
+        if isinstance(mode, bool):
+            return "safe" if mode else "none"
+        if mode not in APPROVAL_MODES:
+            raise ValueError(f"auto_approve {mode!r}: use one of {', '.join(APPROVAL_MODES)}")
+        return mode
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OptimizeConfig:
@@ -113,6 +132,10 @@ def load_recipe(name: str) -> dict[str, Any]:
     recipe = read_yaml(path)
     if not isinstance(recipe, dict) or "proposer" not in recipe:
         raise InputError(path, "an optimizer recipe is a mapping with a 'proposer' key")
+    try:
+        TransferSettings.from_recipe(recipe)
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, str(exc), where="transfer") from exc
     return recipe
 
 
@@ -122,17 +145,30 @@ def optimize(
     runs_dir: Path = Path("runs"),
     reporter: Reporter | None = None,
 ) -> OptimizeOutcome:
-    """Start a new run and drive it as far as approvals and budget allow."""
+    """Start a new run and drive it as far as approvals and budget allow.
+
+    Everything that can fail on the user's input (labelset, recipe, experiment data, the
+    approval mode) is checked before the run directory is created.
+    """
+    reporter = reporter or _SilentReporter()
     labelset = load_labelset(config.labelset)
     load_recipe(config.optimizer)  # fail early on a bad recipe
+    experiment = load_experiment(config.experiment, labelset=labelset)
+    _report_problems(experiment, reporter)
+    experiment.check_usable()
     program = _initial_program(config, labelset)
-    if config.auto_approve is None:
-        config = replace(config, auto_approve=program.kind == "rules")
+    config = OptimizeConfig(**{**config.__dict__, "auto_approve": config.approval})
     run = Run.create(runs_dir, name=f"{labelset.name}-{_run_name(config)}",
                      config=config.to_json())
-    program.save(run.path / "versions")
-    run.update_manifest(initial_version=program.hash, current_version=program.hash)
-    return _drive(run, reporter or _SilentReporter())
+    with run.lock():
+        try:
+            program.save(run.path / "versions")
+            run.update_manifest(initial_version=program.hash, current_version=program.hash,
+                                input_problems=len(experiment.problems))
+        except BaseException as exc:
+            run.update_manifest(status="failed", reason=f"could not start: {exc}")
+            raise
+        return _guarded_drive(run, reporter)
 
 
 def resume(run_path: str | Path, *, reporter: Reporter | None = None,
@@ -142,15 +178,43 @@ def resume(run_path: str | Path, *, reporter: Reporter | None = None,
     ``changes`` replace configuration keys (a larger budget ...); an ``llm`` entry is merged
     into the stored one, and only its ``PLACEMENT_KEYS`` (where requests go, e.g. a new
     ``api_base``) reach saved prompt versions: what the model sees never changes on resume.
+    Raises ``RunLockedError`` when another process holds the run.
     """
     run = Run.open(run_path)
-    if changes:
-        config = run.manifest["config"]
-        merged = {**config, **changes}
-        if "llm" in changes:
-            merged["llm"] = {**config.get("llm", {}), **changes["llm"]}
-        run.update_manifest(config=merged)
-    return _drive(run, reporter or _SilentReporter())
+    with run.lock():
+        if changes:
+            config = run.manifest["config"]
+            merged = {**config, **changes}
+            if "llm" in changes:
+                merged["llm"] = {**config.get("llm", {}), **changes["llm"]}
+            run.update_manifest(config=merged)
+        return _guarded_drive(run, reporter or _SilentReporter())
+
+
+def _report_problems(experiment: Experiment, reporter: Reporter) -> None:
+    problems = experiment.problems
+    if not problems:
+        return
+    reporter.message(f"{len(problems)} row(s) of experiment {experiment.name} could not be "
+                     "used and are left out:")
+    for split, problem in problems[:20]:
+        reporter.message(f"  {split}: {problem}")
+    if len(problems) > 20:
+        reporter.message(f"  ... and {len(problems) - 20} more")
+
+
+def _guarded_drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
+    """Drive the run; an error or an interrupt never leaves it marked "running"."""
+    try:
+        return _drive(run, reporter)
+    except KeyboardInterrupt:
+        run.update_manifest(status="interrupted",
+                            reason=f"interrupted; continue with: radprompt optimize --resume "
+                                   f"{run.path}")
+        raise
+    except BaseException as exc:
+        run.update_manifest(status="failed", reason=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _run_name(config: OptimizeConfig) -> str:
@@ -166,8 +230,8 @@ def _initial_program(config: OptimizeConfig, labelset: LabelSet) -> Program:
         extractor=config.extractor, overrides=config.llm))
 
 
-def _load_program(run: Run, version: str, *, config: OptimizeConfig,
-                  labelset: LabelSet) -> Program:
+def load_program(run: Run, version: str, *, config: OptimizeConfig,
+                 labelset: LabelSet) -> Program:
     path = run.version_path(version)
     if path.suffix == PromptProgram.suffix:
         # Where requests go is the run's configuration; what the model sees is the version's.
@@ -176,55 +240,47 @@ def _load_program(run: Run, version: str, *, config: OptimizeConfig,
     return RulesProgram.load(path)
 
 
-class _Budget:
-    def __init__(self, config: OptimizeConfig) -> None:
-        self.config = config
-        self.started = time.monotonic()
-
-    def exhausted(self, usage: dict[str, int]) -> str | None:
-        c = self.config
-        if c.time_limit is not None and time.monotonic() - self.started >= c.time_limit:
-            return f"time limit of {c.time_limit:g} s reached"
-        if c.max_requests is not None and usage.get("requests", 0) >= c.max_requests:
-            return f"request budget of {c.max_requests} spent"
-        if c.max_tokens is not None and usage.get("tokens", 0) >= c.max_tokens:
-            return f"token budget of {c.max_tokens} spent"
-        return None
-
-    def spent_money(self, usage: dict[str, int]) -> bool:
-        """Whether the request or token budget (not time) is spent."""
-        c = self.config
-        return bool((c.max_requests is not None and usage.get("requests", 0) >= c.max_requests)
-                    or (c.max_tokens is not None and usage.get("tokens", 0) >= c.max_tokens))
+def _auto_decision(proposal_id: str, version: str, mode: str) -> Decision:
+    if mode == "all":
+        return Decision(proposal_id, "accepted", reviewer="auto-approve all", automatic=True,
+                        version=version,
+                        comment="--auto-approve all: accepted without review, narrowing "
+                                "changes included")
+    return Decision(proposal_id, "accepted", reviewer="auto-approve", automatic=True,
+                    version=version, comment="widening and setting changes only")
 
 
 def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
     manifest = run.manifest
     config = OptimizeConfig.from_json(manifest["config"])
+    mode = config.approval
     recipe = load_recipe(config.optimizer)
+    settings = TransferSettings.from_recipe(recipe)
     labelset = load_labelset(config.labelset)
     experiment = load_experiment(config.experiment, labelset=labelset)
-    budget = _Budget(config)
-    current = _load_program(run, manifest["current_version"], config=config, labelset=labelset)
+    budget = Budget(config)
     rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
                 for key in p["revision_keys"]}
 
     # A proposal left for review by an earlier session.
     for proposal in run.pending():
-        if config.auto_approve:
-            run.record_decision(Decision(proposal["id"], "accepted", reviewer="auto-approve",
-                                         automatic=True, version=proposal["version"]))
+        why = proposal.get("needs_review")
+        if mode == "all" or (mode == "safe" and not why):
+            run.record_decision(_auto_decision(proposal["id"], proposal["version"], mode))
         else:
             run.update_manifest(status="awaiting_review")
-            return OptimizeOutcome(run, "awaiting_review",
-                                   f"proposal {proposal['id']} waits for review")
-    current = _apply_decisions(run, current, config=config, labelset=labelset)
+            return OptimizeOutcome(run, "awaiting_review", _waits(run, proposal["id"], why))
+    version = run.accepted_version()
+    if version != manifest["current_version"]:
+        run.update_manifest(current_version=version)
+    current = load_program(run, version, config=config, labelset=labelset)
 
     # What earlier sessions of this run spent counts against the budget too.
     usage: dict[str, int] = {"requests": 0, "tokens": 0, **manifest.get("usage", {})}
     reason = ""
     status = "running"
     run.update_manifest(status="running")
+    dev = experiment.split("dev")
     while True:
         number = len(run.rounds()) + 1
         if number > config.max_rounds:
@@ -233,10 +289,10 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
         if spent := budget.exhausted(usage):
             reason, status = spent, "finished"
             break
-        train_eval = _score(current, experiment.split("train"), labelset, usage=usage)
-        dev_eval = _score(current, experiment.split("dev"), labelset, usage=usage)
+        train_eval = score_program(current, experiment.split("train"), labelset, usage=usage)
+        dev_eval = score_program(current, dev, labelset, usage=usage)
         run.update_manifest(usage=usage)
-        if problem := _model_failing(train_eval, dev_eval):
+        if problem := model_failing(train_eval, dev_eval):
             reason, status = problem, "failed"
             break
         if dev_eval.report.all_pass:
@@ -247,165 +303,67 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                    if s.verdict is Verdict.FAIL and not labelset.get(s.label_id).derived]
         targets = failing[: config.labels_per_round]
         reporter.round_started(number, targets)
-        revisions = _candidates(run, number, recipe, current, labelset, experiment,
-                                train_eval, targets, rejected, usage)
-        space = SearchSpace(revisions=tuple(revisions), settings=settings_space(current))
-        scorer = _TrialScorer(labelset, dev_size=len(experiment.split("dev").reports),
-                              reporter=reporter, total=config.n_trials, usage=usage, run=run)
-        result = search(program=current, space=space, dev=experiment.split("dev"),
-                        scorer=scorer, storage=run.study_storage,
+        revisions = candidates(run, number, recipe, current, labelset, experiment,
+                               (train_eval, dev_eval), targets, rejected, usage, settings)
+        guards = RoundGuards(parent=current, labelset=labelset, parent_dev=dev_eval,
+                             guard_dev=experiment.guard_splits("dev"), settings=settings,
+                             usage=usage)
+
+        def scorer(program: Program, chunk: Any) -> Any:
+            evaluation = score_program(program, chunk, labelset, usage=usage)
+            run.update_manifest(usage=usage)
+            return evaluation
+
+        result = search(program=current, space=SearchSpace(
+                            revisions=tuple(revisions), settings=settings_space(current)),
+                        dev=dev, scorer=scorer, storage=run.study_storage,
                         study_name=f"round-{number:02d}", n_trials=config.n_trials,
                         minibatches=config.minibatches, seed=config.seed + number,
-                        should_stop=lambda: budget.exhausted(usage) is not None)
-        before = dev_eval.report
-        if result.value <= before.macro_f1 + config.min_gain:
-            record = round_record(number, before, before, train_eval.report, None, result)
+                        should_stop=lambda: budget.exhausted(usage) is not None,
+                        guards=guards.for_search(), on_trial=reporter.trial_finished)
+        if result.resumed_at is not None:
+            reporter.message(f"resumed round {number} at trial {result.resumed_at}")
+        choice, how = choose(result, parent=current, parent_dev=dev_eval, dev=dev,
+                             labelset=labelset, guards=guards, settings=settings,
+                             min_gain=config.min_gain, prefer_widening=mode == "safe",
+                             seed=config.seed + number, usage=usage)
+        run.update_manifest(usage=usage)
+        if choice is None:
+            record = round_record(number, dev_eval.report, dev_eval.report, train_eval.report,
+                                  None, result, note=how, guard_gold=guards.baseline)
             run.append("rounds.jsonl", record)
             reporter.round_finished(record, labelset)
-            reason, status = "no proposal improves dev macro-F1", "finished"
+            reason, status = how, "finished"
             break
-        candidate = result.program
+        candidate = choice.candidate.program
         candidate.save(run.path / "versions")
-        after_eval = _score(candidate, experiment.split("dev"), labelset, usage=usage)
-        run.update_manifest(usage=usage)
-        proposal = make_proposal(number, current, candidate, result.chosen,
-                                 result.settings, dev_eval, after_eval, experiment, labelset)
+        proposal = make_proposal(number, current, choice, dev_eval, experiment, labelset,
+                                 guard_report=guards.gate_report(candidate), how=how)
         run.write_proposal(proposal)
-        record = round_record(number, before, after_eval.report, train_eval.report,
-                               proposal["id"], result)
+        record = round_record(number, dev_eval.report, choice.evaluation.report,
+                              train_eval.report, proposal["id"], result, note=how,
+                              guard_gold={k: v["after"] for k, v in choice.guard_gold.items()})
         run.append("rounds.jsonl", record)
         reporter.round_finished(record, labelset)
-        if not config.auto_approve:
+        if mode == "none" or (mode == "safe" and choice.needs_review):
             run.update_manifest(status="awaiting_review")
             return OptimizeOutcome(run, "awaiting_review",
-                                   f"proposal {proposal['id']} waits for review: "
-                                   f"radprompt review {run.path}", rounds=run.rounds())
-        run.record_decision(Decision(proposal["id"], "accepted", reviewer="auto-approve",
-                                     automatic=True, version=candidate.hash))
+                                   _waits(run, proposal["id"], choice.needs_review),
+                                   rounds=run.rounds())
+        run.record_decision(_auto_decision(proposal["id"], candidate.hash, mode))
         current = candidate
         run.update_manifest(current_version=current.hash)
 
-    return _finish(run, experiment, labelset, current, status, reason, config=config,
-                   usage=usage, budget=budget)
+    initial = load_program(run, run.manifest["initial_version"], config=config,
+                           labelset=labelset)
+    tests = finish_run(run, experiment=experiment, labelset=labelset, initial=initial,
+                       final=current, status=status, reason=reason, usage=usage,
+                       skip_scoring=budget.spent_money(usage) or status == "failed")
+    return OptimizeOutcome(run, status, reason, initial_test=tests[0], final_test=tests[1],
+                           rounds=run.rounds())
 
 
-class _TrialScorer:
-    """Dev macro-F1 of a trial's program on one minibatch; tells the reporter per full trial."""
-
-    def __init__(self, labelset: LabelSet, *, dev_size: int, reporter: Reporter,
-                 total: int, usage: dict[str, int], run: Run) -> None:
-        self.labelset = labelset
-        self.dev_size = dev_size
-        self.reporter = reporter
-        self.total = total
-        self.usage = usage
-        self.run = run
-        self.done = 0
-
-    def __call__(self, program: Program, chunk: Dataset) -> float:
-        requests = self.usage.get("requests", 0)
-        value = _score(program, chunk, self.labelset, usage=self.usage).report.macro_f1
-        if self.usage.get("requests", 0) != requests:
-            self.run.update_manifest(usage=self.usage)
-        if len(chunk.reports) == self.dev_size:
-            self.done += 1
-            self.reporter.trial_finished(self.done, self.total)
-        return value
-
-
-def _apply_decisions(run: Run, current: Program, *, config: OptimizeConfig,
-                     labelset: LabelSet) -> Program:
-    """Move the current version to the newest accepted (or edited) proposal."""
-    version = run.accepted_version()
-    if version != run.manifest["current_version"]:
-        run.update_manifest(current_version=version)
-        return _load_program(run, version, config=config, labelset=labelset)
-    return current
-
-
-def _score(program: Program, dataset: Dataset, labelset: LabelSet, *,
-           usage: dict[str, int] | None = None) -> Evaluation:
-    extractor = program.build_extractor()
-    evaluation = evaluate(lambda reports: extractor.extract(reports), dataset,
-                          labelset=_labelset_of(program, labelset))
-    _count(usage, getattr(extractor, "usage_", None))
-    return evaluation
-
-
-def _model_failing(*evaluations: Evaluation) -> str | None:
-    """A reason to stop when the model fails on half the reports (server down, wrong model,
-    answers that never parse): scores of missing answers would mislead every proposal."""
-    failures = [f for evaluation in evaluations for f in evaluation.failures]
-    total = len(failures) + sum(len(e.predictions) for e in evaluations)
-    if not failures:
-        return None
-    logger.warning("%d of %d report(s) got no usable answer", len(failures), total)
-    if len(failures) * 2 < total:
-        return None
-    return (f"the model gave no usable answer for {len(failures)} of {total} reports "
-            f"(first: {failures[0].reason})")
-
-
-def _count(usage: dict[str, int] | None, spent: Any) -> None:
-    """Add an LLM ``Usage`` (requests sent, tokens) to the loop's budget counters."""
-    if usage is None or spent is None:
-        return
-    usage["requests"] = usage.get("requests", 0) + spent.requests
-    usage["tokens"] = usage.get("tokens", 0) + spent.prompt_tokens + spent.completion_tokens
-
-
-def _labelset_of(program: Program, fallback: LabelSet) -> LabelSet:
-    return program.labelset if isinstance(program, RulesProgram) else fallback
-
-
-def _candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
-                labelset: LabelSet, experiment: Experiment, train_eval: Evaluation,
-                targets: list[str], rejected: set[str],
-                usage: dict[str, int]) -> list[Revision]:
-    """The round's candidate revisions: read back if this round already proposed them."""
-    path = run.path / "candidates" / f"round-{number:02d}.json"
-    if path.is_file():
-        return [Revision.from_json(r) for r in json.loads(path.read_text("utf-8"))]
-    errors = analyse_errors(train_eval, experiment.split("train"),
-                            labelset=_labelset_of(current, labelset), labels=targets)
-    proposer = build_proposer(recipe, program=current)
-    context = ProposalContext(program=current, labelset=labelset,
-                              train=experiment.split("train"), train_evaluation=train_eval,
-                              errors=errors, rejected=rejected)
-    revisions = proposer.propose(context)
-    _count(usage, getattr(proposer, "usage_", None))
-    run.update_manifest(usage=usage)
-    path.write_text(json.dumps([r.to_json() for r in revisions], indent=2) + "\n", "utf-8")
-    return revisions
-
-
-def _finish(run: Run, experiment: Experiment, labelset: LabelSet, current: Program,
-            status: str, reason: str, *, config: OptimizeConfig, usage: dict[str, int],
-            budget: _Budget) -> OptimizeOutcome:
-    manifest = run.manifest
-    if budget.spent_money(usage) or status == "failed":
-        # Scoring the test split would send more requests than the budget allows, or to a
-        # model that does not answer.
-        why = ("the request or token budget is spent; resume with a larger budget to score "
-               "the test split") if status != "failed" else reason
-        run.update_manifest(status=status, reason=reason, current_version=current.hash,
-                            usage=usage, test_skipped=why)
-        return OptimizeOutcome(run, status, reason, rounds=run.rounds())
-    initial = _load_program(run, manifest["initial_version"], config=config, labelset=labelset)
-    test = experiment.split("test")
-    initial_test = _score(initial, test, labelset, usage=usage).report
-    final_test = _score(current, test, labelset, usage=usage).report
-    run.update_manifest(usage=usage,
-        status=status, reason=reason, current_version=current.hash,
-        test_macro_f1_initial=initial_test.macro_f1, test_macro_f1_final=final_test.macro_f1,
-        test_initial=initial_test.to_json(), test_final=final_test.to_json(),
-    )
-    try:
-        from radprompt.optimizers.plots import plot_run
-
-        plot_run(run)
-    except ImportError as exc:
-        logger.warning("no plots: %s", exc)
-    return OptimizeOutcome(run, status, reason, initial_test=initial_test,
-                           final_test=final_test, rounds=run.rounds())
-
+def _waits(run: Run, proposal_id: str, why: str | None) -> str:
+    because = f" ({why}; --auto-approve accepts widening and setting changes only)" if why \
+        else ""
+    return f"proposal {proposal_id} waits for review{because}: radprompt review {run.path}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from radprompt.optimizers.runs import Run
 
-__all__ = ["plot_run"]
+__all__ = ["plot_run", "plot_transfer"]
 
 
 def _pyplot() -> Any:
@@ -21,8 +21,43 @@ def _pyplot() -> Any:
     return plt
 
 
+def plot_transfer(transfer: dict[str, Any], path: Path, *, title: str) -> Path:
+    """Initial vs final macro-F1 per split and gold source (target and guards), with the
+    guard examples' pass count in the title."""
+    plt = _pyplot()
+    groups = [(split, gold, values) for split, row in transfer["macro_f1"].items()
+              for gold, values in row.items()]
+    figure, axes = plt.subplots(figsize=(max(6.0, 1.1 * len(groups) + 2), 4.5))
+    positions = range(len(groups))
+    initial = [values["initial"] for _, _, values in groups]
+    final = [values["final"] for _, _, values in groups]
+    axes.bar([p - 0.2 for p in positions], initial, width=0.4, label="initial", color="#b0b7c3")
+    axes.bar([p + 0.2 for p in positions], final, width=0.4, label="final", color="#2b6cb0")
+    for p, before, after in zip(positions, initial, final, strict=True):
+        axes.annotate(f"{after - before:+.3f}", (p, max(before, after) + 0.01), ha="center",
+                      fontsize=8)
+    axes.set_xticks(list(positions), [
+        f"{split}\n{gold}" + (" (target)" if gold == transfer["target"] else " (guard)")
+        for split, gold, _ in groups], fontsize=8)
+    axes.set_ylim(0, 1.08)
+    axes.set_ylabel("macro-F1")
+    examples = transfer.get("guard_examples", {})
+    if examples:
+        first, last = examples["initial"], examples["final"]
+        title += (f"\nguard examples passed: {first['passed']}/{first['total']} -> "
+                  f"{last['passed']}/{last['total']}")
+    axes.set_title(title, fontsize=10)
+    axes.legend(loc="lower right")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def plot_run(run: Run) -> list[Path]:
-    """Write ``plots/per_label_f1.png`` and ``plots/macro_f1_by_round.png``; return the paths."""
+    """Write ``plots/per_label_f1.png``, ``plots/transfer.png`` and
+    ``plots/macro_f1_by_round.png``; return the paths."""
     plt = _pyplot()
     manifest = run.manifest
     out = run.path / "plots"
@@ -55,6 +90,10 @@ def plot_run(run: Run) -> list[Path]:
         figure.savefig(path, dpi=110)
         plt.close(figure)
         written.append(path)
+
+    if "transfer" in manifest:
+        written.append(plot_transfer(manifest["transfer"], out / "transfer.png",
+                                     title=f"Transfer — run {run.path.name}"))
 
     rounds = run.rounds()
     if rounds:

@@ -9,16 +9,22 @@ from radprompt.experiments import Experiment
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
 from radprompt.optimizers.analysis import Evaluation
-from radprompt.optimizers.program import Program, Revision
+from radprompt.optimizers.program import Program
+from radprompt.optimizers.rounds import Choice
 from radprompt.optimizers.search import SearchResult, settings_space
 from radprompt.reports import Dataset
 from radprompt.scoring import ScoreReport
 
-__all__ = ["make_proposal", "report_changes", "round_record"]
+__all__ = ["PROPOSAL_FORMAT", "make_proposal", "report_changes", "round_record"]
+
+
+PROPOSAL_FORMAT = 2
+"""Format version of a proposal record: 1 (no key) had no change classes or guard results."""
 
 
 def round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
-                 proposal_id: str | None, result: SearchResult) -> dict[str, Any]:
+                 proposal_id: str | None, result: SearchResult, *, note: str = "",
+                 guard_gold: dict[str, float] | None = None) -> dict[str, Any]:
     """One line of ``rounds.jsonl``: dev F1 per label before / after, verdicts, the search."""
     return {
         "round": number,
@@ -32,26 +38,32 @@ def round_record(number: int, before: ScoreReport, after: ScoreReport, train: Sc
         "dev_verdict": {s.label_id: s.verdict.value for s in after.labels},
         "trials": result.trials,
         "pruned": result.pruned,
-        "chosen": [r.describe() for r in result.chosen],
-        "settings": result.settings,
+        "rejected": result.rejected,
+        "chosen": [r.describe() for r in result.chosen] if proposal_id else [],
+        "settings": result.settings if proposal_id else {},
+        "note": note,
+        "guard_gold_dev": guard_gold or {},
     }
 
 
-def make_proposal(number: int, parent: Program, candidate: Program,
-                  chosen: tuple[Revision, ...], settings: dict[str, Any],
-                  before: Evaluation, after: Evaluation, experiment: Experiment,
-                  labelset: LabelSet) -> dict[str, Any]:
+def make_proposal(number: int, parent: Program, choice: Choice, before: Evaluation,
+                  experiment: Experiment, labelset: LabelSet, *,
+                  guard_report: dict[str, Any] | None, how: str) -> dict[str, Any]:
     """A proposal: the diff of the review texts, the revisions and settings with their
-    rationale, dev scores before / after, and the dev reports it fixes and breaks."""
+    rationale and change class, dev scores before / after, the tests it passed (guard
+    examples, guard gold, the paired bootstrap), and the dev reports it fixes and breaks."""
+    candidate, chosen = choice.candidate.program, choice.candidate.chosen
+    settings, after = choice.candidate.settings, choice.evaluation
     diff = "".join(difflib.unified_diff(
         parent.review_text().splitlines(keepends=True),
         candidate.review_text().splitlines(keepends=True),
         fromfile=f"version {parent.hash}", tofile=f"version {candidate.hash}"))
     fixes, breaks = report_changes(before.predictions, after.predictions, experiment.split("dev"),
-                             labelset)
+                                   labelset)
     setting_notes = [f"{name} = {value}" for name, value in settings.items()
                      if value != settings_space(parent).get(name, (None,))[0]]
     return {
+        "format_version": PROPOSAL_FORMAT,
         "id": f"round-{number:02d}",
         "round": number,
         "program_kind": candidate.kind,
@@ -61,12 +73,17 @@ def make_proposal(number: int, parent: Program, candidate: Program,
         "revisions": [r.to_json() for r in chosen],
         "revision_keys": [r.key for r in chosen],
         "settings": settings,
+        "changes": [c.to_json() for c in choice.changes],
+        "needs_review": choice.needs_review,
         "rationale": "\n".join([*(f"{r.describe()}: {r.rationale}"
                                    + (f" (train F1 {r.gain:+.3f})" if r.gain else "")
                                    for r in chosen),
                                 *(f"search setting {note}" for note in setting_notes)]),
         "dev_before": before.report.to_json(),
         "dev_after": after.report.to_json(),
+        "significance": {"gain": choice.gain, "p_value": choice.p_value, "how": how},
+        "guard_gold": choice.guard_gold,
+        "guard_examples": guard_report,
         "fixes": fixes,
         "breaks": breaks,
     }

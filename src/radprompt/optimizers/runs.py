@@ -13,21 +13,38 @@ Layout::
       cache.sqlite         the LLM request cache (LLM runs)
       log.txt              the run's log (no report text)
       plots/*.png
+      run.lock             held (flock) by the process driving the run: pid, host, since
+
+``manifest.json`` carries ``format_version`` (absent in runs written before version 2, which
+still open: every key added since is optional).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, RadpromptError
 
-__all__ = ["Decision", "Run", "list_runs"]
+__all__ = ["RUN_FORMAT", "Decision", "Run", "RunLockedError", "list_runs"]
+
+RUN_FORMAT = 2
+"""Format version of a run directory (1: no ``format_version`` key, no lock, no change
+classes, guard results or transfer report)."""
+LOCK_FILE = "run.lock"
+
+
+class RunLockedError(RadpromptError):
+    """Another process drives this run."""
 
 
 def _now() -> str:
@@ -64,7 +81,8 @@ class Run:
         (path / "proposals").mkdir()
         (path / "candidates").mkdir()
         run = cls(path)
-        run.write_manifest({"id": path.name, "created": _now(), "status": "running",
+        run.write_manifest({"format_version": RUN_FORMAT, "id": path.name, "created": _now(),
+                            "status": "starting",
                             "config": config, "round": 0, "history": []})
         return run
 
@@ -161,6 +179,56 @@ class Run:
 
     def pending(self) -> list[dict[str, Any]]:
         return [p for p in self.proposals() if self.status_of(p["id"]) == "pending"]
+
+    # --- locking ---------------------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run exclusively (an advisory ``flock`` the kernel drops when the process
+        dies, even by kill -9); raise ``RunLockedError`` naming the holder if another has it."""
+        path = self.path / LOCK_FILE
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.holder() or {}
+                raise RunLockedError(
+                    f"run {self.path} is in use by process {holder.get('pid', '?')} on "
+                    f"{holder.get('host', '?')} since {holder.get('since', '?')}; wait for it "
+                    "to finish (or stop it) before resuming") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                     "since": _now()}) + "\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def holder(self) -> dict[str, Any] | None:
+        """Who holds the run's lock now (pid, host, since), or None when nobody does."""
+        path = self.path / LOCK_FILE
+        if not path.is_file():
+            return None
+        with path.open("r", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    data: dict[str, Any] = json.loads(handle.read() or "{}")
+                except json.JSONDecodeError:
+                    data = {}
+                return data
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show: a run marked running that nobody holds was killed."""
+        status = str(self.manifest.get("status", "unknown"))
+        if status in ("running", "starting") and self.holder() is None:
+            return "interrupted"
+        return status
 
     # --- misc ------------------------------------------------------------------------------
     @property

@@ -10,19 +10,23 @@ the same study and does not repeat finished trials.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from radprompt.optimizers.analysis import Evaluation
 from radprompt.optimizers.program import Program, Revision
 from radprompt.reports import Dataset
 
-__all__ = ["SearchResult", "SearchSpace", "search"]
+__all__ = ["Candidate", "Guards", "SearchResult", "SearchSpace", "search", "settings_space"]
 
 logger = logging.getLogger(__name__)
 
-Scorer = Callable[[Program, Dataset], float]
+Scorer = Callable[[Program, Dataset], Evaluation]
+Check = Callable[[Program, tuple[Revision, ...], dict[str, Any]], str | None]
+Verify = Callable[[Program, Evaluation], str | None]
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,17 @@ class SearchSpace:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A finished trial's program: its revisions, settings and dev macro-F1."""
+
+    program: Program
+    chosen: tuple[Revision, ...]
+    settings: dict[str, Any]
+    value: float
+    trial: int
+
+
+@dataclass(frozen=True)
 class SearchResult:
     program: Program
     chosen: tuple[Revision, ...]
@@ -40,6 +55,21 @@ class SearchResult:
     value: float
     trials: int
     pruned: int
+    rejected: int = 0
+    """Trials discarded by a guard (examples or guard gold); their reasons are trial attrs."""
+    ranked: tuple[Candidate, ...] = ()
+    """Every completed trial, best first (ties: fewest changes)."""
+    resumed_at: int | None = None
+    """The trial number a resumed search continued at (None: it started afresh)."""
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What discards a trial: ``check`` before it is scored (guard examples), ``verify``
+    after it is scored on the whole of dev (guard gold)."""
+
+    check: Check = lambda program, chosen, settings: None
+    verify: Verify = lambda program, evaluation: None
 
 
 def _require_optuna() -> Any:
@@ -50,6 +80,12 @@ def _require_optuna() -> Any:
             "the optimizer's search needs optuna: pip install 'radprompt[optimize]'"
         ) from exc
     return optuna
+
+
+def _sampler(optuna: Any, seed: int, finished: int) -> Any:
+    """The sampler for the next trial, seeded by how many trials have finished: a resumed
+    search draws what an uninterrupted one would have drawn."""
+    return optuna.samplers.TPESampler(seed=seed * 100_003 + finished, multivariate=True)
 
 
 def search(
@@ -64,16 +100,26 @@ def search(
     minibatches: int = 4,
     seed: int = 0,
     should_stop: Callable[[], bool] = lambda: False,
+    guards: Guards | None = None,
+    on_trial: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
-    """Find the best combination of ``space`` on ``dev``, continuing a stored study if any."""
+    """Find the best combination of ``space`` on ``dev``, continuing a stored study if any.
+
+    A trial ``guards`` discard is pruned with its reason in the ``rejected`` user attribute.
+    ``on_trial(done, total)`` is told after each finished trial. The budget of ``n_trials``
+    counts complete and pruned trials (Optuna's ``MaxTrialsCallback``); a trial a killed
+    process left running is marked failed and tried again with the same parameters.
+    """
     optuna = _require_optuna()
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    guards = guards or Guards()
+    finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
     study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        direction="maximize",
-        load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True),
+        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True,
+        sampler=_sampler(optuna, seed, 0),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
     )
     chunks = _minibatches(dev, minibatches)
@@ -90,16 +136,28 @@ def search(
             trial.set_user_attr(f"r{i}", revision.describe())
         for name, choices in space.settings.items():
             params[name] = trial.suggest_categorical(name, list(choices))
-        candidate, _, _ = build(params)
+        candidate, chosen, settings = build(params)
+        if reason := guards.check(candidate, chosen, settings):
+            trial.set_user_attr("rejected", reason)
+            raise optuna.TrialPruned(reason)
         value = 0.0
         for step, chunk in enumerate(chunks):
-            value = scorer(candidate, chunk)
+            evaluation = scorer(candidate, chunk)
+            value = evaluation.report.macro_f1
             trial.report(value, step)
             if step < len(chunks) - 1 and trial.should_prune():
                 raise optuna.TrialPruned()
+            if step == len(chunks) - 1 and (reason := guards.verify(candidate, evaluation)):
+                trial.set_user_attr("rejected", reason)
+                raise optuna.TrialPruned(reason)
         return value
 
-    finished = [t for t in study.trials if t.state.is_finished()]
+    # A trial left running by a killed process: fail it and queue its parameters again.
+    for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(stale.number, state=TrialState.FAIL)
+        study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
+    done = len(study.get_trials(deepcopy=False, states=finished_states))
+    resumed_at = done + 1 if done else None
     if not study.trials:
         # Start from the two obvious corners: nothing changed, and everything switched on.
         baseline = {name: choices[0] for name, choices in space.settings.items()}
@@ -107,30 +165,57 @@ def search(
         if space.revisions:
             study.enqueue_trial({**{f"r{i}": True for i in range(len(space.revisions))},
                                  **baseline})
-    remaining = max(0, n_trials - len(finished))
 
-    def stop_when_asked(study: Any, trial: Any) -> None:
+    def after_trial(study: Any, trial: Any) -> None:
+        finished = len(study.get_trials(deepcopy=False, states=finished_states))
+        study.sampler = _sampler(optuna, seed, finished)
+        if on_trial is not None:
+            on_trial(min(finished, n_trials), n_trials)
         if should_stop():
             study.stop()
 
-    if remaining:
-        study.optimize(objective, n_trials=remaining, callbacks=[stop_when_asked])
-    completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not completed:
+    if done < n_trials and not should_stop():
+        study.sampler = _sampler(optuna, seed, done)
+        study.optimize(objective, callbacks=[
+            MaxTrialsCallback(n_trials, states=finished_states), after_trial])
+    return _result(study, program=program, space=space, build=build, resumed_at=resumed_at,
+                   states=finished_states)
+
+
+def _result(study: Any, *, program: Program, space: SearchSpace,
+            build: Callable[[dict[str, Any]], tuple[Program, tuple[Revision, ...],
+                                                    dict[str, Any]]],
+            resumed_at: int | None, states: tuple[Any, ...]) -> SearchResult:
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False, states=states)
+    pruned = sum(t.state == TrialState.PRUNED for t in trials)
+    rejected = sum("rejected" in t.user_attrs for t in trials)
+    completed = [t for t in trials if t.state == TrialState.COMPLETE]
+
+    def order(t: Any) -> tuple[float, int, int, str]:
+        # Among equally good trials prefer the fewest changes (easier to review): revisions
+        # switched on, then settings moved off their current value.
+        moved = sum(t.params.get(name, choices[0]) != choices[0]
+                    for name, choices in space.settings.items())
+        switched = sum(bool(t.params.get(f"r{i}")) for i in range(len(space.revisions)))
+        return (-float(t.value), switched, moved, json.dumps(t.params, sort_keys=True))
+
+    ranked = []
+    for trial in sorted(completed, key=order):
+        built, chosen, settings = build(trial.params)
+        ranked.append(Candidate(program=built, chosen=chosen, settings=settings,
+                                value=float(trial.value), trial=trial.number))
+    logger.info("round search %s: %d trials, %d pruned (%d rejected by guards)",
+                study.study_name, len(trials), pruned, rejected)
+    if not ranked:
         return SearchResult(program=program, chosen=(), settings={}, value=float("-inf"),
-                            trials=len(study.trials), pruned=0)
-    # Among equally good trials prefer the one with the fewest changes (easier to review):
-    # revisions switched on, then settings moved off their current value.
-    best = max(completed, key=lambda t: (t.value, -sum(
-        bool(t.params.get(f"r{i}")) for i in range(len(space.revisions))), -sum(
-        t.params.get(name, choices[0]) != choices[0]
-        for name, choices in space.settings.items()), -t.number))
-    best_program, chosen, settings = build(best.params)
-    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
-    logger.info("round search %s: %d trials, %d pruned, best %.4f", study_name,
-                len(study.trials), pruned, best.value)
-    return SearchResult(program=best_program, chosen=chosen, settings=settings,
-                        value=float(best.value), trials=len(study.trials), pruned=pruned)
+                            trials=len(trials), pruned=pruned, rejected=rejected,
+                            resumed_at=resumed_at)
+    best = ranked[0]
+    return SearchResult(program=best.program, chosen=best.chosen, settings=best.settings,
+                        value=best.value, trials=len(trials), pruned=pruned, rejected=rejected,
+                        ranked=tuple(ranked), resumed_at=resumed_at)
 
 
 def _minibatches(dataset: Dataset, count: int) -> list[Dataset]:

@@ -112,6 +112,12 @@ class ProposalView:
     fixes: list[ExampleChange]
     breaks: list[ExampleChange]
     decisions: list[Decision] = field(default_factory=list)
+    classified: list[tuple[str, str]] = field(default_factory=list)
+    """(class, description) of each change: widening, narrowing or setting."""
+    needs_review: str | None = None
+    """Why ``--auto-approve`` left this proposal for a reviewer (narrowing changes)."""
+    checks: list[str] = field(default_factory=list)
+    """What the proposal passed: guard examples, guard gold, the paired bootstrap."""
 
     @property
     def pending(self) -> bool:
@@ -195,7 +201,29 @@ def proposal_view(run: Run, proposal_id: str, *,
         fixes=[_example(e, texts, names) for e in proposal["fixes"]],
         breaks=[_example(e, texts, names) for e in proposal["breaks"]],
         decisions=[d for d in run.decisions() if d.proposal_id == proposal_id],
+        classified=[(c["class"], c["description"]) for c in proposal.get("changes", [])],
+        needs_review=proposal.get("needs_review"),
+        checks=_checks(proposal),
     )
+
+
+def _checks(proposal: dict[str, Any]) -> list[str]:
+    """One line per test the proposal passed (absent in proposals of format 1)."""
+    lines = []
+    examples = proposal.get("guard_examples")
+    if examples:
+        lines.append(f"guard examples: {examples['passed']}/{examples['total']} pass "
+                     f"(parent {examples['parent_passed']}/{examples['total']}); none broken"
+                     if not examples["broken"] else
+                     f"guard examples: breaks {len(examples['broken'])}")
+    for name, values in (proposal.get("guard_gold") or {}).items():
+        lines.append(f"guard gold {name}: dev macro-F1 {values['before']:.4f} -> "
+                     f"{values['after']:.4f}")
+    significance = proposal.get("significance")
+    if significance:
+        lines.append(f"dev gain {significance['gain']:+.4f}, one-sided paired bootstrap "
+                     f"p={significance['p_value']:.3f}")
+    return lines
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
