@@ -5,7 +5,11 @@ Each verb lives in its own module and registers itself on ``app`` when imported 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from radprompt.cli._group import RadpromptGroup
 
 app = typer.Typer(
     name="radprompt",
@@ -13,10 +17,30 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=RadpromptGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from radprompt import __version__
+
+        typer.echo(f"radprompt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Radiology report finding extraction, prompt optimization and evaluation."""
 
 # Registration order is the order of `radprompt --help`.
 from radprompt.cli import optimize, extract, score, evaluate, labelsets, bench, bench_llm  # noqa: E402, F401, I001
 from radprompt.cli import bench_metrics, significance, review, export  # noqa: E402, F401
+from radprompt.cli import models  # noqa: E402, F401
 
 __all__ = ["app"]

@@ -53,6 +53,14 @@ ConcurrencyOption = Annotated[
                              help="Requests in flight at once.")
 ]
 
+NoStructuredOutputOption = Annotated[
+    bool,
+    typer.Option("--no-structured-output", rich_help_panel=LLM_PANEL,
+                 help="Do not send the answer's JSON Schema as response_format. By default "
+                 "it is sent when the provider supports it (hosted_vllm/, servers on this "
+                 "machine, LiteLLM's capability table)."),
+]
+
 LabelsetOption = Annotated[
     str, typer.Option("--labelset", "-l", help="Labelset name (chestxray21) or YAML path.")
 ]

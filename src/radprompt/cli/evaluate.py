@@ -81,7 +81,7 @@ def evaluate_command(
                                        "bertscore.model=/path/to/encoder.")
     ] = None,
     output_dir: Annotated[
-        Path | None, typer.Option("--output-dir", "-o", help="Where the CSVs and plots go; "
+        Path | None, typer.Option("--output", "-o", help="Where the CSVs and plots go; "
                                   "default runs/evaluate-<time>.")
     ] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples for intervals and "

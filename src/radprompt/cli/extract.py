@@ -17,6 +17,7 @@ from radprompt.cli._common import (
     ConcurrencyOption,
     LabelsetOption,
     ModeOption,
+    NoStructuredOutputOption,
     err_console,
     handles_errors,
     print_problems,
@@ -64,6 +65,7 @@ def extract(
                      help="auto, litellm, openai_compatible, vllm or hf."),
     ] = None,
     concurrency: ConcurrencyOption = None,
+    no_structured_output: NoStructuredOutputOption = False,
     temperature: Annotated[float | None, typer.Option(rich_help_panel=_LLM)] = None,
     max_tokens: Annotated[int | None, typer.Option(rich_help_panel=_LLM)] = None,
     no_cache: Annotated[
@@ -100,6 +102,7 @@ def extract(
         "mode": mode, "backend": backend, "concurrency": concurrency,
         "temperature": temperature, "max_tokens": max_tokens,
         "cache": False if no_cache else None, "cache_path": str(cache) if cache else None,
+        "structured_output": False if no_structured_output else None,
     }
     given = {key: value for key, value in overrides.items() if value is not None}
     if bundle is not None and (extractor or model):

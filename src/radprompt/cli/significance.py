@@ -86,7 +86,7 @@ def _split(value: str) -> list[str]:
 def generate_command(
     reports: Annotated[list[Path], typer.Option("--reports", "-r", help="Reference reports "
                                                 "(any format read_dataset reads); repeatable.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Pairs file to write (JSONL); the "
+    out: Annotated[Path, typer.Option("--output", "-o", help="Pairs file to write (JSONL); the "
                                       "counts go beside it as <name>.summary.json.")],
     labelset: LabelsetOption = "chestxray21",
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
@@ -109,7 +109,7 @@ def generate_command(
     cannot apply to a report (no side to swap) is skipped and counted, never faked.
 
     Example: [bold]radprompt significance generate --reports experiments/demo/test.jsonl
-    --out out/significance/test_pairs.jsonl --seed 1[/]
+    --output out/significance/test_pairs.jsonl --seed 1[/]
     """
     from radprompt.labelset import load_labelset
     from radprompt.reports import read_dataset
@@ -190,7 +190,7 @@ def evaluate_command(
     margin: Annotated[float, typer.Option(help="Discrimination: an error pair is penalised "
                                           "when its score is more than this below the "
                                           "unchanged report's.")] = 0.0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for rates.json, "
+    out: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for rates.json, "
                                              "scores.jsonl and tradeoff.png.")] = None,
     labelset: LabelsetOption = "chestxray21",
     judge_model: JudgeModelOption = None,
@@ -207,7 +207,7 @@ def evaluate_command(
 
     Example: [bold]radprompt significance evaluate --pairs out/significance/test_pairs.jsonl
     --metrics bleu,rouge,bertscore,ranscore,trained --model out/significance/model.joblib
-    --out out/significance/eval[/]
+    --output out/significance/eval[/]
     """
     from radprompt.significance import read_pairs
     from radprompt.significance.discrimination import evaluate_pairs, plot_tradeoff
@@ -243,7 +243,7 @@ def evaluate_command(
 @handles_errors
 def train_command(
     pairs_file: Annotated[Path, typer.Option("--pairs", "-p", help="Training pairs.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model path: writes <out>.joblib "
+    out: Annotated[Path, typer.Option("--output", "-o", help="Model path: writes <out>.joblib "
                                       "and the <out>.json sidecar.")],
     heldout: Annotated[Path | None, typer.Option(help="Held-out pairs to report "
                                                  "discrimination / robustness on.")] = None,
@@ -261,7 +261,7 @@ def train_command(
     weights, its rates on held-out pairs and its RadJudge agreement.
 
     Example: [bold]radprompt significance train --pairs out/significance/train_pairs.jsonl
-    --heldout out/significance/test_pairs.jsonl --out out/significance/model[/]
+    --heldout out/significance/test_pairs.jsonl --output out/significance/model[/]
     """
     from radprompt.significance import read_pairs
     from radprompt.significance.trained import SignificanceClassifier, TrainedSignificance

@@ -1,0 +1,79 @@
+"""``radprompt models check``: what a model endpoint supports, from one probe request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from radprompt.cli import app
+from radprompt.cli._common import (
+    AllowRemoteOption,
+    ApiBaseOption,
+    console,
+    err_console,
+    handles_errors,
+)
+
+models_app = typer.Typer(help="Check model endpoints.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("check")
+@handles_errors
+def check(
+    model: Annotated[str, typer.Option("--model", "-m", help="LiteLLM model string, e.g. "
+                                       "hosted_vllm/Qwen/Qwen3-14B or openai/gpt-4o-mini.")],
+    api_base: ApiBaseOption = None,
+    allow_remote: AllowRemoteOption = False,
+    backend: Annotated[str, typer.Option("--backend", help="auto, litellm or "
+                                         "openai_compatible.")] = "auto",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
+) -> None:
+    """Send one probe request and print what the endpoint supports.
+
+    Structured output (whether the server accepted the answer's JSON Schema and followed it),
+    the latency of the probe, and, where LiteLLM's shipped model table knows the model, its
+    context length, logprobs support and price. The probe is a synthetic sentence, no report.
+    Exit code 1 when the endpoint could not be used.
+
+    Example: [bold]radprompt models check --model hosted_vllm/Qwen/Qwen3-14B --api-base
+    http://127.0.0.1:8000/v1[/]
+    """
+    from radprompt.llm import LLMRecipe
+    from radprompt.llm.probe import probe_endpoint
+
+    recipe = LLMRecipe(model=model, api_base=api_base, allow_remote=allow_remote,
+                       backend=backend, timeout=timeout, cache=False)  # type: ignore[arg-type]
+    result = probe_endpoint(recipe)
+    info = result.info
+
+    def known(value: object, unit: str = "") -> str:
+        return "not known" if value is None else f"{value}{unit}"
+
+    structured = {True: "yes (accepted the JSON Schema and followed it)",
+                  False: "no (the server rejected the schema)" if result.answer is None else
+                  "no (accepted, but the answer did not follow the schema)",
+                  None: "not known (the probe failed)"}[result.structured_output]
+    rows = [
+        ("model", result.model),
+        ("endpoint", result.api_base or "the provider's default"),
+        ("reached", "yes" if result.reached else "no"),
+        ("latency", known(None if result.latency_s is None else f"{result.latency_s:.2f}", " s")),
+        ("structured output", structured),
+        ("used by default", "yes" if result.structured_output_default else
+         "no (--structured-output / structured_output: true turns it on)"),
+        ("logprobs", known(None if info.logprobs is None else
+                           ("yes" if info.logprobs else "no"))),
+        ("context length", known(None if info.context_length is None else
+                                 f"{info.context_length:,}", " tokens")),
+        ("price", "not known" if info.input_cost_per_mtok is None else
+         f"${info.input_cost_per_mtok:g} / ${info.output_cost_per_mtok or 0:g} per million "
+         "prompt / completion tokens"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        console.print(f"{name:<{width}}  {value}", highlight=False, markup=False)
+    if result.error:
+        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
+        raise typer.Exit(1)
