@@ -13,6 +13,7 @@ import yaml
 from review_support import prompt_run, review_run
 from typer.testing import CliRunner
 
+from radprompt.bundle_signing import generate_key, read_key
 from radprompt.cli import app
 from radprompt.experiments import load_experiment
 from radprompt.export import (
@@ -46,10 +47,14 @@ def accepted(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def test_full_cycle_bundle_predicts_like_the_approved_version(
         accepted: Run, tmp_path: Path) -> None:
     version = accepted.proposal("round-01")["version"]
-    result = runner.invoke(app, ["export", str(accepted.path), "-o", str(tmp_path / "b")])
+    key = generate_key(tmp_path / "bundle.key")
+    result = runner.invoke(app, ["export", str(accepted.path), "-o", str(tmp_path / "b"),
+                                 "--sign-key", str(key)])
     assert result.exit_code == 0, result.output
-    bundle = verify_bundle(tmp_path / "b")
+    bundle = verify_bundle(tmp_path / "b", key=read_key(key))
     assert bundle.kind == "rules" and bundle.version == version and bundle.review == "reviewed"
+    # Deliberately changed (issue 11): approvals are trusted only once the signature is checked.
+    assert verify_bundle(tmp_path / "b").review == "unverified"
     manifest = bundle.manifest
     assert manifest["approvals"][0]["reviewer"] == "Dr. Ada Reviewer"
     assert manifest["metrics"]["dev"]["macro_f1"] == pytest.approx(
@@ -80,7 +85,7 @@ def test_altered_bundle_fails_verification(accepted: Run, tmp_path: Path) -> Non
     assert (tmp_path / "b" / "bundle.txt").is_file()
     labelset = tmp_path / "b" / "labelset.yaml"
     original = labelset.read_text()
-    labelset.write_text(original.replace("  - prosthetic\n", "", 1))
+    labelset.write_text(original + "# altered\n")
     result = runner.invoke(app, ["bundle", "verify", str(tmp_path / "b")])
     assert result.exit_code == 2 and "labelset.yaml: content changed" in result.output
     labelset.write_text(original)
@@ -162,7 +167,8 @@ def test_prompt_bundle_sends_byte_identical_messages(
     assert verify_bundle(bundle.path).manifest["decoding"] == recipe.decoding_params()
     recorder = _Recorder()
     client = ModelClient(backend=recorder, model=recipe.model, params=recipe.decoding_params())
-    extractor = extractor_from_bundle(bundle.path, client=client)
+    local = {"api_base": recipe.api_base}  # a bundle never chooses the endpoint (issue 11)
+    extractor = extractor_from_bundle(bundle.path, client=client, overrides=local)
     text = 'Mild "interstitial" edema {{x}}.\nNo pneumothorax.'
     extractor.extract([Report("r1", text)])
     expected = version.render(text)
@@ -239,9 +245,10 @@ def test_prompt_run_exports_exactly_what_the_optimizer_scored(tmp_path: Path) ->
         return recorder.sent
 
     scored = sent_by(child.build_extractor())  # what the optimizer's scoring sends
-    frozen = sent_by(extractor_from_bundle(bundle.path))
+    local = {"api_base": recipe.api_base}  # a bundle never chooses the endpoint (issue 11)
+    frozen = sent_by(extractor_from_bundle(bundle.path, overrides=local))
     assert json.dumps(frozen).encode() == json.dumps(scored).encode()
-    assert extractor_from_bundle(bundle.path).recipe.decoding_params() == \
+    assert extractor_from_bundle(bundle.path, overrides=local).recipe.decoding_params() == \
         child.recipe.decoding_params()
     promptfoo = export_run(run.path, output=tmp_path / "pf", format="promptfoo")
     config = yaml.safe_load((promptfoo.path / "promptfooconfig.yaml").read_text())

@@ -139,7 +139,7 @@ def test_answers_that_never_fit_fail_with_the_raw_answer(mini, server, tmp_path,
     assert failure.raw_output is not None and failure.raw_output.startswith("I am sorry")
 
 
-def test_evidence_not_in_the_report_is_flagged(mini, server, tmp_path):
+def test_evidence_not_in_the_report_is_flagged_and_never_present(mini, server, tmp_path):
     invented = ('{"pneumothorax": {"state": "present", "evidence": "large tension pneumothorax"},'
                 ' "pleural_effusion": "not_mentioned", "pneumonia": "not_mentioned",'
                 ' "atelectasis": "not_mentioned", "support_devices": "not_mentioned"}')
@@ -147,11 +147,13 @@ def test_evidence_not_in_the_report_is_flagged(mini, server, tmp_path):
     results, _ = run(mini, recipe_for(server, tmp_path))
     findings = by_id(results)["m6"]
     assert isinstance(findings, LLMFindings)
-    assert findings.state("pneumothorax") is State.PRESENT
+    # Deliberately changed (issue 11): an invented quote no longer keeps its "present".
+    assert findings.state("pneumothorax") is State.UNCERTAIN
     assert findings.finding("pneumothorax").evidence is None
     assert findings.to_json()["flags"] == [{"label": "pneumothorax", "problem":
                                            "evidence not in report",
-                                           "quote": "large tension pneumothorax"}]
+                                           "quote": "large tension pneumothorax",
+                                           "given": "present", "kept_as": "uncertain"}]
 
 
 def test_every_fault_at_once_loses_nothing(mini, server, tmp_path):

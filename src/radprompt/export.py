@@ -26,7 +26,6 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,24 +41,35 @@ from radprompt.bundle import (
     verify_bundle,
     write_bundle,
 )
-from radprompt.extractors.base import Extractor
-from radprompt.labelset import LabelSet, parse_labelset
+from radprompt.bundle_loading import (
+    NEVER_FROM_BUNDLE,
+    RUNTIME_KEYS,
+    BundleExtractor,
+    bundle_labelset,
+    extractor_from_bundle,
+    open_bundle,
+)
+from radprompt.bundle_signing import BundleKey
 
 if TYPE_CHECKING:
-    from radprompt.llm import LLMRecipe, ModelClient
+    from radprompt.llm import LLMRecipe
     from radprompt.prompts import PromptVersion
 
 __all__ = [
     "BUNDLE_FORMAT",
     "FORMATS",
     "MANIFEST",
+    "NEVER_FROM_BUNDLE",
+    "RUNTIME_KEYS",
     "Bundle",
     "BundleError",
+    "BundleExtractor",
     "bundle_labelset",
     "content_hash",
     "export_run",
     "extractor_from_bundle",
     "load_bundle",
+    "open_bundle",
     "verify_bundle",
     "write_bundle",
     "write_prompt_bundle",
@@ -67,60 +77,6 @@ __all__ = [
 
 FORMATS = ("json", "text", "jinja", "promptfoo", "dspy")
 PROMPT_ONLY_FORMATS = ("jinja", "promptfoo", "dspy")
-
-
-def bundle_labelset(bundle: Bundle) -> LabelSet | None:
-    """The frozen labelset of a rules bundle (None for prompt bundles)."""
-    if bundle.kind != "rules":
-        return None
-    path = bundle.path / "labelset.yaml"
-    return parse_labelset(yaml.safe_load(path.read_text("utf-8")), path=path)
-
-
-RUNTIME_KEYS = frozenset({"api_base", "allow_remote", "backend", "concurrency", "cache",
-                          "cache_path", "api_key_env", "timeout"})
-"""Recipe keys a bundle user may change: where and how requests go, never what they say."""
-
-
-def extractor_from_bundle(path: str | Path, *, labelset: LabelSet | None = None,
-                          overrides: Mapping[str, Any] | None = None,
-                          client: ModelClient | None = None) -> Extractor:
-    """The extractor a verified bundle froze: the same rules, or the same messages and model.
-
-    ``labelset`` decides which labels a prompt bundle's findings carry (default: the prompt's
-    labelset); ``overrides`` may change only ``RUNTIME_KEYS`` of a prompt bundle's recipe
-    (e.g. the server's ``api_base``); ``client`` replaces the model client (tests).
-    """
-    bundle = verify_bundle(path)
-    given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    frozen = sorted(set(given) - (RUNTIME_KEYS if bundle.kind == "prompt" else set()))
-    if frozen:
-        raise BundleError(f"{bundle.path}: the bundle freezes {', '.join(frozen)}; only "
-                          f"{', '.join(sorted(RUNTIME_KEYS))} of a prompt bundle may change")
-    if bundle.kind == "rules":
-        from radprompt.optimizers.program import RulesProgram
-
-        program = RulesProgram.load(bundle.path / "labelset.yaml")
-        if program.hash != bundle.version:
-            raise BundleError(f"{bundle.path}: labelset.yaml does not hash to version "
-                              f"{bundle.version}")
-        return program.build_extractor()
-    if bundle.kind == "prompt":
-        from radprompt.extractors.llm import LLMExtractor
-        from radprompt.labelset import load_labelset
-        from radprompt.llm import LLMRecipe
-        from radprompt.prompts import PromptVersion
-
-        version = PromptVersion.from_json(json.loads((bundle.path / "prompt.json").read_text()))
-        from radprompt.llm import check_destination
-
-        recipe = LLMRecipe.model_validate(
-            {**json.loads((bundle.path / "recipe.json").read_text()), **given})
-        check_destination(model=recipe.model, api_base=recipe.api_base,
-                          backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
-        labels = labelset or load_labelset(version.labelset.split("@", 1)[0])
-        return LLMExtractor(labelset=labels, recipe=recipe, prompt=version, client=client)
-    raise BundleError(f"{bundle.path}: unknown bundle kind {bundle.kind!r}")
 
 
 def write_prompt_bundle(
@@ -135,10 +91,11 @@ def write_prompt_bundle(
     source: dict[str, Any] | None = None,
     tests: list[dict[str, Any]] | None = None,
     program: str | None = None,
+    key: BundleKey | None = None,
 ) -> Bundle:
     """Freeze a PromptVersion and its model recipe (``tests``: promptfoo test cases, each
     ``{"report": text, "findings": {label_id: state}}``; ``program``: the run's version hash
-    of the prompt + recipe, recorded as the bundle's ``version``)."""
+    of the prompt + recipe, recorded as the bundle's ``version``; ``key`` signs it)."""
     from radprompt.export_formats import prompt_files
 
     _check_format(format, kind="prompt")
@@ -154,7 +111,7 @@ def write_prompt_bundle(
         "metrics": metrics or {}, "approvals": approvals or [], "review": review,
         "source": source or {},
     }
-    return write_bundle(output, files=files, manifest=manifest)
+    return write_bundle(output, files=files, manifest=manifest, key=key)
 
 
 def _check_format(format: str, *, kind: str) -> None:
@@ -173,13 +130,15 @@ def export_run(
     version: str | None = None,
     allow_unreviewed: bool = False,
     include_reports: bool = False,
+    key: BundleKey | None = None,
 ) -> Bundle:
     """Export a version of an optimize run (default: the newest accepted one) as a bundle.
 
     Refuses a version no reviewer (or ``--auto-approve``) accepted unless
     ``allow_unreviewed``; the bundle then records ``review: "unreviewed"`` (or ``rejected``).
     The promptfoo format copies dev reports into its test cases: only from an experiment marked
-    synthetic, unless ``include_reports`` (real reports are patient data).
+    synthetic, unless ``include_reports`` (real reports are patient data). With ``key`` the
+    bundle is signed, which is what makes its approvals trusted by whoever verifies it.
     """
     from radprompt.optimizers.runs import Run
     from radprompt.review.decisions import approvals_of
@@ -216,7 +175,7 @@ def export_run(
         }
         if format == "text":
             files["bundle.txt"] = rules_summary(bundle_manifest)
-        return write_bundle(output, files=files, manifest=bundle_manifest)
+        return write_bundle(output, files=files, manifest=bundle_manifest, key=key)
     from radprompt.llm import LLMRecipe
     from radprompt.prompts import PromptVersion
 
@@ -225,6 +184,7 @@ def export_run(
     recipe = LLMRecipe.model_validate(saved["recipe"])
     return write_prompt_bundle(prompt, recipe, output=output, format=format, metrics=metrics,
                                approvals=records, review=review, source=source, program=chosen,
+                               key=key,
                                tests=_promptfoo_tests(config, include_reports=include_reports)
                                if format == "promptfoo" else None)
 

@@ -49,7 +49,9 @@ def prompt_files(version: PromptVersion, recipe: LLMRecipe, *, format: str,
                  tests: list[dict[str, Any]]) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {
         "prompt.json": _dump(version.to_json()),
-        "recipe.json": _dump(recipe.model_dump(mode="json", exclude={"cache_path"})),
+        # Where reports go and which secret is sent are never part of a bundle.
+        "recipe.json": _dump(recipe.model_dump(mode="json", exclude={
+            "cache_path", "allow_remote", "api_key_env", "backend_options"})),
     }
     if format == "json":
         files["messages.json"] = _dump({"report_placeholder": REPORT_PLACEHOLDER,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from radprompt.errors import InputError, RowError
 from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 
-__all__ = ["Dataset", "Report", "read_dataset", "write_findings"]
+__all__ = ["Dataset", "Report", "check_output_path", "read_dataset", "write_findings"]
 
 FORMATS = ("auto", "jsonl", "csv", "iu", "negbio")
 ID_COLUMNS = ("id", "report_id", "study_id", "uid", "filename")
@@ -423,6 +424,31 @@ def _check_target(path: Path, mapping: LabelMapping, labelset: LabelSet) -> None
             f"this file's labels map onto {mapping.target!r}, not {labelset.name!r}; "
             f"use --labelset {mapping.target}",
         )
+
+
+def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
+                      option: str = "--output", sidecars: Iterable[str] = ()) -> None:
+    """Refuse an output that cannot be written, before any work: a folder, a parent that is a
+    file or not writable, or a file that is (or whose ``sidecars`` suffixes are) an input."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, f"{option} is a folder; give a file name inside it, e.g. "
+                         f"{path / 'findings.jsonl'}")
+    targets = [path, *(path.with_name(path.name + suffix) for suffix in sidecars)]
+    for source in inputs:
+        source = Path(source)
+        for target in targets:
+            if target.resolve() == source.resolve() or (
+                    target.exists() and source.exists() and target.samefile(source)):
+                raise InputError(target, f"{option} would overwrite the input {source}; "
+                                 "choose another output file")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(parent, f"is a file, so {path} cannot be written under it")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(parent, f"folder is not writable, so {path} cannot be written")
 
 
 def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: LabelSet) -> None:

@@ -25,11 +25,11 @@ from radprompt.cli._common import (
 )
 from radprompt.errors import InputError, RowError
 from radprompt.extractors.base import ExtractionFailure
-from radprompt.journal import FindingsJournal
+from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
 from radprompt.llm.client import LLMStopError
 from radprompt.pipeline import build_extractor, extract_dataset, extractor_fingerprint
-from radprompt.reports import FORMATS, read_dataset, write_findings
+from radprompt.reports import FORMATS, check_output_path, read_dataset, write_findings
 
 _LLM = LLM_PANEL
 
@@ -84,6 +84,11 @@ def extract(
         Path | None, typer.Option("--bundle", "-b", help="A verified export bundle "
                                   "(radprompt export): its frozen rules or prompt and model.")
     ] = None,
+    bundle_key: Annotated[
+        Path | None, typer.Option("--bundle-key", envvar="RADPROMPT_BUNDLE_KEY",
+                                  help="Check the bundle's signature with this key; only a "
+                                  "signed bundle's approvals are trusted.")
+    ] = None,
 ) -> None:
     """Extract per-label findings (present / absent / uncertain / not mentioned) from reports.
 
@@ -112,17 +117,42 @@ def extract(
     if extractor == "rules" and given:
         raise InputError(Path("rules"), f"--{next(iter(given)).replace('_', '-')} is an LLM "
                          "option; give --model or an LLM recipe with --extractor")
+    check_output_path(output, inputs=[input], sidecars=SIDECARS)
     labels = load_labelset(labelset)
     dataset = read_dataset(input, labelset=labels, format=input_format)
     if bundle is not None:
-        from radprompt.export import bundle_labelset, extractor_from_bundle, load_bundle
-
-        labels = bundle_labelset(load_bundle(bundle)) or labels
-        engine = extractor_from_bundle(bundle, labelset=labels, overrides=given)
+        engine, labels = _bundle_engine(bundle, key=bundle_key, labels=labels, given=given)
     else:
         engine = build_extractor(extractor, labelset=labels, overrides=given)
     journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
-                              fingerprint=extractor_fingerprint(engine, labelset=labels))
+                              fingerprint=extractor_fingerprint(engine, labelset=labels),
+                              input=f"{input.resolve()} ({input_format})")
+    with OutputLock(path=journal.path):
+        _run(dataset, engine=engine, journal=journal, output=output, labels=labels,
+             restart=restart)
+
+
+SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock")
+"""Files written beside the output (the resume journal, failures, the journal's lock)."""
+
+
+def _bundle_engine(bundle: Path, *, key: Path | None, labels: Any,
+                   given: dict[str, Any]) -> tuple[Any, Any]:
+    from radprompt.cli.export import describe_trust, key_from
+    from radprompt.export import bundle_labelset, load_bundle, open_bundle
+
+    signing_key = key_from(key)
+    labels = bundle_labelset(load_bundle(bundle, key=signing_key)) or labels
+    opened = open_bundle(bundle, labelset=labels, overrides=given, key=signing_key)
+    err_console.print(f"bundle {bundle}: {describe_trust(opened.bundle)}", highlight=False,
+                      markup=False)
+    for note in opened.notes:
+        err_console.print(f"[yellow]{note}[/]", highlight=False)
+    return opened.extractor, labels
+
+
+def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, labels: Any,
+         restart: bool) -> None:
     if restart:
         journal.discard()
     try:
@@ -135,10 +165,7 @@ def extract(
     write_findings(output, run.findings, labelset=labels)
     resumed = f" ({run.resumed} from the unfinished run before)" if run.resumed else ""
     err_console.print(f"wrote findings for {len(run.findings)} report(s) to {output}{resumed}")
-    flagged = sum(len(getattr(item, "flags", ())) for item in run.findings)
-    if flagged:
-        err_console.print(f"[yellow]{flagged} evidence quote(s) were not in their report[/] "
-                          "(dropped; listed under 'flags' in the output)")
+    _print_evidence_flags(run.findings)
     if run.usage is not None:
         _print_usage(run.usage, recipe=getattr(engine, "recipe", None))
     failed: list[RowError | ExtractionFailure] = [*run.problems, *run.failures]
@@ -154,6 +181,21 @@ def extract(
         if run.failures:
             err_console.print("run the same command again to retry the failed reports")
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_evidence_flags(findings: list[Any]) -> None:
+    flagged = sum(len(getattr(item, "flags", ())) for item in findings)
+    downgraded = sum(len(getattr(item, "downgraded", ())) for item in findings)
+    if flagged:
+        err_console.print(f"[yellow]{flagged} evidence quote(s) were not in their report[/] "
+                          f"(dropped; {downgraded} 'present' kept as 'uncertain'; listed under "
+                          "'flags' in the output)")
+    review = [item for item in findings if getattr(item, "review", None)]
+    if review:
+        err_console.print(f"[yellow]{len(review)} report(s) flagged for review[/] ('review' in "
+                          "the output):")
+        for item in review[:10]:
+            err_console.print(f"  {item.report_id}: {item.review}", highlight=False, markup=False)
 
 
 def _print_usage(usage: Any, *, recipe: Any) -> None:

@@ -4,7 +4,10 @@ In ``all`` mode a report costs one request (every label in one JSON answer); in 
 one request per label (the Ran Score way). An answer that does not fit the schema is sent back
 with the problem (``parse_retries`` times); a report whose answer still does not fit, or whose
 request failed after its retries, becomes an ``ExtractionFailure`` with the reason and the raw
-answer: never "absent". Evidence quotes not found in the report are dropped and flagged.
+answer: never "absent". An evidence quote not found in the report is dropped and flagged, and a
+"present" it was meant to support is kept as "uncertain" (evidence not found), never present.
+An answer that marks an implausible share of the labels present without any evidence (a sign
+of instructions planted in the report text) is flagged for review (``LLMFindings.review``).
 
 Example::
 
@@ -53,17 +56,51 @@ T = TypeVar("T")
 ResultCallback = Callable[[ExtractionResult], None]
 
 
+IMPLAUSIBLE_SHARE = 0.5
+"""An answer marking at least this share of the asked labels present without evidence ..."""
+IMPLAUSIBLE_MINIMUM = 3
+"""... and at least this many, is flagged for review."""
+
+
 @dataclass(frozen=True)
 class LLMFindings(Findings):
-    """Findings with the evidence quotes the model gave that are not in the report."""
+    """Findings with the evidence quotes the model gave that are not in the report;
+    ``downgraded``: labels answered "present" with such a quote, kept as "uncertain";
+    ``review``: why the answer as a whole needs a person's look (``None``: it does not)."""
 
     flags: tuple[EvidenceFlag, ...] = ()
+    downgraded: tuple[str, ...] = ()
+    review: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = super().to_json()
         if self.flags:
-            data["flags"] = [flag.to_json() for flag in self.flags]
+            data["flags"] = [{**flag.to_json(), **({"given": "present", "kept_as": "uncertain"}
+                                                   if flag.label_id in self.downgraded else {})}
+                             for flag in self.flags]
+        if self.review:
+            data["review"] = self.review
         return data
+
+
+def _check_evidence(states: dict[str, Finding], flags: list[EvidenceFlag],
+                    asked: int) -> tuple[tuple[str, ...], str | None]:
+    """Demote "present" findings whose quote is not in the report to "uncertain" (in place);
+    say why an answer needs review when too many labels are present without evidence."""
+    downgraded = []
+    for flag in flags:
+        finding = states.get(flag.label_id)
+        if finding is not None and finding.state is State.PRESENT:
+            states[flag.label_id] = Finding(State.UNCERTAIN, None, finding.attributes)
+            downgraded.append(flag.label_id)
+    unsupported = sum(1 for finding in states.values()
+                      if finding.state is State.PRESENT and finding.evidence is None)
+    unsupported += len(downgraded)
+    review = None
+    if unsupported >= IMPLAUSIBLE_MINIMUM and unsupported >= IMPLAUSIBLE_SHARE * asked:
+        review = (f"{unsupported} of {asked} labels answered present without evidence found in "
+                  "the report; check the report for instructions to the model")
+    return tuple(downgraded), review
 
 
 @dataclass(frozen=True)
@@ -204,8 +241,10 @@ class LLMExtractor(Extractor):
             states.update((label_id, finding) for label_id, finding in answer.states.items()
                           if finding.state is not State.NOT_MENTIONED)
             flags.extend(answer.flags)
+        downgraded, review = _check_evidence(states, flags, len(version.label_ids))
         derived = derive_labels(Findings(report_id=report.id, states=states), self.labelset)
-        return LLMFindings(report_id=report.id, states=derived.states, flags=tuple(flags))
+        return LLMFindings(report_id=report.id, states=derived.states, flags=tuple(flags),
+                           downgraded=downgraded, review=review)
 
     async def _ask(
         self, client: ModelClient, version: PromptVersion, report: Report,
