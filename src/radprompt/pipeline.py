@@ -162,8 +162,9 @@ def extract_dataset(
     report is appended to it at once, so a killed run continues where it stopped.
     """
     run = ExtractionRun(problems=list(dataset.problems))
-    wanted = {report.id for report in dataset.reports}
-    done = {k: v for k, v in (journal.done() if journal else {}).items() if k in wanted}
+    texts = {report.id: report.text for report in dataset.reports}
+    # Only findings extracted from the very same report text are reused.
+    done = journal.done(texts=texts) if journal else {}
     run.resumed = len(done)
     if done and progress is not None:
         progress(len(done))
@@ -173,7 +174,7 @@ def extract_dataset(
     def keep(result: ExtractionResult) -> None:
         new[result.report_id] = result
         if journal is not None:
-            journal.record(result)
+            journal.record(result, text=texts.get(result.report_id))
 
     with journal if journal is not None else nullcontext():
         _extract_each(extractor, todo, progress=progress, on_result=keep)
