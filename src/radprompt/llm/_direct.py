@@ -47,10 +47,9 @@ class LoopbackClients:
         return {"client": self._clients[loop]}
 
     def _new_client(self) -> Any:
-        import httpx
-
         provider = self.model.split("/", 1)[0] if "/" in self.model else "openai"
         if provider in _HANDLER_PROVIDERS:
+            import httpx
             from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
             # With an explicit transport the handler's httpx client has trust_env=False.
@@ -59,7 +58,7 @@ class LoopbackClients:
 
         return openai.AsyncOpenAI(
             base_url=self.api_base, api_key=self.api_key or "EMPTY", max_retries=0,
-            timeout=self.timeout, http_client=httpx.AsyncClient(trust_env=False))
+            timeout=self.timeout, http_client=openai.DefaultAsyncHttpxClient(trust_env=False))
 
     async def aclose(self) -> None:
         loop = id(asyncio.get_running_loop())
