@@ -35,8 +35,15 @@ def _main(
         bool, typer.Option("--version", callback=_print_version, is_eager=True,
                            help="Print the version and exit.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error (also "
+                           "RADPROMPT_DEBUG=1).")
+    ] = False,
 ) -> None:
     """Radiology report finding extraction, prompt optimization and evaluation."""
+    from radprompt.cli._common import set_debug
+
+    set_debug(debug)
 
 # Registration order is the order of `radprompt --help`.
 from radprompt.cli import optimize, extract, score, evaluate, labelsets, bench, bench_llm  # noqa: E402, F401, I001

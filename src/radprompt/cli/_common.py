@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -28,6 +29,20 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_PROBLEMS = 1
 EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+DEBUG_ENV = "RADPROMPT_DEBUG"
+_DEBUG: list[bool] = []
+
+
+def set_debug(on: bool) -> None:
+    """``radprompt --debug``: errors show their traceback."""
+    _DEBUG[:] = [on]
+
+
+def debugging() -> bool:
+    import os
+
+    return (_DEBUG[0] if _DEBUG else False) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,16 +81,47 @@ LabelsetOption = Annotated[
 ]
 
 
+_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f]}
+_CONTROL.update({code: f"\\x{code:02x}" for code in range(0x80, 0xa0)})
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters (escape sequences ...) shown as ``\\xNN``:
+    text from files never drives the terminal."""
+    return text.translate(_CONTROL)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print("[bold red]error:[/] ", end="", highlight=False, markup=True)
+    err_console.print(printable(message), highlight=False, markup=False)
+    return typer.Exit(code)
+
+
 def handles_errors(command: F) -> F:
-    """Turn radprompt's own errors into one red line and exit code 2."""
+    """Turn errors into one red line without a traceback (``--debug`` shows it): radprompt's
+    own errors and files that cannot be read or written exit 2, anything unexpected 3."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, click.exceptions.ClickException):
+            raise
         except RadpromptError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+            if debugging():
+                raise
+            raise _fail(str(exc), EXIT_INPUT_ERROR) from None
+        except OSError as exc:
+            if debugging():
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise _fail(f"{where}{exc.strerror or exc}", EXIT_INPUT_ERROR) from None
+        except Exception as exc:
+            if debugging():
+                raise
+            raise _fail(f"unexpected {type(exc).__name__}: {exc} (a bug in radprompt; run "
+                        "again with --debug for the traceback and report it)",
+                        EXIT_INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -100,9 +146,9 @@ def print_problems(problems: Sequence[RowError | ExtractionFailure], limit: int 
     err_console.print(f"[yellow]{len(problems)} report(s) could not be used:[/]")
     for problem in problems[:limit]:
         if isinstance(problem, ExtractionFailure):
-            err_console.print(f"  {problem.report_id}: extraction failed: {problem.reason}",
-                              highlight=False, markup=False)
+            err_console.print(printable(f"  {problem.report_id}: extraction failed: "
+                                        f"{problem.reason}"), highlight=False, markup=False)
         else:
-            err_console.print(f"  {problem}", highlight=False, markup=False)
+            err_console.print(printable(f"  {problem}"), highlight=False, markup=False)
     if len(problems) > limit:
         err_console.print(f"  ... and {len(problems) - limit} more")
