@@ -62,8 +62,8 @@ def export(
     or rendered prompt messages and template), labelset version, model and decoding parameters,
     dev / test metrics, the approvals from the audit log, and a content hash.
 
-    Use it with [bold]radprompt extract --bundle DIR[/]; check it with
-    [bold]radprompt bundle verify DIR[/].
+    Use it with [bold]radprompt extract --bundle DIR -i reports.jsonl -o findings.jsonl[/];
+    check it with [bold]radprompt bundle verify DIR[/].
 
     Examples: [bold]radprompt export runs/20260101-chestxray21-rules -o out/bundle[/]
     [bold]radprompt export RUN --version e06d29074a1cb561 --format text -o out/b2[/]
