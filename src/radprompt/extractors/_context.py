@@ -12,8 +12,8 @@ A mention's state is decided by the nearest cue in scope, within its sentence:
   ``hedges`` convention turns each strength into a state.
 - "versus" marks the findings on both sides, but not a finding a hedge comes after: in
   "opacity may represent atelectasis versus pneumonia" the opacity is what was seen.
-- a bare differential with no hedge word ("atelectasis or consolidation",
-  "atelectasis/consolidation") is uncertain for both findings.
+- a bare differential with no hedge word ("atelectasis or consolidation", "pneumonia or
+  aspiration", "atelectasis/consolidation") is uncertain for the findings in it.
 - uncertainty wins a tie with negation ("cannot rule out" beats "rule out").
 """
 
@@ -34,8 +34,10 @@ _LIST_CONJUNCTION = re.compile(r"(?<!\w)(?:or|nor|and)(?!\w)", re.IGNORECASE)
 _OR = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.IGNORECASE)
 _COMMA_WITH = re.compile(r",\s*with(?!\w)", re.IGNORECASE)
 """", with" opens the next finding: "suggestive of edema, with bilateral effusions"."""
-_DIFFERENTIAL_AFTER = re.compile(r"\s*/\s*|\s+or\s+", re.IGNORECASE)
-_DIFFERENTIAL_BEFORE = re.compile(r"(?:\s*/\s*|\s+or\s+)$", re.IGNORECASE)
+_OR_AFTER = re.compile(r"\s+or\s+(?=\w)", re.IGNORECASE)
+_OR_BEFORE = re.compile(r"\w\s+or\s+$", re.IGNORECASE)
+_SLASH_AFTER = re.compile(r"\s*/\s*")
+_SLASH_BEFORE = re.compile(r"\s*/\s*$")
 _LIST_SCOPE_FACTOR = 2.5
 """A pre cue in front of a coordinated list reaches this many times further."""
 _BIDIRECTIONAL_SCOPE = 4
@@ -208,14 +210,22 @@ class _Mention:
 
 
 def _bare_differential(mention: _Mention, findings: re.Pattern[str] | None) -> bool:
-    """Is the mention one side of "X or Y" / "X/Y" where the other side is a finding too?"""
-    sentence = mention.sentence
+    """Is the mention one side of a differential with no hedge word?
+
+    "X or Y" is one whatever Y is ("pneumonia or aspiration"); "X/Y" only when both sides are
+    findings ("atelectasis/consolidation", not "NG/OG tube").
+    """
+    sentence, text = mention.sentence, mention.sentence.text
+    if _OR_AFTER.match(text, mention.end, sentence.end):
+        return True
+    window = max(sentence.start, mention.start - 8)
+    if _OR_BEFORE.search(text, window, mention.start):
+        return True
     starts, ends = sentence.finding_edges(findings)
-    after = _DIFFERENTIAL_AFTER.match(sentence.text, mention.end, sentence.end)
+    after = _SLASH_AFTER.match(text, mention.end, sentence.end)
     if after is not None and after.end() in starts:
         return True
-    window = max(sentence.start, mention.start - 6)
-    before = _DIFFERENTIAL_BEFORE.search(sentence.text, window, mention.start)
+    before = _SLASH_BEFORE.search(text, window, mention.start)
     return before is not None and before.start() in ends
 
 
