@@ -22,7 +22,7 @@ from radprompt.guards import check_guard_examples
 from radprompt.labelset import load_labelset, read_yaml
 from radprompt.optimizers.program import labelset_yaml
 from radprompt.pipeline import build_extractor
-from radprompt.testing import Behaviour
+from radprompt.testing import Behaviour, FakeOpenAIServer, RulesAnswerer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini.yaml"
@@ -207,3 +207,18 @@ def test_a_broken_copy_of_a_shipped_labelset_fails(tmp_path):
     assert ("FAIL pleural_effusion: 'Small left pleural effusion.' expected present, got "
             "not_mentioned") in text
     assert "FAIL pleural_effusion: 'No pleural effusion.' expected absent" in text
+
+
+def test_a_shipped_labelset_through_the_llm_path(tmp_path):
+    labelset = load_labelset("chexpert14")
+    texts = [example.text for label in labelset.labels for example in label.examples]
+    total = len(texts)
+    with FakeOpenAIServer(answerer=RulesAnswerer(labelset=labelset)) as fake:
+        result = run("labelsets", "test", "chexpert14", "--model", "hosted_vllm/fake-model",
+                     "--api-base", fake.base_url, "--concurrency", "8")
+        # one synthetic report per example; a text two labels share may come from the cache
+        assert len(set(texts)) <= fake.request_count <= total
+    text = flat(result.output)
+    assert f"/{total} guard examples passed (chexpert14 with hosted_vllm/fake-model; 14 labels" \
+        in text
+    assert result.exit_code in (0, 1)  # the fake model answers by its own rules
