@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from radprompt.metrics import METRICS, Metric, MetricResult, build_metric
+from radprompt.metrics import METRICS, Metric, MetricResult, build_metric, metric_class
 from radprompt.metrics.meteor import find_wordnet
 
 REFERENCES = [
@@ -43,16 +43,44 @@ def judge_server():
 
 
 @pytest.fixture(scope="module")
-def metrics(judge_server) -> dict[str, Metric]:
+def significance_server():
+    from radprompt.labelset import load_labelset
+    from radprompt.significance.fake_judge import RulesJudgeAnswerer
+    from radprompt.testing import FakeOpenAIServer
+
+    answerer = RulesJudgeAnswerer(labelset=load_labelset("chestxray21"))
+    with FakeOpenAIServer(answerer=answerer) as server:
+        yield server
+
+
+def _trained_model():
+    """A significance classifier fitted on synthetic pairs of the demo corpus."""
+    from radprompt.labelset import load_labelset
+    from radprompt.reports import read_dataset
+    from radprompt.significance import generate_pairs
+    from radprompt.significance.trained import SignificanceClassifier
+
+    labels = load_labelset("chestxray21")
+    reports = read_dataset("experiments/demo/train.jsonl", labelset=labels).reports[:40]
+    pairs = generate_pairs(reports, labelset=labels, seed=0).pairs
+    return SignificanceClassifier(labelset="chestxray21").fit_pairs(pairs)
+
+
+@pytest.fixture(scope="module")
+def metrics(judge_server, significance_server) -> dict[str, Metric]:
     """Every metric, built once (BERTScore loads its encoder once for the module)."""
     from radprompt.llm import LLMRecipe
 
-    recipe = LLMRecipe(model="hosted_vllm/judge", api_base=judge_server.base_url,
-                       backend="openai_compatible", cache=False)
-    built = {name: build_metric(name, labelset="chestxray21") for name in METRICS
-             if name != "judge"}
-    built["judge"] = build_metric("judge", recipe=recipe)
-    return built
+    def recipe(server):
+        return LLMRecipe(model="hosted_vllm/judge", api_base=server.base_url,
+                         backend="openai_compatible", cache=False)
+
+    options = {"judge": {"recipe": recipe(judge_server)},
+               "judge_one_pass": {"recipe": recipe(significance_server)},
+               "judge_two_pass": {"recipe": recipe(significance_server)},
+               "trained": {"model": _trained_model()}}
+    return {name: build_metric(name, labelset="chestxray21", **options.get(name, {}))
+            for name in METRICS}
 
 
 def _skip_if_unavailable(name: str) -> None:
@@ -81,10 +109,25 @@ def name(request) -> str:
 
 
 def test_registry_keys_are_module_names_with_an_example():
-    for key, cls in METRICS.items():
+    for key, entry in METRICS.items():
+        cls = metric_class(key)
         assert cls.name == key
-        assert cls.__module__ == f"radprompt.metrics.{key}"
+        module = entry.partition(":")[0] if isinstance(entry, str) else f"radprompt.metrics.{key}"
+        assert cls.__module__ == module
         assert "Example::" in (importlib.import_module(cls.__module__).__doc__ or "")
+
+
+def test_unknown_options_raise_naming_the_known_ones():
+    with pytest.raises(ValueError, match="use_stemmer"):
+        build_metric("rouge", stemmer=True)
+    with pytest.raises(ValueError, match="known: .*clinscore"):
+        build_metric("no-such-metric")
+    assert build_metric("bleu", labelset="chestxray21").name == "bleu"  # shared: ignored
+
+
+def test_metrics_that_read_patient_context_say_so():
+    readers = {name for name in METRICS if metric_class(name).reads_context}
+    assert readers == {"clinscore", "composite"}
 
 
 def test_compute_is_keyword_only(metrics, name):

@@ -7,7 +7,8 @@ that must all hold. ``read_radjudge`` reads it; ``rank_agreement`` scores every 
 against its ground truth with each metric (all candidates in one ``compute`` call per metric)
 and counts the tests whose every relation the metric's per-sample score reproduces. "=" holds
 when two scores differ by at most ``tolerance``; ">" when the first exceeds the second by more.
-Metrics see the report texts only; patient context is ignored.
+Metrics that read patient context (``Metric.reads_context``: ClinScore, the composite) get
+each candidate's context (age, sex, indication); the others see the report texts only.
 
 Example::
 
@@ -195,6 +196,7 @@ def rank_agreement(
     import pandas as pd
 
     from radprompt.metrics import build_metric
+    from radprompt.metrics import metric_options as options_of
     from radprompt.metrics._findings import (
         CachingExtractor,
         resolve_extractor,
@@ -203,16 +205,18 @@ def rank_agreement(
 
     labels = resolve_labelset(labelset)
     shared: dict[str, Any] = {"labelset": labels}
-    if any(name in ("ranscore", "clinical") for name in metrics):
+    if any("extractor" in options_of(name) for name in metrics):
         shared["extractor"] = CachingExtractor(resolve_extractor(extractor, labelset=labels))
     slots = [(test, name) for test in tests for name in test.candidates]
     predictions = [test.candidates[name].text for test, name in slots]
     references = [test.ground_truth for test, _ in slots]
+    contexts = [dict(test.candidates[name].context) for test, name in slots]
     rows = []
     for metric_name in metrics:
-        options = {**shared, **dict((metric_options or {}).get(metric_name, {}))}
-        result = build_metric(metric_name, **options).compute(
-            predictions=predictions, references=references)
+        metric = build_metric(metric_name, shared=shared,
+                              **dict((metric_options or {}).get(metric_name, {})))
+        kwargs: dict[str, Any] = {"contexts": contexts} if metric.reads_context else {}
+        result = metric.compute(predictions=predictions, references=references, **kwargs)
         if result.higher_is_better is None:
             continue
         values = result.sample_scores

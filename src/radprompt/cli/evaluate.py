@@ -29,23 +29,36 @@ if TYPE_CHECKING:
     from radprompt.evaluation import Evaluation
 
 _LLM = LLM_PANEL
-METRIC_NAMES = "ranscore, clinical, bleu, rouge, meteor, bertscore, readability, judge"
+METRIC_NAMES = ("clinscore, composite, ranscore, clinical, bleu, rouge, meteor, bertscore, "
+                "readability, judge, trained, judge_one_pass, judge_two_pass")
 
 
 @app.command("evaluate")
 @handles_errors
 def evaluate_command(
     references: Annotated[
-        Path, typer.Option("--references", "-r", help="Reference reports: JSONL / CSV with id "
-                           "and text, or .txt with one report per line.")
-    ],
+        Path | None, typer.Option("--references", "-r", help="Reference reports: JSONL / CSV "
+                                  "with id and text, or .txt with one report per line.")
+    ] = None,
     generated: Annotated[
-        list[str], typer.Option("--generated", "-g", help="SYSTEM=FILE (repeat for each "
-                                "system); a bare FILE is named after its stem.")
-    ],
+        list[str] | None, typer.Option("--generated", "-g", help="SYSTEM=FILE (repeat for "
+                                       "each system); a bare FILE is named after its stem.")
+    ] = None,
+    human_preferences: Annotated[
+        Path | None, typer.Option("--human-preferences", help="Raters' ratings: RadPref's "
+                                  "folder or preference_data.json, or a CSV of id, system, "
+                                  "rating (texts from --references / --generated). Prints "
+                                  "each metric's agreement with the raters instead.")
+    ] = None,
+    fit_composite: Annotated[
+        Path | None, typer.Option("--fit-composite", help="With --human-preferences: fit the "
+                                  "composite's coefficients on the ratings (cross-validated "
+                                  "by case) and save them to this JSON file.")
+    ] = None,
     metrics: Annotated[
         str, typer.Option("--metrics", "-m", help=f"Comma-separated: {METRIC_NAMES}; 'all' "
-                          "is every metric but judge. Default: every metric without a model.")
+                          "is every metric without a model (not the judges or trained). "
+                          "Default: the same without bertscore.")
     ] = "",
     labelset: LabelsetOption = "chestxray21",
     extractor: Annotated[
@@ -108,11 +121,15 @@ def evaluate_command(
     """
     from radprompt.evaluation import evaluate_reports
     from radprompt.labelset import load_labelset
-    from radprompt.metrics import DEFAULT_METRICS, METRICS
+    from radprompt.metrics import DEFAULT_METRICS, METRICS, metric_options
 
     names = _metric_names(metrics, default=DEFAULT_METRICS, known=list(METRICS))
-    systems = _systems(generated)
+    if human_preferences is None and (references is None or not generated):
+        raise InputError("--references", "give --references and --generated (or "
+                         "--human-preferences)")
+    systems = _systems(generated or [])
     options = _options(option or [], known=names)
+    _check_settings(options, confidence=confidence, output=output_dir, known=metric_options)
     if "judge" in names:
         chosen = judge_model or model
         if chosen is None and "recipe" not in options.get("judge", {}):
@@ -123,7 +140,7 @@ def evaluate_command(
             "allow_remote": allow_remote})
     labels = load_labelset(labelset)
     engine: Any = "rules"
-    if any(name in ("ranscore", "clinical") for name in names):
+    if any("extractor" in metric_options(name) for name in names):
         overrides = {"model": model, "api_base": api_base,
                      "allow_remote": True if allow_remote else None}
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -142,6 +159,17 @@ def evaluate_command(
             engine = build_extractor(extractor or (None if model else "rules"),
                                      labelset=labels, overrides=given)
 
+    if human_preferences is not None:
+        from radprompt.cli.evaluate_human import human_preferences_command
+
+        human_preferences_command(
+            human_preferences, references=references, systems=systems, metrics=names,
+            labelset=labels, extractor=engine, options=options, resamples=resamples,
+            confidence=confidence, seed=seed, output_dir=output_dir,
+            fit_composite=fit_composite, as_json=as_json)
+        return
+    assert references is not None  # checked above
+
     def report_progress(system: str, metric: str, seconds: float) -> None:
         err_console.print(f"  {metric} on {system}: {seconds:.1f} s", highlight=False)
 
@@ -158,10 +186,30 @@ def evaluate_command(
         sys.stdout.write(evaluation.summary.to_json(orient="index", indent=2) + "\n")
     else:
         render_evaluation(evaluation, alpha=alpha)
+    err_console.print("time per metric: " + ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in evaluation.seconds.items()),
+        highlight=False)
     err_console.print(f"wrote {', '.join(p.name for p in written)} to {folder}")
     if evaluation.problems:
         print_problems(evaluation.problems)
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _check_settings(options: dict[str, dict[str, Any]], *, confidence: float,
+                    output: Path | None, known: Any) -> None:
+    """Refuse settings that would fail only after the metrics ran (or never say so)."""
+    for metric, given in options.items():
+        allowed = list(known(metric))
+        unknown = sorted(set(given) - set(allowed))
+        if unknown:
+            raise InputError("--option", f"metric {metric!r} has no option(s) "
+                             f"{', '.join(unknown)}; its options: {', '.join(allowed)}")
+    if not 0.0 < confidence < 1.0:
+        raise InputError("--confidence", f"{confidence:g} is not a confidence level between 0 "
+                         "and 1 (e.g. 0.95)")
+    if output is not None and output.exists() and not output.is_dir():
+        raise InputError(output, "--output is a file; evaluate writes a folder of CSVs and "
+                         "plots there: give a folder")
 
 
 def _metric_names(text: str, *, default: tuple[str, ...], known: list[str]) -> list[str]:
@@ -169,7 +217,8 @@ def _metric_names(text: str, *, default: tuple[str, ...], known: list[str]) -> l
         return list(default)
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     if names == ["all"]:
-        return [name for name in known if name != "judge"]
+        needs_model = ("judge", "trained", "judge_one_pass", "judge_two_pass")
+        return [name for name in known if name not in needs_model]
     unknown = [name for name in names if name not in known]
     if unknown:
         raise InputError("--metrics", f"unknown metric(s) {unknown}; known: {', '.join(known)}")

@@ -36,6 +36,7 @@ from radprompt.evaluation.resampling import (
 from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet
 from radprompt.metrics import DEFAULT_METRICS, METRICS, build_metric
+from radprompt.metrics import metric_options as options_of
 from radprompt.metrics._findings import CachingExtractor, resolve_extractor, resolve_labelset
 from radprompt.metrics.base import MetricResult
 
@@ -227,12 +228,12 @@ def evaluate_reports(
         logger.warning("system %s has no report for %d reference id(s); they are left out",
                        system, len(missing))
     shared: dict[str, Any] = {"labelset": labels}
-    if any(name in ("ranscore", "clinical") for name in metrics):
+    if any("extractor" in options_of(name) for name in metrics):
         shared["extractor"] = CachingExtractor(resolve_extractor(extractor, labelset=labels))
     results: dict[tuple[str, str], MetricResult] = {}
     seconds: dict[str, float] = {}
     for name in metrics:
-        metric = build_metric(name, **{**shared, **dict((metric_options or {}).get(name, {}))})
+        metric = build_metric(name, shared=shared, **dict((metric_options or {}).get(name, {})))
         for system, texts in paired.generated.items():
             started = time.perf_counter()
             results[(system, name)] = metric.compute(predictions=texts,

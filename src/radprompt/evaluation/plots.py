@@ -2,6 +2,7 @@
 
 ``plot_systems``: one panel per metric, a bar per system with its confidence interval.
 ``plot_labels``: per-label F1 of the finding-based metric, one bar per system and label.
+``plot_human_agreement``: metrics ranked by their pairwise agreement with raters.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from radprompt.metrics.base import require
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from radprompt.evaluation.core import Evaluation
 
-__all__ = ["plot_labels", "plot_systems"]
+__all__ = ["plot_human_agreement", "plot_labels", "plot_systems"]
 
 
 def _figure(width: float, height: float) -> Any:
@@ -106,6 +109,29 @@ def plot_labels(evaluation: Evaluation, path: str | Path) -> Path:
     axis.set_ylabel("F1")
     axis.set_title(f"{metric}: per-label F1 (reference positives in brackets)", fontsize=9)
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def plot_human_agreement(table: pd.DataFrame, path: str | Path) -> Path:
+    """Metrics ranked by pairwise agreement with the raters, with bootstrap intervals and
+    Kendall's tau-b beside each bar."""
+    ordered = table.sort_values("agreement")
+    figure = _figure(7.0, 0.45 * len(ordered) + 1.4)
+    axes = figure.add_subplot(1, 1, 1)
+    positions = list(range(len(ordered)))
+    values = ordered["agreement"].to_numpy()
+    errors = [(values - ordered["low"].to_numpy()).clip(min=0),
+              (ordered["high"].to_numpy() - values).clip(min=0)]
+    axes.barh(positions, values, xerr=errors, color=_colours()[0], capsize=3)
+    axes.set_yticks(positions, list(ordered.index))
+    for y, (value, tau) in enumerate(zip(values, ordered["kendall_tau_b"], strict=True)):
+        axes.text(0.01, y, f"{value:.3f}  (tau-b {tau:.2f})", va="center", color="white",
+                  fontsize=8)
+    axes.set_xlim(0, 1)
+    axes.set_xlabel(f"pairwise agreement with raters ({table.attrs.get('cases', '?')} cases)")
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path, dpi=120)

@@ -46,7 +46,7 @@ class Entry:
 
     label: str
     kind: str
-    """matched, mismatched, vague, missed or false."""
+    """matched, mismatched, specified (named more specifically), vague, missed or false."""
     weight: float
     credit: float = 0.0
     penalty: float = 0.0
@@ -135,6 +135,13 @@ def compare_reports(
                                     attributes_of("reference", label, r),
                                     attributes_of("candidate", label, c)))
             continue
+        specific = _more_specific(label, ref, cand, weights)
+        if specific is not None:  # "interstitial lung disease" for a reference "opacity"
+            explained.add(specific)
+            entries.append(Entry(label, "specified", weight,
+                                 credit=weight * (1 - weights.attribute_errors.certainty),
+                                 errors=(f"more specific: {specific}",)))
+            continue
         vague = _vague(label, ref, cand, weights, candidate_text)
         if vague is not None:
             explained.add(vague)
@@ -178,6 +185,16 @@ def _vague(label: str, ref: Mapping[str, Finding], cand: Mapping[str, Finding],
             if not re.search(r"(?<!\w)(?:no|without|normal|clear|resolved)(?!\w)[^.]*$",
                              before):
                 return phrase
+    return None
+
+
+def _more_specific(label: str, ref: Mapping[str, Finding], cand: Mapping[str, Finding],
+                   weights: SignificanceWeights) -> str | None:
+    """A candidate finding that names the reference's vague finding more specifically."""
+    for other in cand:
+        entry = weights.labels.get(other)
+        if other not in ref and entry is not None and label in entry.vague_labels:
+            return other
     return None
 
 

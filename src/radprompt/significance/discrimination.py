@@ -289,7 +289,7 @@ def build_metrics(
             judge = OnePassJudge if name == "judge_one_pass" else TwoPassJudge
             metrics[name] = judge(**options)
         elif name in METRICS:
-            metrics[name] = build_metric(name, labelset=labelset, **options)
+            metrics[name] = build_metric(name, shared={"labelset": labelset, **options})
         else:
             known = ["trained", *LLM_JUDGES, *METRICS]
             raise ValueError(f"unknown metric {name!r}; known: {', '.join(known)}")

@@ -3,8 +3,9 @@
 ``radprompt.radjudge`` reads the cases and counts agreement for metrics named in the metrics
 registry; this does the same for metric objects, such as a trained significance model loaded
 from a file. A case is reproduced when every expected relation holds on the metric's
-per-sample primary score ("=" within ``tolerance``, ">" by more than it). Report metrics read
-the texts only: cases that hinge on patient context cannot be reproduced by them.
+per-sample primary score ("=" within ``tolerance``, ">" by more than it). A metric that reads
+patient context (``reads_context``) gets each candidate's; the others read the texts only, and
+cases that hinge on patient context cannot be reproduced by them.
 
 Example::
 
@@ -64,8 +65,11 @@ def check_rankings(
 ) -> RadJudgeResult:
     """Score every candidate of every test in one ``compute`` and check the relations."""
     slots = [(test, candidate) for test in tests for candidate in test.candidates]
+    kwargs: dict[str, Any] = {}
+    if metric.reads_context:
+        kwargs["contexts"] = [dict(test.candidates[c].context) for test, c in slots]
     result = metric.compute(predictions=[test.candidates[c].text for test, c in slots],
-                            references=[test.ground_truth for test, _ in slots])
+                            references=[test.ground_truth for test, _ in slots], **kwargs)
     higher_is_better = result.higher_is_better is not False
     scores: dict[str, dict[str, float]] = {}
     for (test, candidate), value in zip(slots, result.sample_scores, strict=True):
