@@ -228,6 +228,7 @@ def score_files(
         raise InputError(references, "the reference file has no label columns")
     if not predicted.has_labels:
         raise InputError(predictions, "the predictions file has no findings")
+    problems = [*predicted.problems, *reference.problems, *_unmatched(predicted, reference)]
     report = score(
         predictions=predicted.references,
         references=reference.references,
@@ -235,7 +236,24 @@ def score_files(
         labels=reference.covered_labels,
         uncertain_as=uncertain_as,
     )
-    return ScoredFiles(report=report, problems=[*predicted.problems, *reference.problems])
+    return ScoredFiles(report=report, problems=problems)
+
+
+def _unmatched(predicted: Dataset, reference: Dataset) -> list[RowError]:
+    """Prediction ids without a reference (listed, never dropped silently); no id in common,
+    or references that are all blank, leave nothing to score."""
+    common = set(predicted.references) & set(reference.references)
+    if not common:
+        example = next(iter(predicted.references)), next(iter(reference.references))
+        raise InputError(predicted.path, f"no report id in common with {reference.path} (e.g. "
+                         f"prediction {example[0]!r}, reference {example[1]!r}); nothing to score")
+    if not any(findings.states for findings in reference.references.values()):
+        raise InputError(reference.path, "every reference label is blank (not mentioned); "
+                         "there is nothing to score against")
+    return [RowError(predicted.path, number, "no reference report with this id (left out of "
+                     "the scores)", report_id=report_id)
+            for number, report_id in enumerate(predicted.references, 1)
+            if report_id not in reference.references]
 
 
 @dataclass(frozen=True)

@@ -86,16 +86,21 @@ def read_dataset(
     path = Path(path)
     text = _read_text(path)
     kind = _detect_format(path, text) if format == "auto" else format
+    if kind not in FORMATS[1:]:
+        raise InputError(path, f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if kind == "jsonl":
-        return _read_jsonl(path, text, labelset=labelset, require_text=require_text)
-    rows, header = _csv_rows(path, text)
-    if kind == "iu":
-        return _read_iu(path, rows, header, labelset=labelset)
-    if kind == "negbio":
-        return _read_negbio(path, rows, header, labelset=labelset)
-    if kind == "csv":
-        return _read_csv(path, rows, header, labelset=labelset, require_text=require_text)
-    raise InputError(path, f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        dataset = _read_jsonl(path, text, labelset=labelset, require_text=require_text)
+    else:
+        rows, header = _csv_rows(path, text)
+        if kind == "iu":
+            dataset = _read_iu(path, rows, header, labelset=labelset)
+        elif kind == "negbio":
+            dataset = _read_negbio(path, rows, header, labelset=labelset)
+        else:
+            dataset = _read_csv(path, rows, header, labelset=labelset, require_text=require_text)
+    if not (dataset.reports or dataset.references or dataset.problems):
+        raise InputError(path, "no reports in the file (a header or blank lines only)")
+    return dataset
 
 
 def _read_text(path: Path) -> str:
@@ -106,6 +111,10 @@ def _read_text(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise InputError(path, "the file is empty")
+    for magic, kind in _BINARY_FORMATS:
+        if data.startswith(magic):
+            raise InputError(path, f"a {kind} file, which radprompt does not read; convert it "
+                             "to JSONL (one object per line with id and text) or CSV")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -118,7 +127,15 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
+_BINARY_FORMATS = ((b"PAR1", "Parquet"), (b"PK\x03\x04", "zip (or Excel)"),
+                   (b"\x1f\x8b", "gzip"), (b"SQLite format 3", "SQLite"))
+
+
 def _detect_format(path: Path, text: str) -> str:
+    if text.lstrip().startswith("["):
+        raise InputError(path, "a JSON array; radprompt reads JSON Lines: one object per line "
+                         "with id and text (e.g. jq -c '.[]' file.json > file.jsonl)",
+                         where="line 1")
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return "jsonl"
     first_line = text.lstrip().split("\n", 1)[0]
@@ -313,7 +330,8 @@ def _read_jsonl(path: Path, text: str, *, labelset: LabelSet, require_text: bool
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            collector.problem(line_number, f"not valid JSON: {exc.msg}")
+            collector.problem(line_number, f"not valid JSON: {exc.msg} at column {exc.colno} "
+                              f"(line starts {line.strip()[:40]!r})")
             continue
         if not isinstance(record, dict):
             collector.problem(line_number, "a line must be a JSON object")
@@ -321,6 +339,10 @@ def _read_jsonl(path: Path, text: str, *, labelset: LabelSet, require_text: bool
         raw_id = record.get("id", record.get("report_id"))
         if raw_id is None:
             raise InputError(path, "no 'id' field", where=f"line {line_number}")
+        if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+            collector.problem(line_number, f"id {json.dumps(raw_id)} is not a string or a whole "
+                              "number; write ids as strings (\"id\": \"r1\")")
+            continue
         report_id = str(raw_id).strip()
         report_text = record.get("text")
         if require_text and "text" not in record:
