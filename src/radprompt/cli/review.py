@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,9 @@ def serve(
     """
     from radprompt.review.app import create_app, new_token
 
+    if token is not None and len(token) < MIN_TOKEN:
+        raise InputError("--token", f"the access token has {len(token)} character(s); use at "
+                         f"least {MIN_TOKEN} (or leave it out for a new random one)")
     key = token or new_token()
     web = create_app(run, token=key)
     try:
@@ -223,8 +227,27 @@ def serve(
     except ImportError:
         raise InputError(Path("uvicorn"), "radprompt serve needs uvicorn: "
                          "pip install 'radprompt[web]'") from None
+    listening = _listen(host, port)  # fails before the token is ever printed
     console.print(f"review page: http://{host}:{port}/?token={key}", highlight=False)
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"[yellow]listening on {host}: anyone who can reach it and has the "
                           "token can record decisions[/]")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(web, log_level="warning"))
+    server.run(sockets=[listening])
+
+
+MIN_TOKEN = 8
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or one clear error (port in use, no such address)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError as exc:
+        raise InputError(f"{host}:{port}", f"cannot listen there: {exc.strerror or exc} "
+                         "(choose another --port or --host)") from None
+    return listening

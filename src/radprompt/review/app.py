@@ -37,6 +37,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "radprompt.review.app needs FastAPI: pip install 'radprompt[web]'") from exc
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radprompt.errors import RadpromptError
 from radprompt.optimizers.runs import Run
@@ -55,10 +56,26 @@ from radprompt.review.proposals import (
     side_by_side,
 )
 
-__all__ = ["COOKIE", "create_app", "new_token"]
+__all__ = ["COOKIE", "SECURITY_HEADERS", "create_app", "new_token"]
 
 logger = logging.getLogger(__name__)
 COOKIE = "radprompt_review"
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+"""Headers on every response of the review page."""
+
+
+class _NotFound(HTTPException):
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=404, detail=detail)
 
 
 def new_token() -> str:
@@ -93,20 +110,26 @@ def create_app(run_path: str | Path, *, token: str) -> FastAPI:
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Response:
+        response: Response
         if request.url.path.startswith("/static/"):
-            response: Response = await call_next(request)
-            return response
-        if not authorised(request):
-            return JSONResponse({"detail": "a valid access token is required (see the "
-                                 "`radprompt serve` output)"}, status_code=401)
-        response = await call_next(request)
-        if request.query_params.get("token"):
-            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-        response.headers["Cache-Control"] = "no-store"
+            response = await call_next(request)
+        elif not authorised(request):
+            response = JSONResponse({"detail": "a valid access token is required (see the "
+                                     "`radprompt serve` output)"}, status_code=401)
+        else:
+            response = await call_next(request)
+            if request.query_params.get("token"):
+                response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        response.headers.update(SECURITY_HEADERS)  # every response: pages, 401s, static files
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def plain_errors(request: Request, exc: StarletteHTTPException) -> Response:
+        """Errors say what went wrong in words, never with a path or a traceback."""
+        detail = exc.detail if exc.status_code != 404 or isinstance(exc, _NotFound) else (
+            "no such page")
+        return JSONResponse({"detail": detail}, status_code=exc.status_code,
+                            headers=dict(SECURITY_HEADERS))
 
     def check_csrf(value: str) -> None:
         if not hmac.compare_digest(value, csrf):
@@ -135,16 +158,22 @@ def create_app(run_path: str | Path, *, token: str) -> FastAPI:
 
     @app.get("/proposals/{proposal_id}", response_class=HTMLResponse)
     def proposal_page(proposal_id: str) -> HTMLResponse:
-        try:
-            shown = view(proposal_id)
-        except RadpromptError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        shown = found(proposal_id)
         return render("proposal.html", p=shown, rows=side_by_side(shown.diff),
                       edits=edits(run, proposal_id))
 
+    def found(proposal_id: str) -> Any:
+        """The proposal's view, or a 404 that names the proposal and nothing of the disk."""
+        try:
+            return view(proposal_id)
+        except (RadpromptError, KeyError, OSError) as exc:
+            logger.info("proposal %r: %s", proposal_id, exc)
+            raise _NotFound(f"no proposal {proposal_id!r} in this run") from None
+
     @app.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
     def edit_form(proposal_id: str) -> HTMLResponse:
-        return render("_edit.html", p=view(proposal_id), text=editable_text(run, proposal_id))
+        shown = found(proposal_id)
+        return render("_edit.html", p=shown, text=editable_text(run, proposal_id))
 
     @app.post("/proposals/{proposal_id}/decide", response_class=HTMLResponse)
     def decide(proposal_id: str, request: Request, decision: str = Form(...),
