@@ -132,13 +132,39 @@ class SentenceContext:
         return [m.span() for m in pattern.finditer(self.text, self.start, self.end)]
 
 
+_CLAUSE_WORDS = frozenset((
+    "is", "are", "was", "were", "be", "been", "has", "have", "had", "remains", "remain",
+    "persists", "noted", "seen", "identified", "present", "demonstrated", "visualized",
+    "appears", "appear", "place", "terminates", "projects", "overlies", "there", "which",
+    "position", "positioned", "unchanged", "tip", "courses", "extends", "ends", "stable"))
+"""Words that make a comma-separated chunk a clause of its own, not an item of a list."""
+_ITEM_BREAKERS = frozenset((
+    "stable", "unchanged", "again", "persistent", "new", "increased", "decreased", "improved",
+    "worsened", "small", "mild", "mildly", "moderate", "large", "minimal", "trace", "tiny"))
+"""A chunk after a comma that starts with one of these states a finding of its own ("no
+pneumothorax, small left effusion"), unless a conjunction makes the run a list."""
+_LIST_ITEM_WORDS = 6
+
+
 def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
-    """Does a comma between ``left`` and ``right`` separate items of one coordinated list?
+    """Does a comma between ``left`` and ``right`` separate items of one list?
 
     It does when "or", "nor" or "and" joins the list somewhere from ``left`` to the end of the
-    sentence ("no effusion, consolidation, or pneumothorax").
+    sentence ("no effusion, consolidation, or pneumothorax"), or when every chunk from the cue
+    to the end of the mention's chunk is a short noun phrase with no verb ("negative for
+    consolidation, effusion, pneumothorax"; "no acute, displaced rib fractures").
     """
-    return _LIST_CONJUNCTION.search(text, left, clause_end) is not None
+    if _LIST_CONJUNCTION.search(text, left, clause_end) is not None:
+        return True
+    tail = text.find(",", right, clause_end)
+    chunks = text[left:clause_end if tail < 0 else tail].split(",")
+    for number, chunk in enumerate(chunks):
+        words = [word.lower() for word in _WORD.findall(chunk)]
+        if len(words) > _LIST_ITEM_WORDS or _CLAUSE_WORDS.intersection(words):
+            return False
+        if number and words and (words[0] in _ITEM_BREAKERS or "in" in words[1:]):
+            return False  # "no effusion, chest tube in the left base"
+    return True
 
 
 @dataclass(frozen=True)
