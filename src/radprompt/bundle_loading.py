@@ -141,14 +141,23 @@ def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[
         raise BundleError(f"{bundle.path / 'prompt.json'}: {exc}") from None
     saved = _bundle_json(bundle, "recipe.json")
     notes = []
-    ignored = sorted(k for k in NEVER_FROM_BUNDLE & set(saved) if saved[k] not in (None, False,
-                                                                                   {}, ""))
-    if set(ignored) - {"api_base"}:
+    # (api_base has its own note below, when the endpoint used differs from it)
+    ignored = sorted(k for k in (NEVER_FROM_BUNDLE - {"api_base"}) & set(saved)
+                     if saved[k] not in (None, False, {}, ""))
+    if ignored:
         notes.append(f"{bundle.path}: ignored the bundle's {', '.join(ignored)}: a bundle never "
                      "decides where reports go or which secret is sent")
     data = {k: v for k, v in saved.items() if k not in NEVER_FROM_BUNDLE}
     _check_extra_params(bundle, data.get("extra_params"))
     recorded = saved.get("api_base") or bundle.manifest.get("api_base")
+    source = "--api-base"
+    if not given.get("api_base") and isinstance(data.get("model"), str):
+        from radprompt.llm.privacy import resolve_endpoint
+
+        found = resolve_endpoint(model=data["model"], api_base=None,
+                                 backend=str(given.get("backend", data.get("backend", "auto"))))
+        if found.source.startswith("$"):
+            data["api_base"], source = found.url, found.source
     try:
         recipe = LLMRecipe.model_validate({**data, **given})
     except ValueError as exc:
@@ -159,7 +168,7 @@ def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[
                                  backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
     if recorded and endpoint.url and endpoint.url.rstrip("/") != str(recorded).rstrip("/"):
         notes.append(f"the bundle was made against {recorded}; reports now go to {endpoint.url} "
-                     f"(from {endpoint.source})")
+                     f"(from {source})")
     labels = labelset or load_labelset(version.labelset.split("@", 1)[0])
     extractor = LLMExtractor(labelset=labels, recipe=recipe, prompt=version, client=client)
     return BundleExtractor(extractor, bundle, tuple(notes))
