@@ -64,19 +64,20 @@ def labelsets_list() -> None:
 def labelsets_show(
     name: Annotated[str, typer.Argument(help="Labelset name or YAML path.")],
 ) -> None:
-    """Show a labelset's labels: ids, display names, policies, thresholds and phrases.
+    """Show a labelset's labels: ids, display names, policies, thresholds, guard examples and
+    phrases.
 
     Example: [bold]radprompt labelsets show chestxray21[/]
     """
     labelset = load_labelset(name)
     table = Table(title=f"{labelset.name} {labelset.version} — {len(labelset.labels)} labels")
-    for column in ("id", "name", "uncertain counts as", "threshold", "phrases"):
+    for column in ("id", "name", "uncertain counts as", "threshold", "examples", "phrases"):
         table.add_column(column, overflow="fold")
     for label in labelset.labels:
         phrases = "(derived: " + label.derived + ")" if label.derived else ", ".join(
             label.mention_phrases[:6]) + (" ..." if len(label.mention_phrases) > 6 else "")
         table.add_row(label.id, label.name, label.uncertainty_policy.value,
-                      f"{label.threshold:.2f}", phrases)
+                      f"{label.threshold:.2f}", str(len(label.examples)), phrases)
     console.print(table)
 
 
