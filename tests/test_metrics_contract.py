@@ -120,7 +120,7 @@ def test_registry_keys_are_module_names_with_an_example():
 def test_unknown_options_raise_naming_the_known_ones():
     with pytest.raises(ValueError, match="use_stemmer"):
         build_metric("rouge", stemmer=True)
-    with pytest.raises(ValueError, match="known: .*clinscore"):
+    with pytest.raises(ValueError, match=r"known: .*clinscore"):
         build_metric("no-such-metric")
     assert build_metric("bleu", labelset="chestxray21").name == "bleu"  # shared: ignored
 
