@@ -228,8 +228,10 @@ def render(result: dict[str, Any]) -> None:
         table.add_row("micro-F1", *(f"{s['micro_f1']:.4f}" for s in systems.values()))
         console.print(table)
         for peer, d in gold["radprompt_minus"].items():
+            floor = 1 / result["config"]["bootstrap"]
+            p = f"p < {floor:.4f}" if d["p"] < floor else f"p = {d['p']:.4f}"
             console.print(f"{name}: radprompt - {peer} macro-F1 {d['delta']:+.4f}, 95% CI "
-                          f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}], p = {d['p']:.4f}")
+                          f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}], {p} (paired bootstrap)")
 
 
 def provenance(args: argparse.Namespace, labelset: LabelSet, runs: dict[str, list[str]]
@@ -243,8 +245,12 @@ def provenance(args: argparse.Namespace, labelset: LabelSet, runs: dict[str, lis
         peer_versions = json.loads(subprocess.run(
             [str(args.peers_python), str(HERE / "_peers_worker.py"), "--versions"],
             capture_output=True, text=True, check=True).stdout)
+    engine = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "radprompt" / "extractors").glob("*.py")):
+        engine.update(path.read_bytes())
     return {
         "labelset": labelset.name, "labelset_version": labelset.version,
+        "rule_engine_sha256": engine.hexdigest()[:16],
         "labelset_sha256": hashlib.sha256(labelset.model_dump_json().encode()).hexdigest()[:16],
         "git_commit": git, "git_dirty": bool(dirty), "python": platform.python_version(),
         "peer_versions": peer_versions, "reports_file": str(args.reports),
