@@ -89,7 +89,8 @@ def check_guard_examples(
 
     Raises ``KeyError`` for a label id the labelset does not have.
     """
-    chosen = [labelset.get(label_id) for label_id in labels] if labels else list(labelset.labels)
+    chosen = (list(labelset.labels) if labels is None
+              else [labelset.get(label_id) for label_id in labels])
     cases: list[tuple[str, GuardExample]] = [
         (label.id, example) for label in chosen for example in label.examples
     ]
