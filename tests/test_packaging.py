@@ -31,6 +31,7 @@ def test_wheel_contains_the_resource_folders(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("radprompt/_bundled/labelsets/chestxray21.yaml",
                      "radprompt/_bundled/labelsets/mappings/iu_mesh_to_chestxray21.yaml",
+                     "radprompt/_bundled/labelsets/examples/chestxray21/core.yaml",
                      "radprompt/_bundled/extractors/rules.yaml",
                      "radprompt/_bundled/optimizers/error_driven.yaml",
                      "radprompt/_bundled/experiments/demo.yaml",
@@ -45,8 +46,8 @@ def test_installed_wheel_finds_its_labelsets_outside_the_checkout(wheel, tmp_pat
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True)
     code = ("from radprompt.labelset import load_labelset; "
-            "print(load_labelset('chestxray21').name)")
+            "ls = load_labelset('chestxray21'); print(ls.name, len(ls.get('edema').examples) > 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "chestxray21"
+    assert result.stdout.strip() == "chestxray21 True"  # with its guard examples
