@@ -17,8 +17,9 @@ venv="${1:-$here/.venv-peers}"
 python="${PYTHON:-python3}"
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/pip" install -q "spacy==3.7.5" "negspacy==1.0.4" "medspacy==1.3.1" \
-    "pydantic>=2.6,<3" "pyyaml>=6.0"
+# Every other package as last measured (benchmarks/peers-constraints.txt, from pip freeze).
+"$venv/bin/pip" install -q -c "$here/peers-constraints.txt" "spacy==3.7.5" "negspacy==1.0.4" \
+    "medspacy==1.3.1" "pydantic>=2.6,<3" "pyyaml>=6.0"
 "$venv/bin/pip" install -q --no-deps -e "$root"
 "$venv/bin/python" "$here/_peers_worker.py" --versions >/dev/null \
     || { echo "error: the peers do not import in $venv" >&2; exit 1; }
