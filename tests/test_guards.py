@@ -21,7 +21,7 @@ from radprompt.findings import State
 from radprompt.guards import check_guard_examples
 from radprompt.labelset import load_labelset, read_yaml
 from radprompt.optimizers.program import labelset_yaml
-from radprompt.pipeline import build_extractor
+from radprompt.pipeline import build_extractor, extractor_fingerprint
 from radprompt.testing import Behaviour, FakeOpenAIServer, RulesAnswerer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -222,3 +222,14 @@ def test_a_shipped_labelset_through_the_llm_path(tmp_path):
     assert f"/{total} guard examples passed (chexpert14 with hosted_vllm/fake-model; 14 labels" \
         in text
     assert result.exit_code in (0, 1)  # the fake model answers by its own rules
+
+
+def test_examples_do_not_change_what_an_extraction_resumes_onto():
+    labelset = load_labelset(MINI)
+    engine = build_extractor("rules", labelset=labelset)
+    label = labelset.get("pneumonia")
+    fewer = labelset.with_label(label.model_copy(update={"examples": label.examples[:1]}))
+    narrower = labelset.with_label(label.model_copy(update={"phrases": ("bronchopneumonia",)}))
+    fingerprint = extractor_fingerprint(engine, labelset=labelset)
+    assert extractor_fingerprint(engine, labelset=fewer) == fingerprint
+    assert extractor_fingerprint(engine, labelset=narrower) != fingerprint

@@ -142,7 +142,9 @@ def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
         return (f"llm {extractor.prompt_version().hash[:16]} {recipe.model} "
                 f"{sorted(recipe.decoding_params().items())} "
                 f"structured={recipe.uses_structured_output}")
-    content = hashlib.sha256(labelset.model_dump_json().encode("utf-8")).hexdigest()[:16]
+    # Guard examples test a labelset; they do not change what it extracts.
+    text = labelset.model_dump_json(exclude={"labels": {"__all__": {"examples"}}})
+    content = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return f"{type(extractor).__name__} {labelset.name}@{labelset.version} {content}"
 
 
