@@ -299,6 +299,10 @@ def main() -> int:
         sys.stderr.write(f"no peers venv at {args.peers_python}; run benchmarks/setup-peers.sh "
                          "first\n")
         return 2
+    if "radprompt" in args.systems and not Path(sys.executable).with_name("radprompt").exists():
+        sys.stderr.write("run this with the project's venv (.venv/bin/python), which has the "
+                         "radprompt command\n")
+        return 2
     if args.cpu >= 0 and shutil.which("taskset") is None:
         sys.stderr.write("taskset is not installed (util-linux); give --cpu -1 to run unpinned\n")
         return 2
