@@ -144,6 +144,12 @@ _ITEM_BREAKERS = frozenset((
 """A chunk after a comma that starts with one of these states a finding of its own ("no
 pneumothorax, small left effusion"), unless a conjunction makes the run a list."""
 _LIST_ITEM_WORDS = 6
+_OWN_PREDICATES = frozenset((
+    "place", "position", "positioned", "unchanged", "stable", "terminates", "tip", "courses",
+    "extends", "ends", "projects", "overlies", "remains", "persists", "again", "in"))
+"""After the mention, words that give its chunk a predicate of its own ("chest tube in
+place"); "are identified" and the like are read with the negation ("no acute, displaced
+fractures are identified")."""
 
 
 def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
@@ -157,13 +163,16 @@ def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
     if _LIST_CONJUNCTION.search(text, left, clause_end) is not None:
         return True
     tail = text.find(",", right, clause_end)
-    chunks = text[left:clause_end if tail < 0 else tail].split(",")
+    after = [word.lower() for word in _WORD.findall(text, right, clause_end if tail < 0 else tail)]
+    if _OWN_PREDICATES.intersection(after):
+        return False
+    chunks = text[left:right].split(",")
     for number, chunk in enumerate(chunks):
         words = [word.lower() for word in _WORD.findall(chunk)]
         if len(words) > _LIST_ITEM_WORDS or _CLAUSE_WORDS.intersection(words):
             return False
-        if number and words and (words[0] in _ITEM_BREAKERS or "in" in words[1:]):
-            return False  # "no effusion, chest tube in the left base"
+        if number and words and words[0] in _ITEM_BREAKERS:
+            return False
     return True
 
 
