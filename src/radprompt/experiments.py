@@ -130,6 +130,8 @@ def _guards(path: Path, config: dict[str, Any], labelset: LabelSet,
                 read[file] = read_dataset(root / str(file), labelset=labelset,
                                           require_text=False)
             reference = read[file]
+            if not any(r.id in reference.references for r in data.reports):
+                continue  # this guard has no gold for the split's reports
             guards[str(name)][split] = Dataset(
                 path=reference.path, reports=data.reports,
                 references={r.id: reference.references[r.id] for r in data.reports

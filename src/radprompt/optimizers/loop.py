@@ -23,13 +23,20 @@ from typing import Any, Protocol
 from radprompt.errors import InputError
 from radprompt.experiments import Experiment, load_experiment
 from radprompt.labelset import LabelSet, load_labelset, read_yaml
+from radprompt.optimizers.approvals import (
+    apply_accepted,
+    auto_decision,
+    load_program,
+    parked,
+    waits,
+)
 from radprompt.optimizers.budget import Budget, model_failing
 from radprompt.optimizers.program import Program, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.records import make_proposal, round_record
 from radprompt.optimizers.report import finish_run
 from radprompt.optimizers.rounds import RoundGuards, candidates, choose, score_program
-from radprompt.optimizers.runs import Decision, Run
+from radprompt.optimizers.runs import Run
 from radprompt.optimizers.search import SearchSpace, search, settings_space
 from radprompt.optimizers.transfer import TransferSettings
 from radprompt.resources import find_resource
@@ -230,81 +237,81 @@ def _initial_program(config: OptimizeConfig, labelset: LabelSet) -> Program:
         extractor=config.extractor, overrides=config.llm))
 
 
-def load_program(run: Run, version: str, *, config: OptimizeConfig,
-                 labelset: LabelSet) -> Program:
-    path = run.version_path(version)
-    if path.suffix == PromptProgram.suffix:
-        # Where requests go is the run's configuration; what the model sees is the version's.
-        return PromptProgram.load(path, labelset=labelset, cache_path=run.path / "cache.sqlite",
-                                  overrides=config.llm)
-    return RulesProgram.load(path)
-
-
-def _auto_decision(proposal_id: str, version: str, mode: str) -> Decision:
-    if mode == "all":
-        return Decision(proposal_id, "accepted", reviewer="auto-approve all", automatic=True,
-                        version=version,
-                        comment="--auto-approve all: accepted without review, narrowing "
-                                "changes included")
-    return Decision(proposal_id, "accepted", reviewer="auto-approve", automatic=True,
-                    version=version, comment="widening and setting changes only")
-
-
 def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
     manifest = run.manifest
     config = OptimizeConfig.from_json(manifest["config"])
     mode = config.approval
-    recipe = load_recipe(config.optimizer)
-    settings = TransferSettings.from_recipe(recipe)
     labelset = load_labelset(config.labelset)
     experiment = load_experiment(config.experiment, labelset=labelset)
-    budget = Budget(config)
-    rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
-                for key in p["revision_keys"]}
-
-    # A proposal left for review by an earlier session.
+    # A proposal left for review by an earlier session: under --auto-approve a narrowing one
+    # stays parked (its labels are left alone) while the run goes on.
     for proposal in run.pending():
         why = proposal.get("needs_review")
         if mode == "all" or (mode == "safe" and not why):
-            run.record_decision(_auto_decision(proposal["id"], proposal["version"], mode))
-        else:
+            run.record_decision(auto_decision(proposal["id"], proposal["version"], mode))
+        elif mode == "none":
             run.update_manifest(status="awaiting_review")
-            return OptimizeOutcome(run, "awaiting_review", _waits(run, proposal["id"], why))
-    version = run.accepted_version()
-    if version != manifest["current_version"]:
-        run.update_manifest(current_version=version)
-    current = load_program(run, version, config=config, labelset=labelset)
-
+            return OptimizeOutcome(run, "awaiting_review", waits(run, proposal["id"], why))
+    current = apply_accepted(run, llm=config.llm, labelset=labelset)
     # What earlier sessions of this run spent counts against the budget too.
-    usage: dict[str, int] = {"requests": 0, "tokens": 0, **manifest.get("usage", {})}
-    reason = ""
-    status = "running"
+    usage: dict[str, int] = {"requests": 0, "tokens": 0, **run.manifest.get("usage", {})}
     run.update_manifest(status="running")
+    budget = Budget(config)
+    current, status, reason = _rounds(run, reporter, config=config, labelset=labelset,
+                                      experiment=experiment, current=current, usage=usage,
+                                      budget=budget)
+    if status == "awaiting_review" and mode == "none":
+        return OptimizeOutcome(run, status, reason, rounds=run.rounds())
+    waiting = run.pending()
+    if waiting and status == "finished":
+        status = "awaiting_review"
+        reason += "; " + waits(run, ", ".join(p["id"] for p in waiting),
+                                waiting[0].get("needs_review"))
+    initial = load_program(run, run.manifest["initial_version"], llm=config.llm,
+                           labelset=labelset)
+    tests = finish_run(run, experiment=experiment, labelset=labelset, initial=initial,
+                       final=current, status=status, reason=reason, usage=usage,
+                       skip_scoring=budget.spent_money(usage) or status == "failed")
+    return OptimizeOutcome(run, status, reason, initial_test=tests[0], final_test=tests[1],
+                           rounds=run.rounds())
+
+
+def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: LabelSet,
+            experiment: Experiment, current: Program, usage: dict[str, int],
+            budget: Budget) -> tuple[Program, str, str]:
+    """Round after round until a stop; returns the current version, status and reason."""
+    mode = config.approval
+    recipe = load_recipe(config.optimizer)
+    settings = TransferSettings.from_recipe(recipe)
+    rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
+                for key in p["revision_keys"]}
     dev = experiment.split("dev")
     while True:
         number = len(run.rounds()) + 1
         if number > config.max_rounds:
-            reason, status = f"{config.max_rounds} round(s) done", "finished"
-            break
+            return current, "finished", f"{config.max_rounds} round(s) done"
         if spent := budget.exhausted(usage):
-            reason, status = spent, "finished"
-            break
+            return current, "finished", spent
         train_eval = score_program(current, experiment.split("train"), labelset, usage=usage)
         dev_eval = score_program(current, dev, labelset, usage=usage)
         run.update_manifest(usage=usage)
         if problem := model_failing(train_eval, dev_eval):
-            reason, status = problem, "failed"
-            break
+            return current, "failed", problem
         if dev_eval.report.all_pass:
-            reason, status = "every label with enough support clears its threshold on dev", \
-                "finished"
-            break
+            return current, "finished", ("every label with enough support clears its "
+                                         "threshold on dev")
+        parked_labels, waiting_keys = parked(run)
         failing = [s.label_id for s in sorted(dev_eval.report.labels, key=lambda s: s.f1)
                    if s.verdict is Verdict.FAIL and not labelset.get(s.label_id).derived]
-        targets = failing[: config.labels_per_round]
+        targets = [label for label in failing
+                   if label not in parked_labels][: config.labels_per_round]
+        if not targets:
+            return current, "finished", ("the failing labels wait for a reviewer's decision "
+                                         "on narrowing changes")
         reporter.round_started(number, targets)
         revisions = candidates(run, number, recipe, current, labelset, experiment,
-                               (train_eval, dev_eval), targets, rejected, usage, settings)
+                               (train_eval, dev_eval), targets, rejected | waiting_keys, usage,
+                               settings)
         guards = RoundGuards(parent=current, labelset=labelset, parent_dev=dev_eval,
                              guard_dev=experiment.guard_splits("dev"), settings=settings,
                              usage=usage)
@@ -333,8 +340,7 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                                   None, result, note=how, guard_gold=guards.baseline)
             run.append("rounds.jsonl", record)
             reporter.round_finished(record, labelset)
-            reason, status = how, "finished"
-            break
+            return current, "finished", how
         candidate = choice.candidate.program
         candidate.save(run.path / "versions")
         proposal = make_proposal(number, current, choice, dev_eval, experiment, labelset,
@@ -345,25 +351,14 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                               guard_gold={k: v["after"] for k, v in choice.guard_gold.items()})
         run.append("rounds.jsonl", record)
         reporter.round_finished(record, labelset)
-        if mode == "none" or (mode == "safe" and choice.needs_review):
+        if mode == "none":
             run.update_manifest(status="awaiting_review")
-            return OptimizeOutcome(run, "awaiting_review",
-                                   _waits(run, proposal["id"], choice.needs_review),
-                                   rounds=run.rounds())
-        run.record_decision(_auto_decision(proposal["id"], candidate.hash, mode))
+            return current, "awaiting_review", waits(run, proposal["id"], None)
+        if mode == "safe" and choice.needs_review:
+            reporter.message(waits(run, proposal["id"], choice.needs_review)
+                             + "; the run goes on with the other labels")
+            continue
+        run.record_decision(auto_decision(proposal["id"], candidate.hash, mode))
         current = candidate
-        run.update_manifest(current_version=current.hash)
-
-    initial = load_program(run, run.manifest["initial_version"], config=config,
-                           labelset=labelset)
-    tests = finish_run(run, experiment=experiment, labelset=labelset, initial=initial,
-                       final=current, status=status, reason=reason, usage=usage,
-                       skip_scoring=budget.spent_money(usage) or status == "failed")
-    return OptimizeOutcome(run, status, reason, initial_test=tests[0], final_test=tests[1],
-                           rounds=run.rounds())
-
-
-def _waits(run: Run, proposal_id: str, why: str | None) -> str:
-    because = f" ({why}; --auto-approve accepts widening and setting changes only)" if why \
-        else ""
-    return f"proposal {proposal_id} waits for review{because}: radprompt review {run.path}"
+        applied = [*run.manifest.get("applied", []), proposal["id"]]
+        run.update_manifest(current_version=current.hash, applied=applied)

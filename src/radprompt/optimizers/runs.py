@@ -82,7 +82,7 @@ class Run:
         (path / "candidates").mkdir()
         run = cls(path)
         run.write_manifest({"format_version": RUN_FORMAT, "id": path.name, "created": _now(),
-                            "status": "starting",
+                            "status": "starting", "applied": [],
                             "config": config, "round": 0, "history": []})
         return run
 
