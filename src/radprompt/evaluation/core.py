@@ -232,17 +232,23 @@ def evaluate_reports(
         shared["extractor"] = CachingExtractor(resolve_extractor(extractor, labelset=labels))
     results: dict[tuple[str, str], MetricResult] = {}
     seconds: dict[str, float] = {}
-    for name in metrics:
+    # a composite runs after the metrics it combines and reuses their results
+    for name in sorted(metrics, key=lambda name: name == "composite"):
         metric = build_metric(name, shared=shared, **dict((metric_options or {}).get(name, {})))
         for system, texts in paired.generated.items():
             started = time.perf_counter()
+            reuse: dict[str, Any] = {}
+            if name == "composite":
+                reuse["computed"] = {m: r for (s, m), r in results.items() if s == system}
             results[(system, name)] = metric.compute(predictions=texts,
-                                                     references=paired.references)
+                                                     references=paired.references, **reuse)
             elapsed = time.perf_counter() - started
             seconds[name] = seconds.get(name, 0.0) + elapsed
             logger.info("%s on %s: %.2f s", name, system, elapsed)
             if progress is not None:
                 progress(system, name, elapsed)
+    results = {(system, name): results[(system, name)] for name in metrics
+               for system in paired.generated}
     draws = bootstrap(results, n_resamples=n_resamples, seed=seed)
     significance = _significance(results, draws, systems=list(paired.generated),
                                  metrics=list(metrics), test=test, n_resamples=n_resamples,

@@ -87,8 +87,16 @@ class Composite(Metric):
         self.labelset = labelset
         self.extractor = extractor
 
+    def components(self) -> list[str]:
+        """The metrics this composite combines, in order."""
+        document = load_coefficients(self.coefficients)
+        return list(dict.fromkeys(key.split(".", 1)[0] for key in document["components"]))
+
     def compute(self, *, predictions: Sequence[str], references: Sequence[str],
-                contexts: Sequence[Mapping[str, Any] | None] | None = None) -> MetricResult:
+                contexts: Sequence[Mapping[str, Any] | None] | None = None,
+                computed: Mapping[str, MetricResult] | None = None) -> MetricResult:
+        """``computed``: results of component metrics already computed on these same pairs
+        (``radprompt evaluate`` passes them), reused instead of computed again."""
         import numpy as np
 
         predictions, references = check_pairs(predictions, references)
@@ -97,6 +105,10 @@ class Composite(Metric):
                                         document["components"].items()}
         results: dict[str, MetricResult] = {}
         for metric_name in dict.fromkeys(key.split(".", 1)[0] for key in components):
+            reused = (computed or {}).get(metric_name)
+            if reused is not None and reused.n_samples == len(predictions):
+                results[metric_name] = reused
+                continue
             metric = build_metric(metric_name, shared={"labelset": self.labelset,
                                                        "extractor": self.extractor})
             kwargs: dict[str, Any] = {"contexts": contexts} if metric.reads_context else {}
