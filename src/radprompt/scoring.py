@@ -108,6 +108,17 @@ class ScoreReport:
         return _ratio(sum(s.f1 for s in self.labels), len(self.labels))
 
     @property
+    def macro_f1_supported(self) -> float:
+        """Mean F1 over the labels with at least one reference positive (a label with none
+        has F1 0 by ``zero_division=0`` whatever the extractor does)."""
+        supported = [s.f1 for s in self.labels if s.support > 0]
+        return _ratio(sum(supported), len(supported))
+
+    @property
+    def labels_with_support(self) -> int:
+        return sum(s.support > 0 for s in self.labels)
+
+    @property
     def micro_f1(self) -> float:
         return f1_score(
             sum(s.tp for s in self.labels),
@@ -130,6 +141,8 @@ class ScoreReport:
         return {
             "n_reports": self.n_reports,
             "macro_f1": self.macro_f1,
+            "macro_f1_supported": self.macro_f1_supported,
+            "labels_with_support": self.labels_with_support,
             "micro_f1": self.micro_f1,
             "all_pass": self.all_pass,
             "labels": [s.to_json() for s in self.labels],

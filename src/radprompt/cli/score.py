@@ -68,7 +68,15 @@ def score_command(
 
 def render_score(report: ScoreReport, *, title: str) -> None:
     has_states = any(s.states is not None for s in report.labels)
-    table = Table(title=title, show_footer=False)
+    caption = None
+    if has_states:
+        caption = ("F1 is the binary view (present, and uncertain where the label's policy "
+                   "counts it, vs the rest). CheXpert's 4-state view: mention F1 = the label "
+                   "mentioned at all (present, uncertain or absent) vs not mentioned; neg. F1 "
+                   "= read as absent vs any other state; unc. F1 = read as uncertain vs any "
+                   "other state. A label can have F1 1.000 and a low mention F1 when the "
+                   "extractor misses negated mentions.")
+    table = Table(title=title, show_footer=False, caption=caption, caption_justify="left")
     columns = ["label", "support", "TP", "FP", "FN", "TN", "prec.", "recall", "F1",
                "spec.", "thr.", "verdict"]
     if has_states:
@@ -89,12 +97,19 @@ def render_score(report: ScoreReport, *, title: str) -> None:
     console.print(table)
     passed = sum(s.verdict is Verdict.PASS for s in report.labels)
     failed = sum(s.verdict is Verdict.FAIL for s in report.labels)
+    supported = report.labels_with_support
     console.print(
         f"reports: {report.n_reports}   labels scored: {len(report.labels)}   "
-        f"[bold]macro-F1 {report.macro_f1:.4f}[/]   micro-F1 {report.micro_f1:.4f}   "
+        f"[bold]macro-F1 {report.macro_f1:.4f}[/] over all {len(report.labels)} labels "
+        f"(Ran Score's definition)   macro-F1 {report.macro_f1_supported:.4f} over the "
+        f"{supported} label(s) with reference positives   micro-F1 {report.micro_f1:.4f}   "
         f"pass {passed} / fail {failed} / insufficient support "
         f"{len(report.labels) - passed - failed}"
     )
+    unsupported = [s.name for s in report.labels if s.support == 0]
+    if unsupported:
+        console.print(f"no reference positives (F1 0 by definition, counted in the first "
+                      f"macro-F1): {', '.join(unsupported)}")
     if report.unscored_labels:
         console.print(f"not covered by the reference: {', '.join(report.unscored_labels)}")
     if report.missing_predictions:

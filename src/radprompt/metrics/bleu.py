@@ -3,7 +3,9 @@
 Scores are on a 0-1 scale. ``bleu4`` is the usual BLEU; ``bleu1`` to ``bleu3`` are cumulative
 BLEU with a lower maximum n-gram order, all from one pass of n-gram counting. The corpus scores are
 sacrebleu's corpus BLEU (``exp`` smoothing, its default). Per sample: sentence BLEU-4 with
-``effective_order`` as sacrebleu recommends for single sentences. ``tokenize`` is sacrebleu's
+``effective_order`` as sacrebleu recommends for single sentences. ``max_order`` (1-4, default
+4) is the n-gram order of the headline score and of the per-sample scores
+(``--option bleu.max_order=2`` gives BLEU-2). ``tokenize`` is sacrebleu's
 tokenizer name: ``13a`` (default, the WMT standard) or ``none`` to split on whitespace only,
 which reproduces the pycocoevalcap BLEU that RadEval reports.
 
@@ -61,9 +63,14 @@ class BLEU(Metric):
     name = "bleu"
     description = "BLEU-1..4 (sacrebleu), corpus level with brevity penalty"
 
-    def __init__(self, *, tokenize: str = "13a", lowercase: bool = False) -> None:
+    def __init__(self, *, tokenize: str = "13a", lowercase: bool = False,
+                 max_order: int = MAX_ORDER) -> None:
+        if not isinstance(max_order, int) or not 1 <= max_order <= MAX_ORDER:
+            raise ValueError(f"bleu max_order must be an integer from 1 to {MAX_ORDER}, "
+                             f"not {max_order!r}")
         self.tokenize = tokenize
         self.lowercase = lowercase
+        self.max_order = max_order
 
     def _sacrebleu(self) -> Any:
         require("sacrebleu", extra="metrics", needed_by="BLEU")
@@ -83,22 +90,23 @@ class BLEU(Metric):
         ).reshape(len(predictions), 2 + 2 * MAX_ORDER)
         reduce = _BLEUReducer(scorer.smooth_method)
         corpus = reduce(statistics.sum(axis=0))
+        order = self.max_order
         sentence = np.array([
             scorer.compute_bleu(
-                correct=[int(c) for c in row[2:2 + MAX_ORDER]],
-                total=[int(t) for t in row[2 + MAX_ORDER:]],
+                correct=[int(c) for c in row[2:2 + order]],
+                total=[int(t) for t in row[2 + MAX_ORDER:2 + MAX_ORDER + order]],
                 sys_len=int(row[0]), ref_len=int(row[1]),
-                smooth_method="exp", effective_order=True, max_ngram_order=MAX_ORDER,
+                smooth_method="exp", effective_order=True, max_ngram_order=order,
             ).score / 100.0
             for row in statistics
         ])
         return MetricResult(
             metric=self.name,
             scores={key: float(value) for key, value in corpus.items()},
-            primary="bleu4",
-            per_sample={"bleu4": sentence},
+            primary=f"bleu{order}",
+            per_sample={f"bleu{order}": sentence},
             statistics=statistics,
             reduce=reduce,
             notes=(f"sacrebleu tokenize={self.tokenize}, lowercase={self.lowercase}, "
-                   "scale 0-1",),
+                   f"max_order={order}, scale 0-1",),
         )

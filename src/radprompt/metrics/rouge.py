@@ -123,10 +123,12 @@ class ROUGE(Metric):
                 columns[kind].append(fmeasure)
                 columns[f"{kind}_precision"].append(precision)
                 columns[f"{kind}_recall"].append(recall)
+        # Precision and recall are scores too (mean over samples, with intervals in the
+        # summary): the ROUGE-N recall a hand count gives is rouge1_recall / rouge2_recall.
         return mean_result(
             self.name,
-            {kind: columns[kind] for kind in ROUGE_TYPES},
+            {**{kind: columns[kind] for kind in ROUGE_TYPES},
+             **{k: v for k, v in columns.items() if k not in ROUGE_TYPES}},
             primary="rougeL",
-            extra_per_sample={k: v for k, v in columns.items() if k not in ROUGE_TYPES},
             notes=(f"rouge-score tokenizer, use_stemmer={self.use_stemmer}",),
         )
