@@ -19,8 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +63,8 @@ class Dataset:
     references: dict[str, Findings] = field(default_factory=dict)
     covered_labels: tuple[str, ...] | None = None
     problems: list[RowError] = field(default_factory=list)
+    rows: int = 0
+    """Rows (lines) read that held a record, usable or not."""
 
     @property
     def has_labels(self) -> bool:
@@ -98,7 +100,7 @@ def read_dataset(
             dataset = _read_negbio(path, rows, header, labelset=labelset)
         else:
             dataset = _read_csv(path, rows, header, labelset=labelset, require_text=require_text)
-    if not (dataset.reports or dataset.references or dataset.problems):
+    if dataset.rows == 0:
         raise InputError(path, "no reports in the file (a header or blank lines only)")
     return dataset
 
@@ -205,6 +207,7 @@ class _Collector:
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         path = self.dataset.path
+        self.dataset.rows += 1
         if not report_id:
             self.dataset.problems.append(RowError(path, row, "empty id"))
             return
@@ -237,6 +240,7 @@ class _Collector:
             )
 
     def problem(self, row: int, message: str, report_id: str | None = None) -> None:
+        self.dataset.rows += 1
         self.dataset.problems.append(
             RowError(self.dataset.path, row, message, report_id=report_id)
         )
@@ -469,8 +473,12 @@ def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(parent, f"is a file, so {path} cannot be written under it")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(parent, f"folder is not writable, so {path} cannot be written")
+    try:  # a real write: permission bits say nothing for root or read-only mounts
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise InputError(parent, f"folder is not writable ({exc.strerror}), so {path} cannot "
+                         "be written") from None
 
 
 def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: LabelSet) -> None:
