@@ -19,13 +19,32 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from radprompt.errors import RadpromptError, RowError
 from radprompt.extractors.base import ExtractionFailure
 
 # Tables are wide; when output goes to a file or pipe, do not squeeze them into 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, soft_wrap=True)
+_CONTROL = {code: chr(0x2400 + code) for code in [*range(0x00, 0x09), *range(0x0b, 0x20)]}
+_CONTROL.update({0x7F: "\u2421", **{code: "\ufffd" for code in range(0x80, 0xA0)}})
+
+
+class SafeConsole(Console):
+    """A rich console that never passes control characters from data to the terminal: text
+    from report files, runs or answers is printed, its escape sequences are not obeyed."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(text.translate(_CONTROL), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for item in objects:
+            if isinstance(item, Text):
+                item.plain = item.plain.translate(_CONTROL)  # same length: styles stay put
+        super().print(*objects, **kwargs)
+
+
+console = SafeConsole(width=None if sys.stdout.isatty() else 160)
+err_console = SafeConsole(stderr=True, soft_wrap=True)
 
 EXIT_PROBLEMS = 1
 EXIT_INPUT_ERROR = 2
@@ -81,13 +100,9 @@ LabelsetOption = Annotated[
 ]
 
 
-_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f]}
-_CONTROL.update({code: f"\\x{code:02x}" for code in range(0x80, 0xa0)})
-
-
 def printable(text: str) -> str:
-    """``text`` with terminal control characters (escape sequences ...) shown as ``\\xNN``:
-    text from files never drives the terminal."""
+    """``text`` with terminal control characters shown as symbols of the same length (ESC as
+    ␛, C1 controls as �): text from files never drives the terminal."""
     return text.translate(_CONTROL)
 
 
