@@ -175,3 +175,21 @@ def test_present_findings_carry_attributes(engines):
     attributes = findings.finding("pleural_effusion").attributes
     assert (attributes.laterality, attributes.severity, attributes.temporal) == (
         "left", "small", "increased")
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("Negative for consolidation, pleural effusion, pneumothorax.", "pneumothorax"),
+    ("No acute, displaced rib fractures are identified.", "fracture"),
+])
+def test_a_negation_runs_through_a_list_without_a_conjunction(engines, text, label):
+    assert read(engines["chestxray21"], text, label) is A
+
+
+def test_a_list_item_with_its_own_predicate_stops_the_negation(engines):
+    text = "No focal consolidation, nasogastric tube in the stomach."
+    assert read(engines["chestxray21"], text, "support_devices") is P
+
+
+def test_a_conditional_is_a_low_probability_hedge(engines):
+    text = "If there is concern for rib fracture, consider a rib series."
+    assert read(engines["chestxray21"], text, "fracture") is U
