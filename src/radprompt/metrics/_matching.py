@@ -46,7 +46,8 @@ class Entry:
 
     label: str
     kind: str
-    """matched, mismatched, specified (named more specifically), vague, missed or false."""
+    """matched, mismatched, specified (named more specifically), vague, missed, false or
+    overinterpreted (a more specific diagnosis than the reference makes)."""
     weight: float
     credit: float = 0.0
     penalty: float = 0.0
@@ -150,12 +151,17 @@ def compare_reports(
         else:
             entries.append(Entry(label, "missed", weight))
     for label, c in cand.items():
-        if label in ref or label in explained or _describes_reference(label, ref, weights):
+        if label in ref or _is_vague_name(label, ref, weights):
             continue
-        weight = weights.weight(label, context)
-        if c.state is State.UNCERTAIN:
-            weight *= weights.uncertain_factor
-        entries.append(Entry(label, "false", weight, penalty=weight))
+        weight = _reference_weight(label, c, weights, context,
+                                   attributes_of("candidate", label, c))
+        broader = _broader_reference(label, ref, weights)
+        if broader is not None:  # "pneumonia" where the reference saw only an opacity
+            weight *= weights.overinterpretation_factor
+            entries.append(Entry(label, "overinterpreted", weight, penalty=weight,
+                                 errors=(f"reference says only {broader}",)))
+        elif label not in explained:
+            entries.append(Entry(label, "false", weight, penalty=weight))
     return Breakdown(entries=tuple(entries), smoothing=weights.smoothing)
 
 
@@ -198,18 +204,21 @@ def _more_specific(label: str, ref: Mapping[str, Finding], cand: Mapping[str, Fi
     return None
 
 
-def _describes_reference(label: str, ref: Mapping[str, Finding],
-                         weights: SignificanceWeights) -> bool:
+def _is_vague_name(label: str, ref: Mapping[str, Finding], weights: SignificanceWeights
+                   ) -> bool:
     """Is a candidate finding a less specific name of a reference finding (opacity for
-    pneumonia), or the more specific name of a vague reference finding?"""
-    for other in ref:
-        entry = weights.labels.get(other)
-        if entry is not None and label in entry.vague_labels:
-            return True
-        mine = weights.labels.get(label)
-        if mine is not None and other in mine.vague_labels:
-            return True
-    return False
+    pneumonia)? Then it is no false finding."""
+    return any(label in entry.vague_labels for other in ref
+               if (entry := weights.labels.get(other)) is not None)
+
+
+def _broader_reference(label: str, ref: Mapping[str, Finding], weights: SignificanceWeights
+                       ) -> str | None:
+    """The reference finding that the candidate's finding names more specifically."""
+    mine = weights.labels.get(label)
+    if mine is None:
+        return None
+    return next((other for other in mine.vague_labels if other in ref), None)
 
 
 def _matched(label: str, weight: float, r: Finding, c: Finding, weights: SignificanceWeights,

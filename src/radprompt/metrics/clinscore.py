@@ -42,7 +42,7 @@ from radprompt.reports import Report
 
 __all__ = ["ClinScore"]
 
-_KINDS = ("matched", "mismatched", "specified", "vague", "missed", "false")
+_KINDS = ("matched", "mismatched", "specified", "vague", "missed", "false", "overinterpreted")
 
 
 class ClinScore(FindingsMetric):

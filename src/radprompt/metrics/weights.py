@@ -148,6 +148,9 @@ class SignificanceWeights(_Strict):
         "moderate": 1.0, "large": 1.25, "severe": 1.25, "massive": 1.5})
     """A missed large effusion matters more than a missed trace one."""
     vague_credit: float = 0.5
+    overinterpretation_factor: float = 0.5
+    """Share of a false finding's weight that a candidate pays for a more specific diagnosis
+    than the reference makes (pneumonia where the reference saw an opacity)."""
     uncertain_factor: float = 0.5
     """Weight of a hedged finding (reported uncertain) when it is false or missed."""
     smoothing: float = 1.0
