@@ -395,6 +395,10 @@ CASES: list[Case] = [
     Case("evaluate-system-twice", "one system name given twice",
          ("evaluate", "-r", "{tmp}/r.jsonl", "-g", "a={tmp}/r.jsonl", "-g", "a={tmp}/r.jsonl"),
          "system 'a' is named twice", 2, {"r.jsonl": REPORTS}),
+    Case("evaluate-judge-unreachable", "every judge request fails (no server)",
+         ("evaluate", "-r", "{tmp}/r.jsonl", "-g", "a={tmp}/r.jsonl", "--metrics", "judge",
+          "--judge-model", "hosted_vllm/m", "--judge-api-base", LOOPBACK, "-o", "{tmp}/ev"),
+         "no score at all for judge", 2, {"r.jsonl": REPORTS}),
     # -- serve ------------------------------------------------------------------------------
     Case("serve-short-token", "an access token of 5 characters",
          ("serve", "{tmp}/run", "--token", "short"), "--token: the access token has 5", 2,

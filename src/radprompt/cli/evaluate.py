@@ -13,6 +13,7 @@ from rich.table import Table
 
 from radprompt.cli import app
 from radprompt.cli._common import (
+    EXIT_INPUT_ERROR,
     EXIT_PROBLEMS,
     LLM_PANEL,
     AllowRemoteOption,
@@ -190,9 +191,24 @@ def evaluate_command(
         f"{name} {seconds:.1f} s" for name, seconds in evaluation.seconds.items()),
         highlight=False)
     err_console.print(f"wrote {', '.join(p.name for p in written)} to {folder}")
+    _refuse_unscored(evaluation)
     if evaluation.problems:
         print_problems(evaluation.problems)
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _refuse_unscored(evaluation: Evaluation) -> None:
+    """A metric with no score for any system (every judge request failed ...) is an error."""
+    unscored = []
+    for metric in evaluation.metrics:
+        column = f"{metric}.{evaluation.result(evaluation.systems[0], metric).primary}"
+        if column in evaluation.summary and evaluation.summary[column].isna().all():
+            unscored.append(metric)
+    if unscored:
+        err_console.print(f"[bold red]error:[/] no score at all for {', '.join(unscored)}: "
+                          "every request or computation failed (the notes above say why)")
+        raise typer.Exit(EXIT_INPUT_ERROR if len(unscored) == len(evaluation.metrics)
+                         else EXIT_PROBLEMS)
 
 
 def _check_settings(options: dict[str, dict[str, Any]], *, confidence: float,
