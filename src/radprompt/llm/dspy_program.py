@@ -181,8 +181,8 @@ def dspy_lm(recipe: LLMRecipe, **kwargs: Any) -> Any:
     DSPy keeps its own answer cache (``~/.dspy_cache``, or ``DSPY_CACHEDIR``) when the recipe's
     ``cache`` is on; radprompt's SQLite cache serves ``LLMExtractor`` runs.
     """
-    check_destination(model=recipe.model, api_base=recipe.api_base,
-                      backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
-    return dspy.LM(recipe.model, api_base=recipe.api_base, temperature=recipe.temperature,
+    endpoint = check_destination(model=recipe.model, api_base=recipe.api_base,
+                                 backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
+    return dspy.LM(recipe.model, api_base=endpoint.url, temperature=recipe.temperature,
                    max_tokens=recipe.max_tokens, num_retries=recipe.max_attempts - 1,
                    cache=recipe.cache, **kwargs)
