@@ -12,6 +12,7 @@ from rich.table import Table
 
 from radprompt.cli import app
 from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
+from radprompt.errors import InputError
 
 significance_app = typer.Typer(
     help="Clinical significance of report metrics: does a metric penalise clinically "
@@ -74,7 +75,7 @@ def _build(names: str, *, model: Path | None, labelset: str,
         return build_metrics(_split(names), trained_model=model, labelset=labelset,
                              judge_options=judge_options)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--metrics / --model") from None
+        raise InputError("--metrics / --model", str(exc)) from None
 
 
 def _split(value: str) -> list[str]:
