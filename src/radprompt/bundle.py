@@ -62,6 +62,8 @@ class Bundle:
     manifest: dict[str, Any]
     signature_verified: bool = False
     """Whether the signature was checked with a key the user gave (and matched)."""
+    written: bool = False
+    """Whether this process just wrote it from a run's audit log (its approvals are first-hand)."""
 
     @property
     def kind(self) -> str:
@@ -89,14 +91,15 @@ class Bundle:
         """The trusted review status: a claim of "reviewed" counts only when the signature was
         checked with the user's key; otherwise it reads ``unverified``."""
         claimed = self.recorded_review
-        if claimed in ("unreviewed", "rejected") or self.signature_verified:
+        if claimed in ("unreviewed", "rejected") or self.signature_verified or self.written:
             return claimed
         return "unverified"
 
     @property
     def approvals(self) -> list[dict[str, Any]]:
         """The approvals recorded in the bundle, only when its signature was verified."""
-        return list(self.manifest.get("approvals") or []) if self.signature_verified else []
+        trusted = self.signature_verified or self.written
+        return list(self.manifest.get("approvals") or []) if trusted else []
 
 
 def _sha256(data: bytes) -> str:
@@ -141,7 +144,7 @@ def write_bundle(output: str | Path, *, files: dict[str, str | bytes],
         full["signature"] = key.record(full["content_hash"])
     (folder / MANIFEST).write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
-    return Bundle(path=folder, manifest=full, signature_verified=key is not None)
+    return Bundle(path=folder, manifest=full, signature_verified=key is not None, written=True)
 
 
 def _check_name(folder: Path, name: str) -> None:
