@@ -197,25 +197,59 @@ class _Scan:
     found: dict[str, tuple[_Span, ...]]
 
 
-@lru_cache(maxsize=2048)
+# Words one of which a sentence must contain for a pattern to be worth running (substring
+# tests in C cost far less than a regular expression's scan); a superset is harmless.
+_HINTS = {
+    "laterality": ("left", "right", "bilat", "both", "bibas", "biapi", "bihil", "lt", "rt"),
+    "severity": ("trace", "tiny", "minim", "minor", "small", "mild", "slight", "borderline",
+                 "moderat", "large", "extensive", "sizable", "sizeable", "sever", "mark",
+                 "massive", "significant"),
+    "size": ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+    "location": ("lobe", "rul", "rml", "rll", "lul", "lll", "lingul", "zone", "field", "bas",
+                 "apex", "apic", "retrocardiac", "hilar", "costophrenic", "subpulmonic",
+                 "paratracheal", "border", "hemithorax", "lung", "peripheral", "central",
+                 "subpleural", "rib", "segment"),
+    "temporal": ("new", "increas", "enlarg", "larger", "decreas", "smaller", "diminish",
+                 "reduc", "unchanged", "stable", "change", "persist", "again", "demonstrat",
+                 "similar", "resol", "clear", "improv", "worse", "progress", "develop"),
+    "device_type": ("tube", "ett", "trach", "ngt", "dobhoff", "picc", "cath", "line", "cvc",
+                    "swan", "pigtail", "icd", "defib", "pace", "lead", "intra-aortic",
+                    "intraaortic", "iabp", "sternotomy", "sternal", "port", "clip", "stent",
+                    "valve", "recorder", "intubat"),
+}
+
+
+def _matches(name: str, pattern: re.Pattern[str], sentence: str, lowered: str
+             ) -> list[re.Match[str]]:
+    if not any(hint in lowered for hint in _HINTS[name]):
+        return []
+    return list(pattern.finditer(sentence))
+
+
+@lru_cache(maxsize=4096)
 def _scan(sentence: str) -> _Scan:
+    lowered = sentence.lower()
+    lateral = _matches("laterality", _LATERALITY, sentence, lowered)
+    severe = _matches("severity", _SEVERITY, sentence, lowered)
+    place = _matches("location", _LOCATION, sentence, lowered)
+    devices = _matches("device_type", _DEVICE, sentence, lowered)
     found: dict[str, tuple[_Span, ...]] = {
-        "laterality": tuple((m.start(), m.end(), str(m.lastgroup))
-                            for m in _LATERALITY.finditer(sentence)),
-        "severity": tuple((m.start(), m.end(), _severity(m)) for m in _SEVERITY.finditer(sentence)),
-        "size": tuple((m.start(), m.end(), _clean(m.group())) for m in _SIZE.finditer(sentence)),
-        "location": tuple((m.start(), m.end(), _location(m.group()))
-                          for m in _LOCATION.finditer(sentence)),
+        "laterality": tuple((m.start(), m.end(), str(m.lastgroup)) for m in lateral),
+        "severity": tuple((m.start(), m.end(), _severity(m)) for m in severe),
+        "size": tuple((m.start(), m.end(), _clean(m.group()))
+                      for m in _matches("size", _SIZE, sentence, lowered)),
+        "location": tuple((m.start(), m.end(), _location(m.group())) for m in place),
         "temporal": tuple((m.start(), m.end(), _TEMPORAL_WORDS[_clean(m.group())])
-                          for m in _TEMPORAL.finditer(sentence)),
+                          for m in _matches("temporal", _TEMPORAL, sentence, lowered)),
         "device_type": tuple((m.start(), m.end(), _DEVICES[int(str(m.lastgroup)[1:])][0])
-                             for m in _DEVICE.finditer(sentence)),
+                             for m in devices),
         "tip_position": tuple((m.start(), m.end(), _clean(m.group()))
-                              for m in _TIP.finditer(sentence)),
+                              for m in (_TIP.finditer(sentence) if devices else ())),
     }
-    covered = [(s, e) for s, e, _ in found["laterality"] + found["location"] + found["severity"]]
-    boundaries = tuple((m.start(), m.end()) for m in _BOUNDARY.finditer(sentence)
-                       if not any(s <= m.start() and m.end() <= e for s, e in covered))
+    covered = [m.span() for m in (*lateral, *place, *severe)]
+    boundaries = tuple(m.span() for m in _BOUNDARY.finditer(sentence)
+                       if not covered or not any(s <= m.start() and m.end() <= e
+                                                 for s, e in covered))
     hard = tuple(m.start() for m in _HARD_BOUNDARY.finditer(sentence))
     return _Scan(boundaries=boundaries, hard=hard, found=found)
 
