@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from radprompt.extractors._context import CompiledCues, SentenceContext, mention_state
@@ -86,14 +86,18 @@ class RulesExtractor(Extractor):
         self._other_findings = {
             label.id: pattern for label in labelset.labels
             if (pattern := compile_phrases(label.other_findings, plural=True)) is not None}
+        self._normals = compile_phrases(
+            (p for label in labelset.labels for p in label.normal_phrases), plural=False)
         self._ignored_sections = frozenset(s.lower() for s in labelset.ignore_sections)
+        self._section_verdicts: dict[str, bool] = {"": False}
 
     def _ignored(self, section: str) -> bool:
         """Is this header one the labelset ignores? "FRONTAL REASON FOR EXAM" ends with one."""
-        if not section:
-            return False
-        return section in self._ignored_sections or any(
-            section.endswith(" " + name) for name in self._ignored_sections)
+        verdict = self._section_verdicts.get(section)
+        if verdict is None:
+            verdict = self._section_verdicts[section] = section in self._ignored_sections or any(
+                section.endswith(" " + name) for name in self._ignored_sections)
+        return verdict
 
     def extract(
         self, reports: Sequence[Report], *, progress: ProgressCallback | None = None
@@ -125,7 +129,8 @@ class RulesExtractor(Extractor):
 class _Reading:
     """One report being read: its sentences and their cue matches, shared by every label."""
 
-    __slots__ = ("_engine", "_sentences", "spans", "starts", "text")
+    __slots__ = ("_engine", "_finding_spans", "_normal_spans", "_sentences", "spans", "starts",
+                 "text")
 
     def __init__(self, engine: RulesExtractor, text: str) -> None:
         self._engine = engine
@@ -134,6 +139,8 @@ class _Reading:
                       if not engine._ignored(s.section)]
         self.starts = [start for start, _ in self.spans]
         self._sentences: dict[int, SentenceContext] = {}
+        self._normal_spans: list[tuple[int, int]] | None = None
+        self._finding_spans: list[tuple[int, int]] | None = None
 
     def _sentence_of(self, m_start: int, m_end: int) -> SentenceContext | None:
         index = bisect.bisect_right(self.starts, m_start) - 1
@@ -144,19 +151,28 @@ class _Reading:
             sentence = self._sentences[index] = SentenceContext(self.text, *self.spans[index])
         return sentence
 
+    def _mentions(self, mentions: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """A label's mentions, looked for only where some label's phrase matched.
+
+        One pass of every label's phrases together finds where findings are named; each label's
+        own pattern then reads only those stretches, not the whole report.
+        """
+        if self._finding_spans is None:
+            self._finding_spans = _spans(self._engine._findings, self.text)
+        for f_start, f_end in self._finding_spans:
+            yield from mentions.finditer(self.text, f_start, f_end)
+
     def label_finding(self, compiled: _CompiledLabel) -> Finding | None:
         """The label's strongest mention (present > uncertain > absent), with its evidence."""
         text = self.text
         best: tuple[State, SentenceContext, int, int] | None = None
-        excluded: list[tuple[int, int]] | None = None
-        for match in compiled.mentions.finditer(text):
+        for match in self._mentions(compiled.mentions):
             m_start, m_end = match.span()
             sentence = self._sentence_of(m_start, m_end)
             if sentence is None:
                 continue
-            if excluded is None:
-                excluded = _spans(compiled.exclusions, text)
-            if any(s <= m_start and m_end <= e for s, e in excluded):
+            if compiled.exclusions is not None and _inside_any(
+                    compiled.exclusions, text, sentence, m_start, m_end):
                 continue
             base = State.PRESENT
             if compiled.uncertain is not None and compiled.uncertain.fullmatch(
@@ -185,8 +201,17 @@ class _Reading:
     def _normal_statement(
         self, normals: re.Pattern[str]
     ) -> tuple[State, SentenceContext, int, int] | None:
-        """A normal statement ("heart size is normal") in a sentence read: absent."""
-        for match in normals.finditer(self.text):
+        """A normal statement ("heart size is normal") in a sentence read: absent.
+
+        Every label's normal statements are found in one pass over the report; a label's own
+        pattern then only looks inside those matches.
+        """
+        if self._normal_spans is None:
+            self._normal_spans = _spans(self._engine._normals, self.text)
+        for n_start, n_end in self._normal_spans:
+            match = normals.search(self.text, n_start, n_end)
+            if match is None:
+                continue
             sentence = self._sentence_of(*match.span())
             if sentence is not None:
                 return State.ABSENT, sentence, *match.span()
@@ -205,3 +230,10 @@ class _Reading:
 
 def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
     return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+
+
+def _inside_any(pattern: re.Pattern[str], text: str, sentence: SentenceContext, start: int,
+                end: int) -> bool:
+    """Does a match of ``pattern`` in the sentence contain ``[start, end)`` (an exclusion)?"""
+    return any(match.start() <= start and end <= match.end()
+               for match in pattern.finditer(text, sentence.start, sentence.end))
