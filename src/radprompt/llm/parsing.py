@@ -1,6 +1,9 @@
 """Read a model's answer against the schema its prompt asked for.
 
-The answer is one JSON object with a key per asked label and ``{"state", "evidence"}`` values.
+The answer is one JSON object with a key per asked label and ``{"state", "evidence",
+"attributes"}`` values; ``attributes`` (laterality, severity, size, location, temporal change,
+device type, tip position, the rule engine's ``Attributes``) is read for present and uncertain
+findings and may be left out or null: a malformed one is ignored, never re-asked.
 ``parse_answer`` accepts what models commonly wrap around it (a ``<think>`` block, a code fence,
 a sentence before or after) and raises ``AnswerError`` with a message meant to be sent back to
 the model when the object is missing, cut off, malformed or incomplete. An evidence quote is
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radprompt.findings import Evidence, Finding, State
+from radprompt.findings import ATTRIBUTE_NAMES, Attributes, Evidence, Finding, State
 
 __all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer"]
 
@@ -54,13 +57,20 @@ class ParsedAnswer:
 
 def answer_schema(label_ids: Sequence[str]) -> dict[str, Any]:
     """The JSON Schema of an answer for ``label_ids`` (for structured-output decoding)."""
+    attributes = {
+        "type": "object",
+        "properties": {name: {"type": ["string", "null"]} for name in ATTRIBUTE_NAMES},
+        "required": list(ATTRIBUTE_NAMES),
+        "additionalProperties": False,
+    }
     value = {
         "type": "object",
         "properties": {
             "state": {"type": "string", "enum": [state.value for state in State]},
             "evidence": {"type": ["string", "null"]},
+            "attributes": {"anyOf": [attributes, {"type": "null"}]},
         },
-        "required": ["state", "evidence"],
+        "required": ["state", "evidence", "attributes"],
         "additionalProperties": False,
     }
     return {
@@ -91,6 +101,14 @@ def _json_object(text: str, *, cut_off: bool) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise AnswerError("the answer is not a JSON object")
     return value
+
+
+def _attributes(value: Any) -> Attributes:
+    """The answer's ``attributes`` object, keeping only string values (lenient by design)."""
+    if not isinstance(value, dict):
+        return Attributes()
+    return Attributes.from_json({name: text for name, text in value.items()
+                                 if isinstance(text, str)})
 
 
 def _state(label_id: str, value: Any) -> tuple[State, Any]:
@@ -159,10 +177,13 @@ def parse_answer(
     flags: list[EvidenceFlag] = []
     for label_id in label_ids:
         state, quote = _state(label_id, data[label_id])
+        attributes = Attributes()
+        if state in (State.PRESENT, State.UNCERTAIN) and isinstance(data[label_id], dict):
+            attributes = _attributes(data[label_id].get("attributes"))
         evidence = None
         if state is not State.NOT_MENTIONED and quote and quote.strip():
             evidence = locate_quote(quote, report_text)
             if evidence is None:
                 flags.append(EvidenceFlag(label_id, quote))
-        states[label_id] = Finding(state, evidence)
+        states[label_id] = Finding(state, evidence, attributes)
     return ParsedAnswer(states=states, flags=tuple(flags))

@@ -2,7 +2,8 @@
 
 ``RulesAnswerer`` reads the labels a prompt asks about (their ids appear in the system
 message, as the answer's JSON keys must) and answers for the report in the first user message
-with the rule engine's states and evidence, in the JSON shape ``prompts/extract_*.j2`` ask for.
+with the rule engine's states, evidence and attributes, in the JSON shape
+``prompts/extract_*.j2`` ask for.
 It knows nothing about the templates beyond that, so edited templates keep working.
 
 Example::
@@ -26,11 +27,20 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from radprompt.findings import State
+from radprompt.findings import Finding, State
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
 
-__all__ = ["RulesAnswerer", "synthetic_reports"]
+__all__ = ["RulesAnswerer", "answer_entry", "synthetic_reports"]
+
+
+def answer_entry(finding: Finding, evidence: str | None) -> dict[str, Any]:
+    """One label's value in the JSON answer the templates ask for; a present or uncertain
+    finding also carries the attributes the rule engine read (null when it read none)."""
+    entry: dict[str, Any] = {"state": finding.state.value, "evidence": evidence}
+    if finding.state in (State.PRESENT, State.UNCERTAIN):
+        entry["attributes"] = finding.attributes.to_json() or None
+    return entry
 
 
 class RulesAnswerer:
@@ -84,13 +94,13 @@ class RulesAnswerer:
             self._engine = RulesExtractor(labelset=self.labelset)
         system, report = _key(messages)
         findings = self._engine.extract_report(Report(id="fake", text=report))
-        answer: dict[str, dict[str, str | None]] = {}
+        answer: dict[str, dict[str, Any]] = {}
         for label_id in self.asked_labels(system):
             finding = findings.finding(label_id)
             evidence = finding.evidence.text if finding.evidence is not None else None
             if finding.state is State.NOT_MENTIONED:
                 evidence = None
-            answer[label_id] = {"state": finding.state.value, "evidence": evidence}
+            answer[label_id] = answer_entry(finding, evidence)
         return json.dumps(answer)
 
 

@@ -45,7 +45,8 @@ Answerer = Callable[[list[dict[str, Any]]], str]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PROSE = "I am sorry, but I cannot give a structured answer for this report."
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -68,11 +69,13 @@ class Behaviour:
     hangs: bool = False
     cut_off: bool = False
     non_json: bool = False
+    message: str | None = None
 
     @classmethod
-    def fail(cls, status: int) -> Behaviour:
-        """Answer with HTTP ``status`` (429, 500, 503 ...) and an OpenAI-style error body."""
-        return cls(status=status)
+    def fail(cls, status: int, message: str | None = None) -> Behaviour:
+        """Answer with HTTP ``status`` (401, 404, 429, 500, 503 ...) and an OpenAI-style error
+        body saying ``message`` (default ``fake HTTP <status>``)."""
+        return cls(status=status, message=message)
 
     @classmethod
     def stall(cls) -> Behaviour:
@@ -328,7 +331,8 @@ class FakeOpenAIServer:
             reply: tuple[int, Any]
             if behaviour.status != 200:
                 kind = "rate_limit_error" if behaviour.status == 429 else "server_error"
-                reply = behaviour.status, _error(f"fake HTTP {behaviour.status}", kind)
+                reply = behaviour.status, _error(
+                    behaviour.message or f"fake HTTP {behaviour.status}", kind)
             else:
                 try:
                     reply = 200, self._completion(messages, behaviour,

@@ -33,6 +33,7 @@ from typing import Any
 from radprompt.findings import State
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
+from radprompt.testing.fake_answers import answer_entry
 
 __all__ = ["REVISION_MARKER", "GuidedAnswerer"]
 
@@ -121,13 +122,13 @@ class GuidedAnswerer:
         report = report.removeprefix("Report:").strip()
         engine, asked = self._engine(system)
         findings = engine.extract_report(Report(id="fake", text=report))
-        answer: dict[str, dict[str, str | None]] = {}
+        answer: dict[str, dict[str, Any]] = {}
         for label_id in asked:
             finding = findings.finding(label_id)
             evidence = finding.evidence.text if finding.evidence is not None else None
             if finding.state is State.NOT_MENTIONED:
                 evidence = None
-            answer[label_id] = {"state": finding.state.value, "evidence": evidence}
+            answer[label_id] = answer_entry(finding, evidence)
         return json.dumps(answer)
 
     # -- revision --------------------------------------------------------------------------
