@@ -119,3 +119,14 @@ def test_radjudge_clinscore_reproduces_at_least_27_of_30(shared_data):
     tests = read_radjudge(shared_data / "radjudge" / "radjudge_test_cases.json")
     summary = rank_agreement(tests, metrics=["clinscore"]).summary
     assert summary.loc["clinscore", "tests_reproduced"] >= 27
+
+
+def test_evaluate_prints_the_time_of_each_metric(tmp_path):
+    _write_csv_case(tmp_path)
+    result = runner.invoke(app, [
+        "evaluate", "-r", str(tmp_path / "refs.txt"), "-g", f"good={tmp_path / 'good.txt'}",
+        "--metrics", "clinscore,composite,bleu", "--resamples", "50", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    timing = next(line for line in result.output.splitlines() if "time per metric" in line)
+    assert all(name in timing for name in ("clinscore", "composite", "bleu"))
+    assert "breakdown" in (tmp_path / "o" / "per_sample.csv").read_text().splitlines()[0]

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from radprompt.evaluation.human import HumanPreferences, Item, pairwise_items
+from radprompt.metrics.base import require
 from radprompt.metrics.composite import FORMAT
 
 __all__ = ["CompositeFit", "fit_composite"]
@@ -64,11 +65,12 @@ class CompositeFit:
 def _fit(pairs: Sequence[Pair], scores: Mapping[str, Mapping[Item, float]],
          components: Sequence[str], c: float) -> dict[str, float]:
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
+    linear_model = require("sklearn.linear_model", extra="significance",
+                           needed_by="fitting the composite")
     x = np.array([[scores[k][a] - scores[k][b] for k in components] for _, a, b, _ in pairs])
     y = np.array([h > 0 for *_, h in pairs])
-    model = LogisticRegression(C=c, fit_intercept=False)
+    model = linear_model.LogisticRegression(C=c, fit_intercept=False)
     model.fit(np.vstack([x, -x]), np.concatenate([y, ~y]))
     coefficients = model.coef_[0]
     scale = coefficients[0] if coefficients[0] > 0 else max(abs(coefficients).max(), 1e-12)

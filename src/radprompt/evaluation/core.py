@@ -193,7 +193,8 @@ class Evaluation:
             written.append(path)
         if plots:
             written.append(plot_systems(self, folder / "systems.png"))
-            if not self.per_label.empty:
+            per_label = self.per_label
+            if "f1" in per_label and per_label["f1"].notna().any():
                 written.append(plot_labels(self, folder / "labels.png"))
         return written
 

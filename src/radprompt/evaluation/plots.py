@@ -87,6 +87,7 @@ def plot_systems(evaluation: Evaluation, path: str | Path) -> Path:
 def plot_labels(evaluation: Evaluation, path: str | Path) -> Path:
     """Per-label F1 of ranscore (or clinical), grouped by label; returns ``path``."""
     table = evaluation.per_label
+    table = table[table["f1"].notna()]  # ClinScore's per-label rows count findings instead
     metric = "ranscore" if "ranscore" in set(table["metric"]) else str(table["metric"].iloc[0])
     table = table[table["metric"] == metric]
     labels = list(dict.fromkeys(table["label"]))
