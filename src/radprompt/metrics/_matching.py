@@ -170,6 +170,8 @@ def _reference_weight(label: str, finding: Finding, weights: SignificanceWeights
     weight = weights.weight(label, context)
     if attributes.severity:
         weight *= weights.severity_factors.get(attributes.severity, 1.0)
+    if attributes.temporal:
+        weight *= weights.temporal_factors.get(attributes.temporal, 1.0)
     if finding.state is State.UNCERTAIN:
         weight *= weights.uncertain_factor
     return weight

@@ -147,6 +147,10 @@ class SignificanceWeights(_Strict):
         "trace": 0.5, "tiny": 0.5, "minimal": 0.5, "small": 0.75, "mild": 0.75,
         "moderate": 1.0, "large": 1.25, "severe": 1.25, "massive": 1.5})
     """A missed large effusion matters more than a missed trace one."""
+    temporal_factors: dict[str, float] = Field(default_factory=lambda: {
+        "new": 1.25, "increased": 1.25, "worsened": 1.25, "unchanged": 0.75,
+        "decreased": 0.75, "improved": 0.75})
+    """A new or worsening finding is the news a clinician acts on; a stable one is known."""
     vague_credit: float = 0.5
     overinterpretation_factor: float = 0.5
     """Share of a false finding's weight that a candidate pays for a more specific diagnosis
