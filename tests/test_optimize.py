@@ -59,7 +59,7 @@ def test_main_job_reports_test_before_and_after(auto_run):
     assert manifest["test_macro_f1_final"] == pytest.approx(auto_run.final_test.macro_f1)
     assert auto_run.final_test.macro_f1 >= auto_run.initial_test.macro_f1 - 0.02
     plots = {p.name for p in (auto_run.run.path / "plots").glob("*.png")}
-    assert plots == {"per_label_f1.png", "macro_f1_by_round.png"}
+    assert plots == {"per_label_f1.png", "macro_f1_by_round.png", "transfer.png"}
 
 
 def test_every_accepted_proposal_is_recorded_as_automatic(auto_run):
