@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,8 @@ _FAKE_PORT = "127.0.0.1:8000"
 NOT_RUN = {
     "bash scripts/test.sh": "runs the whole test suite, this test included",
     "bash scripts/demo.sh": "creates .venv, then runs the main job (tests/test_optimize.py)",
+    "bash scripts/demo-llm.sh": "the LLM-loop simulation, minutes long; tests/test_optimize_llm.py "
+                                "runs the same loop against the same fake",
     "source .venv/bin/activate": "shell set-up",
     "vllm serve": "needs a GPU and a model download; the fake server stands in for it",
     "radprompt serve": "serves until interrupted (tests/test_review_web.py tests the page)",
@@ -39,8 +42,9 @@ NOT_RUN = {
 """Command prefix -> why the runner does not execute it (radprompt ones are still parsed)."""
 
 SHORTER = {
-    "radprompt optimize": ["--max-rounds", "1"],
-    "radprompt bench rules": ["--min-reports", "100", "--repeat", "1"],
+    "radprompt optimize": ["--max-rounds", "1", "--trials", "2", "--labels-per-round", "1"],
+    "radprompt bench rules": ["--input", "experiments/demo/dev.jsonl", "--min-reports", "100",
+                              "--repeat", "1"],
     "radprompt bench llm": ["--reports", "10", "--label-reports", "2", "--latency", "0"],
     "radprompt bench metrics": ["--pairs", "20"],
 }
@@ -186,7 +190,9 @@ def test_readme_commands_run_in_order(tmp_path: Path, monkeypatch: pytest.Monkey
                 continue
             assert command.startswith("radprompt "), f"not a radprompt command: {command}"
             argv = _concrete(command, project=project, base_url=server.base_url)
+            started = time.perf_counter()
             result = runner.invoke(app, argv)
+            print(f"{time.perf_counter() - started:6.1f} s  radprompt {shlex.join(argv)}")
             assert result.exit_code == 0, (f"{command}\n(ran as radprompt {shlex.join(argv)})"
                                            f"\n{result.output[-3000:]}")
             ran.append(command)
