@@ -277,6 +277,10 @@ def _interval(summary: Any, system: str, column: str) -> str:
     return f"{value:.{digits}f}\n[dim][{low:.{digits}f}, {high:.{digits}f}][/]"
 
 
+SMALL_SAMPLE = 30
+"""Fewer report pairs than this: intervals and tests carry a caution."""
+
+
 def render_evaluation(evaluation: Evaluation, *, alpha: float = 0.05) -> None:
     summary = evaluation.summary
     level = round(evaluation.confidence * 100)
@@ -312,6 +316,11 @@ def render_evaluation(evaluation: Evaluation, *, alpha: float = 0.05) -> None:
         console.print(f"[bold]{metric}[/]: " + " ".join(parts))
     console.print(f"[dim]> differs at alpha={alpha} ({evaluation.test}, Holm-adjusted); "
                   "≈ does not[/]")
+    pairs = len(evaluation.paired.ids)
+    if pairs < SMALL_SAMPLE:
+        console.print(f"[yellow]caution: {pairs} report pair(s); with fewer than "
+                      f"{SMALL_SAMPLE}, bootstrap intervals and p-values are unreliable "
+                      "(read them as a rough guide, not a test)[/]")
     for note in evaluation.notes:
         console.print(f"note: {note}", highlight=False)
     for system, missing in evaluation.paired.dropped.items():
