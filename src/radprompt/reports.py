@@ -20,7 +20,6 @@ import csv
 import io
 import json
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from radprompt.errors import InputError, RowError
 from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
+from radprompt.outputs import check_output_path, write_findings
 
 __all__ = ["Dataset", "Report", "check_output_path", "read_dataset", "write_findings"]
 
@@ -450,51 +450,3 @@ def _check_target(path: Path, mapping: LabelMapping, labelset: LabelSet) -> None
             f"this file's labels map onto {mapping.target!r}, not {labelset.name!r}; "
             f"use --labelset {mapping.target}",
         )
-
-
-def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
-                      option: str = "--output", sidecars: Iterable[str] = ()) -> None:
-    """Refuse an output that cannot be written, before any work: a folder, a parent that is a
-    file or not writable, or a file that is (or whose ``sidecars`` suffixes are) an input."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(path, f"{option} is a folder; give a file name inside it, e.g. "
-                         f"{path / 'findings.jsonl'}")
-    targets = [path, *(path.with_name(path.name + suffix) for suffix in sidecars)]
-    for source in inputs:
-        source = Path(source)
-        for target in targets:
-            if target.resolve() == source.resolve() or (
-                    target.exists() and source.exists() and target.samefile(source)):
-                raise InputError(target, f"{option} would overwrite the input {source}; "
-                                 "choose another output file")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(parent, f"is a file, so {path} cannot be written under it")
-    try:  # a real write: permission bits say nothing for root or read-only mounts
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError as exc:
-        raise InputError(parent, f"folder is not writable ({exc.strerror}), so {path} cannot "
-                         "be written") from None
-
-
-def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: LabelSet) -> None:
-    """Write findings as JSONL (with evidence) or, for ``.csv``, CheXpert-coded columns."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", *(label.name for label in labelset.labels)])
-            for item in findings:
-                writer.writerow(
-                    [item.report_id, *(item.state(lab.id).chexpert_value
-                                       for lab in labelset.labels)]
-                )
-        return
-    with path.open("w", encoding="utf-8") as handle:
-        for item in findings:
-            handle.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
