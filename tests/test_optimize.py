@@ -136,10 +136,11 @@ def _states(db: Path) -> dict[str, int]:
             "SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall())
 
 
-KILL_TRIALS = ["--trials", "12", "--max-rounds", "1", "--labels-per-round", "2",
+KILL_TRIALS = ["--trials", "8", "--max-rounds", "1", "--labels-per-round", "1",
                "--auto-approve", "all", "--seed", "3"]
 
 
+@pytest.mark.timeout(900)
 def test_kill_9_then_resume_is_the_same_run_as_an_uninterrupted_one(tmp_path):
     from typer.testing import CliRunner
 
@@ -155,11 +156,11 @@ def test_kill_9_then_resume_is_the_same_run_as_an_uninterrupted_one(tmp_path):
         db = None
         while time.monotonic() < deadline:
             runs = list(killed.glob("*/optuna.db"))
-            if runs and len(_finished_trials(runs[0])) >= 4:
+            if runs and len(_finished_trials(runs[0])) >= 3:
                 db = runs[0]
                 break
             time.sleep(0.1)
-        assert db is not None, "the run never got four trials in"
+        assert db is not None, "the run never got three trials in"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -174,7 +175,7 @@ def test_kill_9_then_resume_is_the_same_run_as_an_uninterrupted_one(tmp_path):
     assert after[: len(before)] == before  # nothing finished was redone or lost
     states = _states(db)
     assert "RUNNING" not in states
-    assert states.get("COMPLETE", 0) + states.get("PRUNED", 0) == 12
+    assert states.get("COMPLETE", 0) + states.get("PRUNED", 0) == 8
 
     whole = runner.invoke(app, ["optimize", "--runs-dir", str(tmp_path / "whole"),
                                 *KILL_TRIALS])
