@@ -63,6 +63,8 @@ class Evaluation:
     confidence: float
     test: SignificanceTest
     seconds: dict[str, float] = field(default_factory=dict)
+    label_names: dict[str, str] = field(default_factory=dict)
+    """Display name of each label id (plots use them)."""
 
     @property
     def systems(self) -> list[str]:
@@ -255,7 +257,8 @@ def evaluate_reports(
                                  metrics=list(metrics), test=test, n_resamples=n_resamples,
                                  seed=seed)
     return Evaluation(paired=paired, results=results, draws=draws, significance=significance,
-                      confidence=confidence, test=test, seconds=seconds)
+                      confidence=confidence, test=test, seconds=seconds,
+                      label_names={label.id: label.name for label in labels.labels})
 
 
 def _significance(

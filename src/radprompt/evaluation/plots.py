@@ -103,12 +103,19 @@ def plot_labels(evaluation: Evaluation, path: str | Path) -> Path:
         axis.bar([i + offset * width - 0.4 + width / 2 for i in range(len(labels))], values,
                  width=width, label=system, color=colours[offset % len(colours)])
     support = table.groupby("label")["support"].max()
+    for index, label in enumerate(labels):
+        if int(support.get(label, 0)) == 0:  # F1 0 by definition, not a miss
+            axis.text(index, 0.02, "no positives", rotation=90, ha="center", va="bottom",
+                      fontsize=6, color="#777777")
+    names = getattr(evaluation, "label_names", None) or {}
     axis.set_xticks(range(len(labels)),
-                    [f"{label} ({int(support.get(label, 0))})" for label in labels],
+                    [f"{names.get(label, label)} ({int(support.get(label, 0))})"
+                     for label in labels],
                     rotation=60, ha="right", fontsize=7)
     axis.set_ylim(0, 1.05)
     axis.set_ylabel("F1")
-    axis.set_title(f"{metric}: per-label F1 (reference positives in brackets)", fontsize=9)
+    axis.set_title(f"{metric}: per-label F1 (reference positives in brackets; a label with "
+                   "no positives has F1 0 by definition)", fontsize=9)
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
     path = Path(path)
