@@ -43,6 +43,6 @@ trap 'kill "$FAKE_PID" 2>/dev/null || true' EXIT
 echo "SIMULATION: the fake model server answers at $url"
 
 .venv/bin/radprompt optimize --labelset "$work/weak.yaml" --experiment "$work/slice.yaml" \
-    --model hosted_vllm/fake-model --api-base "$url" --auto-approve \
+    --model hosted_vllm/fake-model --api-base "$url" --auto-approve all \
     --max-rounds 2 --trials 8 --labels-per-round 3 --runs-dir "$work/runs" "$@"
 echo "SIMULATION finished: the run is in $work/runs (a fake model, not a real one)"
