@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from radprompt.cli import app
-from radprompt.cli._common import LabelsetOption, console, handles_errors
+from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
 from radprompt.errors import InputError
 from radprompt.labelset import load_labelset
 from radprompt.pipeline import bench_rules
@@ -55,6 +55,8 @@ def bench_rules_command(
     if not reports:
         raise InputError(input, "no usable reports to time")
     corpus = reports * max(1, -(-min_reports // len(reports)))
+    err_console.print(f"timing the rule engine on {len(corpus):,} reports from {input}, "
+                      f"best of {repeat} pass(es) ...", highlight=False)
     result = bench_rules(corpus, labelset=labels, repeat=repeat, source=str(input))
     console.print(
         f"rule engine ({labels.name}): {result.reports} reports from {result.source} "
