@@ -193,3 +193,10 @@ def test_a_list_item_with_its_own_predicate_stops_the_negation(engines):
 def test_a_conditional_is_a_low_probability_hedge(engines):
     text = "If there is concern for rib fracture, consider a rib series."
     assert read(engines["chestxray21"], text, "fracture") is U
+
+
+def test_neither_nor_negates_both(engines):
+    text = "Neither pleural effusion nor pneumothorax is present."
+    for engine in engines.values():
+        assert read(engine, text, "pleural_effusion") is A
+        assert read(engine, text, "pneumothorax") is A
