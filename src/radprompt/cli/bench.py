@@ -12,9 +12,9 @@ import typer
 from radprompt.cli import app
 from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
 from radprompt.errors import InputError
-from radprompt.labelset import load_labelset
+from radprompt.labelset import LabelSet, load_labelset
 from radprompt.pipeline import bench_rules
-from radprompt.reports import Report, read_dataset
+from radprompt.reports import Report, iu_report_text, read_dataset
 from radprompt.resources import find_resource, shared_data_dir
 
 bench_app = typer.Typer(help="Measure speed.", no_args_is_help=True)
@@ -51,7 +51,7 @@ def bench_rules_command(
         input = iu if iu is not None and iu.is_file() else find_resource(
             "experiments", "demo/train.jsonl", suffix=".jsonl")
     reports = (_texts(input, text_column) if text_column is not None
-               else read_dataset(input, labelset=labels).reports)
+               else _reports(input, labels))
     if not reports:
         raise InputError(input, "no usable reports to time")
     corpus = reports * max(1, -(-min_reports // len(reports)))
@@ -66,6 +66,29 @@ def bench_rules_command(
         f"{result.reports_per_second:,.0f} per wall second (best of {repeat}; wall time "
         "swings on a shared machine, CPU time much less)"
     )
+
+
+def _reports(path: Path, labels: LabelSet) -> list[Report]:
+    """The reports of ``path``; timing needs only their text, so a file whose labels belong to
+    another labelset (the IU reports map onto chestxray21) is read for its text alone."""
+    try:
+        return read_dataset(path, labelset=labels).reports
+    except InputError:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if {"findings", "impression"} <= set(header):
+            return [Report(str(number), iu_report_text(row["findings"], row["impression"]))
+                    for number, row in enumerate(_rows(path), 1)
+                    if (row["findings"] or row["impression"]).strip()]
+        for column in ("text", "report", "report_text"):
+            if column in header:
+                return _texts(path, column)
+        raise
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _texts(path: Path, column: str) -> list[Report]:
