@@ -43,12 +43,14 @@ NOT_RUN = {
 
 SHORTER = {
     "radprompt optimize": ["--max-rounds", "1", "--trials", "2", "--labels-per-round", "1"],
+    "radprompt optimize --review": ["--max-rounds", "1"],  # the review commands need its proposal
     "radprompt bench rules": ["--input", "experiments/demo/dev.jsonl", "--min-reports", "100",
                               "--repeat", "1"],
     "radprompt bench llm": ["--reports", "10", "--label-reports", "2", "--latency", "0"],
     "radprompt bench metrics": ["--pairs", "20"],
 }
-"""Command prefix -> budget flags appended when it runs (same code path, less work)."""
+"""Command prefix -> budget flags appended when it runs (same code path, less work); the
+longest matching prefix wins."""
 
 
 def readme_commands(path: Path = README) -> list[str]:
@@ -165,13 +167,14 @@ def _concrete(command: str, *, project: Path, base_url: str) -> list[str]:
         argv[-1:] = ["--input", "reports.jsonl", "--output", "findings.jsonl"]
     if "vllm-qwen3-14b" in argv and "--api-base" not in argv:
         argv += ["--api-base", base_url]
-    for prefix, extra in SHORTER.items():
-        if command.startswith(prefix):
-            argv += extra
+    matching = [prefix for prefix in SHORTER if command.startswith(prefix)]
+    if matching:
+        argv += SHORTER[max(matching, key=len)]
     return argv[1:]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # every README command in turn: minutes on a loaded machine
 def test_readme_commands_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from radprompt.labelset import load_labelset
     from radprompt.testing import FakeOpenAIServer, GuidedAnswerer
