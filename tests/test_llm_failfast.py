@@ -98,10 +98,12 @@ def test_transient_errors_are_still_retried_and_counted_once_each(tmp_path, serv
     assert server.request_count == 7
 
 
-def test_openai_prefix_on_a_keyless_loopback_server_works(tmp_path, mini, monkeypatch):
+@pytest.mark.parametrize("backend", ["auto", "litellm"])
+def test_openai_prefix_on_a_keyless_loopback_server_works(tmp_path, mini, monkeypatch, backend):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with FakeOpenAIServer(answerer=RulesAnswerer(labelset=mini)) as fake:
-        result = extract(tmp_path, "--model", "openai/fake-model", "--api-base", fake.base_url)
+        result = extract(tmp_path, "--model", "openai/fake-model", "--api-base", fake.base_url,
+                         "--backend", backend)
         assert result.exit_code == 0, result.output
         assert fake.request_count == 6
         assert fake.requests[0].params["response_format"]["type"] == "json_schema"

@@ -154,7 +154,7 @@ def test_the_litellm_path_sets_its_own_offline_cost_map(tmp_path, fake):
     result = subprocess.run(
         [sys.executable, "-c", code, "extract", "-i", str(corpus), "-o",
          str(tmp_path / "out.jsonl"), "--model", "openai/fake-model", "--api-base",
-         fake.base_url],
+         fake.base_url, "--backend", "litellm"],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "socket guard" not in result.stderr + result.stdout

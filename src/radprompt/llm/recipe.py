@@ -37,7 +37,8 @@ class LLMRecipe(BaseModel):
         default="auto",
         description="litellm (any provider); openai_compatible (a lean HTTP client for "
         "OpenAI-compatible servers such as vllm serve); vllm / hf (in-process, extras); "
-        "auto: openai_compatible for hosted_vllm/ models, else litellm")
+        "auto: openai_compatible for hosted_vllm/ models and openai/ ones on this machine, "
+        "else litellm")
     backend_options: dict[str, Any] = Field(
         default_factory=dict, description="passed to an in-process backend (vllm.LLM(...) "
         "engine arguments, or device / dtype for hf)")
@@ -92,7 +93,14 @@ class LLMRecipe(BaseModel):
         costs milliseconds of CPU per request, the bottleneck at local-GPU request rates)."""
         if self.backend != "auto":
             return self.backend
-        return "openai_compatible" if self.model.startswith("hosted_vllm/") else "litellm"
+        if self.model.startswith("hosted_vllm/"):
+            return "openai_compatible"
+        if self.model.startswith("openai/") and self.api_base:
+            from radprompt.llm.privacy import is_loopback_url
+
+            if is_loopback_url(self.api_base):  # an OpenAI-compatible server on this machine
+                return "openai_compatible"
+        return "litellm"
 
     @property
     def uses_structured_output(self) -> bool:
