@@ -81,7 +81,9 @@ def config(workspace: dict[str, Path], fake: FakeOpenAIServer, **changes) -> Opt
 @pytest.fixture(scope="module")
 def auto_run(workspace, fake, tmp_path_factory):
     fake.reset()
-    outcome = optimize(config(workspace, fake, auto_approve=True, max_rounds=2),
+    # "all": a rewritten guidance drops sentences of the old one (a narrowing change, which
+    # the default --auto-approve leaves for a reviewer); these tests are about the loop
+    outcome = optimize(config(workspace, fake, auto_approve="all", max_rounds=2),
                        runs_dir=tmp_path_factory.mktemp("runs"))
     return outcome, list(fake.requests)
 
@@ -95,7 +97,9 @@ def test_prompt_changes_alone_raise_dev_macro_f1(auto_run):
         assert record["dev_macro_f1"] > record["dev_macro_f1_before"]
     for previous, following in itertools.pairwise(rounds):
         assert following["dev_macro_f1_before"] == pytest.approx(previous["dev_macro_f1"])
-    assert rounds[-1]["dev_macro_f1"] >= rounds[0]["dev_macro_f1_before"] + 0.05
+    # at least one proposal that holds under the paired bootstrap (the second round may
+    # find nothing beyond noise in 8 trials)
+    assert rounds[-1]["dev_macro_f1"] >= rounds[0]["dev_macro_f1_before"] + 0.03
     assert outcome.final_test is not None and outcome.initial_test is not None
     assert outcome.final_test.macro_f1 > outcome.initial_test.macro_f1
 
@@ -133,20 +137,21 @@ def test_reflective_requests_go_to_the_model_and_usage_is_counted(auto_run):
 def test_an_llm_run_waits_for_review_by_default(workspace, fake, tmp_path):
     outcome = optimize(config(workspace, fake, max_rounds=2, n_trials=4), runs_dir=tmp_path)
     assert outcome.status == "awaiting_review"
-    assert outcome.run.manifest["config"]["auto_approve"] is False
+    assert outcome.run.manifest["config"]["auto_approve"] == "none"
     [pending] = outcome.run.pending()
     assert pending["diff"]
 
 
 def test_request_budget_stops_the_run(workspace, fake, tmp_path):
     fake.reset()
-    outcome = optimize(config(workspace, fake, auto_approve=True, max_rounds=5,
+    outcome = optimize(config(workspace, fake, auto_approve="all", max_rounds=5,
                               max_requests=260), runs_dir=tmp_path)
     assert outcome.status == "finished"
     assert "request budget of 260 spent" in outcome.reason
     assert outcome.run.manifest["test_skipped"]
-    # checked between trials: at most one trial's dev split over
-    assert 260 <= fake.request_count <= 260 + SIZES["dev"]
+    # checked between trials: at most one trial's dev split and guard examples over
+    examples = sum(len(label.examples) for label in load_labelset(workspace["labelset"]).labels)
+    assert 260 <= fake.request_count <= 260 + SIZES["dev"] + examples
     assert outcome.run.manifest["usage"]["requests"] == fake.request_count
     # a larger budget on resume: the run goes on (here: only to score the test split)
     done = len(outcome.run.rounds())
@@ -169,7 +174,7 @@ _CHILD = """
 import sys
 from radprompt.optimizers import OptimizeConfig, optimize
 labelset, experiment, url, runs = sys.argv[1:5]
-optimize(OptimizeConfig(labelset=labelset, experiment=experiment, auto_approve=True,
+optimize(OptimizeConfig(labelset=labelset, experiment=experiment, auto_approve="all",
                         max_rounds=2, n_trials=8, minibatches=2,
                         llm={"model": "hosted_vllm/fake", "api_base": url, "concurrency": 4,
                              "timeout": 60.0}), runs_dir=__import__("pathlib").Path(runs))

@@ -314,7 +314,7 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
                                settings)
         guards = RoundGuards(parent=current, labelset=labelset, parent_dev=dev_eval,
                              guard_dev=experiment.guard_splits("dev"), settings=settings,
-                             usage=usage)
+                             usage=usage, spent=lambda: budget.exhausted(usage) is not None)
 
         def scorer(program: Program, chunk: Any) -> Any:
             evaluation = score_program(program, chunk, labelset, usage=usage)
@@ -340,7 +340,8 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
                                   None, result, note=how, guard_gold=guards.baseline)
             run.append("rounds.jsonl", record)
             reporter.round_finished(record, labelset)
-            return current, "finished", how
+            # a search cut short by the budget says so, not that nothing helps
+            return current, "finished", budget.exhausted(usage) or how
         candidate = choice.candidate.program
         candidate.save(run.path / "versions")
         proposal = make_proposal(number, current, choice, dev_eval, experiment, labelset,

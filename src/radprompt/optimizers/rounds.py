@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,16 +118,17 @@ class RoundGuards:
 
     def __init__(self, *, parent: Program, labelset: LabelSet, parent_dev: Evaluation,
                  guard_dev: dict[str, Dataset], settings: TransferSettings,
-                 usage: dict[str, int]) -> None:
+                 usage: dict[str, int], spent: Callable[[], bool] = lambda: False) -> None:
         self.labelset = labelset
         self.settings = settings
         self.guard_dev = guard_dev
         self.usage = usage
+        self.spent = spent
         self.gate: GuardGate | None = None
+        self._parent = parent.build_extractor()
+        self._parent_counted: Any = None
         if settings.guard_examples:
-            extractor = parent.build_extractor()
-            self.gate = GuardGate(labelset=labelset_of(parent, labelset), parent=extractor)
-            count_usage(usage, getattr(extractor, "usage_", None))
+            self.gate = GuardGate(labelset=labelset_of(parent, labelset), parent=self._parent)
         self.baseline = {name: report.macro_f1 for name, report in guard_scores(
             parent_dev.predictions, guard_dev, labelset=labelset_of(parent, labelset)).items()}
         self._checked: dict[str, str | None] = {}
@@ -137,6 +139,8 @@ class RoundGuards:
         """Why ``program`` breaks a guard example its parent passes (None: it does not)."""
         if self.gate is None:
             return None
+        if program.hash not in self._checked and self.spent():
+            return "the budget is spent; the guard examples were not run"
         if program.hash not in self._checked:
             moved = {k: v for k, v in settings.items() if self._current.get(k) != v}
             labels = None if moved or any(r.label_id is None for r in chosen) else sorted(
@@ -146,6 +150,7 @@ class RoundGuards:
                 _, broken = self.gate.broken(labelset_of(program, self.labelset), extractor,
                                              labels=labels or None)
                 count_usage(self.usage, getattr(extractor, "usage_", None))
+                self._count_parent()
             else:
                 broken = []
             self._checked[program.hash] = (
@@ -155,16 +160,25 @@ class RoundGuards:
 
     def gate_report(self, program: Program) -> dict[str, Any] | None:
         """The guard examples run on ``program`` (every label), for its proposal record."""
-        if self.gate is None:
+        if self.gate is None or self.spent():
             return None
         extractor = program.build_extractor()
         report, broken = self.gate.broken(labelset_of(program, self.labelset), extractor)
         count_usage(self.usage, getattr(extractor, "usage_", None))
+        parent = self.gate.parent_report()
+        self._count_parent()
         return {"total": report.total, "passed": report.passed,
-                "parent_passed": self.gate.parent_report.passed, "broken": broken,
+                "parent_passed": parent.passed, "broken": broken,
                 "failures": [{"label_id": f.label_id, "text": f.text,
                               "expected": str(f.expected.value), "got": str(f.got.value)}
                              for f in report.failures]}
+
+    def _count_parent(self) -> None:
+        """Add what the parent's extractor sent in its last call (if it ran) to the budget."""
+        spent = getattr(self._parent, "usage_", None)
+        if spent is not None and spent is not self._parent_counted:
+            count_usage(self.usage, spent)
+            self._parent_counted = spent
 
     def gold(self, evaluation: Evaluation, program: Program) -> dict[str, float]:
         return {name: report.macro_f1 for name, report in guard_scores(

@@ -60,17 +60,32 @@ class TransferSettings:
 
 
 class GuardGate:
-    """Runs a labelset's guard examples; remembers which ones the parent already fails."""
+    """Runs a labelset's guard examples; remembers which ones the parent already fails.
+
+    The parent is run per label on first need, so a check of one label's examples costs
+    that label's examples only (requests, for an LLM).
+    """
 
     def __init__(self, *, labelset: LabelSet, parent: Extractor) -> None:
         self.labelset = labelset
-        self.parent_report = check_guard_examples(labelset, parent)
-        self.known_failures = {_key(f) for f in (*self.parent_report.failures,
-                                                 *self.parent_report.errors)}
+        self.parent = parent
+        self.known_failures: set[tuple[str, str]] = set()
+        self._checked: set[str] = set()
+
+    def _learn(self, labels: Sequence[str]) -> None:
+        missing = [label for label in labels if label not in self._checked]
+        if missing:
+            report = check_guard_examples(self.labelset, self.parent, labels=missing)
+            self.known_failures |= {_key(f) for f in (*report.failures, *report.errors)}
+            self._checked.update(missing)
+
+    def parent_report(self) -> GuardReport:
+        return check_guard_examples(self.labelset, self.parent)
 
     def broken(self, labelset: LabelSet, extractor: Extractor, *,
                labels: Sequence[str] | None = None) -> tuple[GuardReport, list[str]]:
         """The candidate's guard report and the examples it breaks that the parent passes."""
+        self._learn(labels or self.labelset.ids)
         report = check_guard_examples(labelset, extractor, labels=labels)
         broken = [f"{f.label_id}: {f.text!r} expected {_value(f.expected)}, got "
                   f"{_value(f.got)}" for f in report.failures if _key(f) not in
