@@ -76,7 +76,10 @@ def test_findings_from_an_llm_and_a_judge(tmp_path, monkeypatch, chestxray21):
             "evaluate", "-r", str(refs), "-g", f"worse={worse}", "--metrics", "ranscore",
             "--resamples", "50", "-o", str(tmp_path / "rules"),
         ])
-    assert result.exit_code == 0, result.output
+    # the fake's answers are no rubric grades: no judge score at all is an error (exit 1),
+    # with everything else still written
+    assert result.exit_code == 1, result.output
+    assert "no score at all for judge" in result.output
     llm = (tmp_path / "out" / "summary.csv").read_text().splitlines()[1].split(",")
     rules = (tmp_path / "rules" / "summary.csv").read_text().splitlines()[1].split(",")
     assert llm[1] == rules[1]  # the fake model answers like the rule engine
