@@ -128,3 +128,30 @@ def test_significance_naming_an_unknown_label_raises():
 
 def test_built_through_the_registry():
     assert build_metric("clinscore", labelset="chestxray21").reads_context
+
+
+def test_evaluate_reads_patient_context_from_the_reference_file(tmp_path):
+    """The same missed rib fracture costs less after CPR than after a fall, when the
+    reference JSONL says so (synthetic reports)."""
+    import json
+
+    from radprompt.evaluation.core import evaluate_reports
+
+    reference = "Acute fracture of the left sixth rib. No pneumothorax."
+    generated = "No pneumothorax."
+    rows = [{"id": "cpr", "text": reference, "indication": "post cardiac arrest, CPR"},
+            {"id": "fall", "text": reference, "context": {"indication": "fall from a ladder"}}]
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    gen = tmp_path / "gen.jsonl"
+    gen.write_text("".join(json.dumps({"id": row["id"], "text": generated}) + "\n"
+                           for row in rows), encoding="utf-8")
+    evaluation = evaluate_reports(references=refs, generated={"sys": gen},
+                                  metrics=["clinscore"], labelset="chestxray21",
+                                  n_resamples=10)
+    scores = dict(zip(evaluation.paired.ids,
+                      evaluation.results[("sys", "clinscore")].sample_scores,
+                      strict=True))
+    assert scores["cpr"] > scores["fall"]
+    assert evaluation.paired.contexts == [{"indication": "post cardiac arrest, CPR"},
+                                          {"indication": "fall from a ladder"}]

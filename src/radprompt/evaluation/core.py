@@ -243,6 +243,8 @@ def evaluate_reports(
             reuse: dict[str, Any] = {}
             if name == "composite":
                 reuse["computed"] = {m: r for (s, m), r in results.items() if s == system}
+            if metric.reads_context and paired.contexts is not None:
+                reuse["contexts"] = paired.contexts
             results[(system, name)] = metric.compute(predictions=texts,
                                                      references=paired.references, **reuse)
             elapsed = time.perf_counter() - started

@@ -3,20 +3,30 @@
 A source is a file (JSONL or CSV with ``id`` and ``text``, anything ``read_dataset`` reads, or
 ``.txt`` with one report per line, numbered from 1), a list of texts (numbered from 1), or a
 mapping of report id to text.
+
+A JSONL or CSV reference file may also say who the patient is: ``age``, ``sex`` and
+``indication`` columns (or, in JSONL, a ``context`` object with those keys). Metrics that read
+patient context (``Metric.reads_context``) get it per pair.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from radprompt.errors import InputError, RowError
 from radprompt.labelset import LabelSet
 from radprompt.reports import read_dataset
 
-__all__ = ["PairedReports", "TextSource", "pair_reports", "read_texts"]
+__all__ = ["CONTEXT_KEYS", "PairedReports", "TextSource", "pair_reports", "read_contexts",
+           "read_texts"]
+
+CONTEXT_KEYS = ("age", "sex", "indication")
+"""Patient context a reference file may carry per report."""
 
 TextSource = Union[str, Path, Sequence[str], Mapping[str, str]]  # noqa: UP007 - used at runtime
 
@@ -46,6 +56,31 @@ def _read_lines(path: Path) -> dict[str, str]:
     return {str(i): line for i, line in enumerate(lines, start=1)}
 
 
+def read_contexts(source: TextSource) -> dict[str, dict[str, Any]]:
+    """Patient context by report id from a JSONL or CSV reference file (``age``, ``sex``,
+    ``indication``); reports without any, and every other kind of source, give none."""
+    if not isinstance(source, (str, Path)):
+        return {}
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        rows = [{**row, **row["context"]} if isinstance(row.get("context"), dict) else row
+                for row in rows if isinstance(row, dict)]
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        return {}
+    contexts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        context = {key: row[key] for key in CONTEXT_KEYS if row.get(key) not in (None, "")}
+        if context and row.get("id") is not None:
+            contexts[str(row["id"])] = context
+    return contexts
+
+
 @dataclass
 class PairedReports:
     """Reference and generated texts of the report ids every system has, in reference order."""
@@ -56,6 +91,8 @@ class PairedReports:
     problems: list[RowError] = field(default_factory=list)
     dropped: dict[str, list[str]] = field(default_factory=dict)
     """Per system, the reference ids it has no report for (left out for every system)."""
+    contexts: list[dict[str, Any]] | None = None
+    """Per pair, the patient context the reference file gives (``None``: it gives none)."""
 
 
 def pair_reports(
@@ -86,8 +123,10 @@ def pair_reports(
             f"like {sample!r}); pair files by their id column, or give .txt files with one "
             "report per line in the same order",
         )
+    contexts = read_contexts(references)
     return PairedReports(
         ids=ids,
+        contexts=[contexts.get(i, {}) for i in ids] if contexts else None,
         references=[reference_texts[i] for i in ids],
         generated={system: [texts[i] for i in ids] for system, texts in system_texts.items()},
         problems=problems,
