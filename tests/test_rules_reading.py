@@ -200,3 +200,14 @@ def test_neither_nor_negates_both(engines):
     for engine in engines.values():
         assert read(engine, text, "pleural_effusion") is A
         assert read(engine, text, "pneumothorax") is A
+
+
+@pytest.mark.parametrize(("text", "label", "state"), [
+    ("No acute findings suggestive of pneumonia.", "pneumonia", A),
+    ("No focal opacity to suggest pneumonia.", "pneumonia", A),
+    ("No evidence of findings concerning for edema.", "edema", A),
+    # a comma ends the negation's reach: the hedge asserts on its own
+    ("No pneumothorax, likely right lower lobe pneumonia.", "pneumonia", P),
+])
+def test_a_hedge_inside_a_negation_is_negated_with_it(engines, text, label, state):
+    assert read(engines["chestxray21"], text, label) is state

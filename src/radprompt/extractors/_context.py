@@ -214,6 +214,23 @@ class _Mention:
             return _NONE
         return self.distance(cue_spans[index][1], self.start, scope, pre=True)
 
+    def negates_hedge(self, scope: int) -> bool:
+        """Does a negation before the mention reach it across a hedge, with no comma between?
+
+        "no findings suggestive of pneumonia", "no opacity to suggest pneumonia": the hedge is
+        inside the negation's scope and is denied with it.
+        """
+        negations = self.spans["negation_pre"]
+        index = bisect.bisect_right(negations, (self.start, self.start)) - 1
+        if index < 0 or negations[index][1] > self.start:
+            return False
+        negation_end = negations[index][1]
+        if self.sentence.text.find(",", negation_end, self.start) >= 0:
+            return False
+        hedged = any(negation_end <= c_start and c_end <= self.start
+                     for name in _HEDGES_PRE for c_start, c_end in self.spans[name])
+        return hedged and self.distance(negation_end, self.start, scope, pre=True) != _NONE
+
     def after(self, name: str, scope: int) -> int:
         cue_spans = self.spans[name]
         index = bisect.bisect_left(cue_spans, (self.end, self.end))
@@ -289,6 +306,8 @@ def mention_state(
         if base is State.PRESENT and _bare_differential(mention, findings):
             return State.UNCERTAIN
         return base
+    if nearest != negation and negation != _NONE and mention.negates_hedge(scope):
+        return State.ABSENT
     if possible == nearest:
         return State(hedges.possible) if base is State.PRESENT else base
     if probable == nearest:
