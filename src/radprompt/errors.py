@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-__all__ = ["InputError", "RadpromptError", "RowError"]
+__all__ = ["InputError", "RadpromptError", "RowError", "validation_problem"]
 
 
 class RadpromptError(Exception):
@@ -30,3 +31,14 @@ class RowError(InputError):
         self.report_id = report_id
         where = f"row {row}" + (f" (id {report_id!r})" if report_id else "")
         super().__init__(path, problem, where=where)
+
+
+def validation_problem(exc: Any) -> tuple[str, str]:
+    """Turn a pydantic ``ValidationError``'s first error into (where, problem), with an
+    unknown key spelled out."""
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key {first['loc'][-1]!r}"
+    return location, message

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, validation_problem
 from radprompt.resources import resource_roots
 
 __all__ = ["GUARD_STATES", "GuardExample", "examples_directory", "merge_example_files"]
@@ -128,11 +128,7 @@ def _parse_entry(entry: Any, *, path: Path, where: str) -> dict[str, Any]:
     try:
         example = GuardExample.model_validate(entry)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        problem = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            problem = f"unknown key {first['loc'][-1]!r}"
+        key, problem = validation_problem(exc)
         raise InputError(path, problem, where=f"{where}.{key}" if key else where) from exc
     return example.model_dump(exclude_defaults=True)
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, validation_problem
 from radprompt.guard_examples import GuardExample, merge_example_files
 from radprompt.resources import find_resource, has_resource, list_resources
 
@@ -315,16 +315,6 @@ def read_yaml(path: Path) -> Any:
     return data
 
 
-def _validation_problem(exc: ValidationError) -> tuple[str, str]:
-    """Turn pydantic's first error into (where, problem) with the offending key spelled out."""
-    first = exc.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = f"unknown key {first['loc'][-1]!r}"
-    return location, message
-
-
 def _label_location(data: Any, location: str) -> str:
     """Replace ``labels.3`` with ``labels[3] (id 'edema')`` so a person can find it."""
     match = re.match(r"labels\.(\d+)(.*)", location)
@@ -347,7 +337,7 @@ def parse_labelset(data: Any, *, path: Path) -> LabelSet:
     try:
         labelset = LabelSet.model_validate(data)
     except ValidationError as exc:
-        location, problem = _validation_problem(exc)
+        location, problem = validation_problem(exc)
         raise InputError(path, problem, where=_label_location(data, location) or None) from exc
     for index, label in enumerate(labelset.labels):
         if not label.examples:
@@ -379,7 +369,7 @@ def load_mapping(name_or_path: str | Path, *, check: bool = True) -> LabelMappin
     try:
         mapping = LabelMapping.model_validate(data)
     except ValidationError as exc:
-        location, problem = _validation_problem(exc)
+        location, problem = validation_problem(exc)
         raise InputError(path, problem, where=location or None) from exc
     if check:
         target = load_labelset(mapping.target)
