@@ -13,17 +13,17 @@ import yaml
 from review_support import prompt_run, review_run
 from typer.testing import CliRunner
 
-from radprompt.bundle_signing import generate_key, read_key
+from radprompt.bundles import generate_key, read_key
 from radprompt.cli import app
 from radprompt.experiments import load_experiment
-from radprompt.export import (
+from radprompt.bundles import (
     BundleError,
     export_run,
     extractor_from_bundle,
     verify_bundle,
     write_prompt_bundle,
 )
-from radprompt.export_formats import REPORT_PLACEHOLDER
+from radprompt.bundles import REPORT_PLACEHOLDER
 from radprompt.labelset import load_labelset
 from radprompt.llm import LLMRecipe
 from radprompt.llm.base import Backend, Completion

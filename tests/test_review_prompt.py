@@ -11,7 +11,7 @@ import pytest
 import yaml
 from review_support import prompt_run
 
-from radprompt.export import export_run
+from radprompt.bundles import export_run
 from radprompt.labelset import load_labelset
 from radprompt.llm import LLMRecipe
 from radprompt.review import ReviewError, accept_edit, editable_text, score_edit

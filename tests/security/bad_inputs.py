@@ -51,7 +51,7 @@ def _bundle(change: Callable[[Path], None] | None = None, *, signed: bool = Fals
     def make(tmp: Path) -> None:
         from security_support import write_mini_bundle
 
-        from radprompt.bundle_signing import generate_key, read_key
+        from radprompt.bundles import generate_key, read_key
 
         key = read_key(generate_key(tmp / "bundle.key")) if signed else None
         write_mini_bundle(tmp / "b", key=key)

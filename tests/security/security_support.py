@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from radprompt.bundle import MANIFEST, content_hash
+from radprompt.bundles import MANIFEST, content_hash
 from radprompt.cli import app
 
 runner = CliRunner()
@@ -112,7 +112,7 @@ def mini_prompt(model: str = "hosted_vllm/fake-model",
 
 
 def write_mini_bundle(folder: Path, *, key: Any = None, **recipe: Any) -> Any:
-    from radprompt.export import write_prompt_bundle
+    from radprompt.bundles import write_prompt_bundle
 
     version, base = mini_prompt(**recipe)
     return write_prompt_bundle(version, base, output=folder, review="reviewed",

@@ -15,9 +15,9 @@ from security_support import (
     write_mini_bundle,
 )
 
-from radprompt.bundle import BundleError, verify_bundle
-from radprompt.bundle_signing import generate_key, read_key
-from radprompt.export import NEVER_FROM_BUNDLE, open_bundle
+from radprompt.bundles import BundleError, verify_bundle
+from radprompt.bundles import generate_key, read_key
+from radprompt.bundles import NEVER_FROM_BUNDLE, open_bundle
 from radprompt.labelset import load_labelset
 
 

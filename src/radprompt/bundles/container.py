@@ -3,13 +3,13 @@
 ``bundle.json`` lists every other file's sha256; its ``content_hash`` is the sha256 of its own
 canonical JSON without that field and the ``signature``, so it covers every byte of the bundle.
 Hashes show that nothing changed, but anyone can recompute them: a ``signature`` over the
-content hash with a key the user holds (``radprompt.bundle_signing``) shows who wrote it, and
+content hash with a key the user holds (``radprompt.bundles.signing``) shows who wrote it, and
 only a bundle whose signature was checked with that key has trusted approvals
 (``Bundle.review``; an unsigned or unchecked bundle's "reviewed" reads ``unverified``).
 ``verify_bundle`` refuses a bundle whose files were changed, added or removed, whose manifest
 was edited, that holds a symbolic link or a path outside itself, whose signature does not match
 the key given, or whose content hash is not the one expected (``expect_hash``, as the audit log
-recorded it). What goes into a bundle is ``radprompt.export``'s business.
+recorded it). What goes into a bundle is ``radprompt.bundles``'s business.
 
 Example::
 
@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from radprompt.bundle_signing import BundleKey
+from radprompt.bundles.signing import BundleKey
 from radprompt.errors import InputError, RadpromptError
 
 __all__ = [

@@ -31,52 +31,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from radprompt.bundle import (
-    BUNDLE_FORMAT,
-    MANIFEST,
-    Bundle,
-    BundleError,
-    content_hash,
-    load_bundle,
-    verify_bundle,
-    write_bundle,
-)
-from radprompt.bundle_loading import (
-    NEVER_FROM_BUNDLE,
-    RUNTIME_KEYS,
-    BundleExtractor,
-    bundle_labelset,
-    extractor_from_bundle,
-    open_bundle,
-)
-from radprompt.bundle_signing import BundleKey
+from radprompt.bundles.container import Bundle, BundleError, write_bundle
+from radprompt.bundles.formats import FORMATS, PROMPT_ONLY_FORMATS, prompt_files, rules_summary
+from radprompt.bundles.signing import BundleKey
 
 if TYPE_CHECKING:
     from radprompt.llm import LLMRecipe
     from radprompt.prompts import PromptVersion
 
-__all__ = [
-    "BUNDLE_FORMAT",
-    "FORMATS",
-    "MANIFEST",
-    "NEVER_FROM_BUNDLE",
-    "RUNTIME_KEYS",
-    "Bundle",
-    "BundleError",
-    "BundleExtractor",
-    "bundle_labelset",
-    "content_hash",
-    "export_run",
-    "extractor_from_bundle",
-    "load_bundle",
-    "open_bundle",
-    "verify_bundle",
-    "write_bundle",
-    "write_prompt_bundle",
-]
+__all__ = ["export_run", "write_prompt_bundle"]
 
-FORMATS = ("json", "text", "jinja", "promptfoo", "dspy")
-PROMPT_ONLY_FORMATS = ("jinja", "promptfoo", "dspy")
 
 
 def write_prompt_bundle(
@@ -96,8 +60,6 @@ def write_prompt_bundle(
     """Freeze a PromptVersion and its model recipe (``tests``: promptfoo test cases, each
     ``{"report": text, "findings": {label_id: state}}``; ``program``: the run's version hash
     of the prompt + recipe, recorded as the bundle's ``version``; ``key`` signs it)."""
-    from radprompt.export_formats import prompt_files
-
     _check_format(format, kind="prompt")
     files = prompt_files(version, recipe, format=format, tests=tests or [])
     manifest = {
@@ -160,8 +122,6 @@ def export_run(
               "experiment": config.get("experiment"), "optimizer": config.get("optimizer")}
     metrics = _metrics(run, chosen)
     if kind == "rules":
-        from radprompt.export_formats import rules_summary
-
         text = path.read_text("utf-8")
         labelset = yaml.safe_load(text)
         files: dict[str, str | bytes] = {"labelset.yaml": path.read_bytes()}

@@ -1,4 +1,4 @@
-"""The files of each bundle format (see ``radprompt.export``).
+"""The files of each bundle format (see ``radprompt.bundles``).
 
 A prompt bundle always holds ``prompt.json`` (the PromptVersion, content-hashed) and
 ``recipe.json`` (the model recipe); these are what ``extract --bundle`` runs, so the messages
@@ -21,11 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from radprompt.bundles.container import BundleError
+
 if TYPE_CHECKING:
     from radprompt.llm import LLMRecipe
     from radprompt.prompts import PromptVersion
 
-__all__ = ["REPORT_PLACEHOLDER", "prompt_files", "rendered_requests", "rules_summary"]
+__all__ = ["FORMATS", "PROMPT_ONLY_FORMATS", "REPORT_PLACEHOLDER", "prompt_files",
+           "rendered_requests", "rules_summary"]
+
+FORMATS = ("json", "text", "jinja", "promptfoo", "dspy")
+PROMPT_ONLY_FORMATS = ("jinja", "promptfoo", "dspy")
 
 REPORT_PLACEHOLDER = "{{ report }}"
 
@@ -108,8 +114,6 @@ def _provider(recipe: LLMRecipe) -> dict[str, Any]:
 def _promptfoo(version: PromptVersion, recipe: LLMRecipe,
                tests: list[dict[str, Any]]) -> dict[str, str]:
     if version.mode != "all":
-        from radprompt.export import BundleError
-
         raise BundleError("the promptfoo export needs a prompt in mode 'all' (one request per "
                           "report); this one asks one label per request")
     files: dict[str, str] = {}

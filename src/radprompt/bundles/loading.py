@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from radprompt.bundle import Bundle, BundleError, verify_bundle
-from radprompt.bundle_signing import BundleKey
+from radprompt.bundles.container import Bundle, BundleError, verify_bundle
+from radprompt.bundles.signing import BundleKey
 from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet, parse_labelset
 
@@ -128,7 +128,7 @@ def _bundle_json(bundle: Bundle, name: str) -> dict[str, Any]:
 
 def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[str, Any],
                       client: ModelClient | None) -> BundleExtractor:
-    from radprompt.export_formats import rendered_requests
+    from radprompt.bundles.formats import rendered_requests
     from radprompt.extractors.llm import LLMExtractor
     from radprompt.labelset import load_labelset
     from radprompt.llm import LLMRecipe, check_destination

@@ -146,7 +146,7 @@ def evaluate_command(
                      "allow_remote": True if allow_remote else None}
         given = {key: value for key, value in overrides.items() if value is not None}
         if bundle is not None:
-            from radprompt.export import bundle_labelset, extractor_from_bundle, load_bundle
+            from radprompt.bundles import bundle_labelset, extractor_from_bundle, load_bundle
 
             if extractor or model:
                 raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / "
