@@ -1,6 +1,7 @@
 """The ``radprompt`` command line: parse, call one library function, render with rich.
 
-Each verb lives in its own module and registers itself on ``app`` when imported below.
+Each verb lives in its own module and registers itself on ``app`` when imported; the group
+imports a verb's module only when that verb runs (``radprompt.cli._lazy``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from radprompt.cli._group import RadpromptGroup
+from radprompt.cli._lazy import LazyGroup
 
 app = typer.Typer(
     name="radprompt",
@@ -17,7 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
-    cls=RadpromptGroup,
+    cls=LazyGroup,
 )
 
 
@@ -44,10 +45,5 @@ def _main(
     from radprompt.cli._common import set_debug
 
     set_debug(debug)
-
-# Registration order is the order of `radprompt --help`.
-from radprompt.cli import optimize, extract, score, evaluate, labelsets, bench, bench_llm  # noqa: E402, F401, I001
-from radprompt.cli import bench_metrics, significance, review, export  # noqa: E402, F401
-from radprompt.cli import models  # noqa: E402, F401
 
 __all__ = ["app"]
