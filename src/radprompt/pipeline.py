@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from radprompt.engines import Engine, InProcessEngine
 from radprompt.errors import InputError, RowError
 from radprompt.extractors.base import (
     ExtractionFailure,
@@ -148,20 +149,19 @@ def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
     return f"{type(extractor).__name__} {labelset.name}@{labelset.version} {content}"
 
 
-_CHUNK = 500  # reports per call for extractors that cannot hand results over one by one
-
-
 def extract_dataset(
     dataset: Dataset,
     *,
     extractor: Extractor,
     progress: ProgressCallback | None = None,
     journal: FindingsJournal | None = None,
+    engine: Engine | None = None,
 ) -> ExtractionRun:
     """Extract findings for every usable report; carry the dataset's row problems along.
 
     With a ``journal``, reports it already holds are not extracted again, and each finished
-    report is appended to it at once, so a killed run continues where it stopped.
+    report is appended to it at once, so a killed run continues where it stopped. ``engine``
+    says where extraction runs (default: this process; see ``radprompt.engines``).
     """
     run = ExtractionRun(problems=list(dataset.problems))
     texts = {report.id: report.text for report in dataset.reports}
@@ -179,7 +179,8 @@ def extract_dataset(
             journal.record(result, text=texts.get(result.report_id))
 
     with journal if journal is not None else nullcontext():
-        _extract_each(extractor, todo, progress=progress, on_result=keep)
+        (engine or InProcessEngine()).run(todo, extractor=extractor, on_result=keep,
+                                          progress=progress)
     for report in dataset.reports:
         result = done.get(report.id) or new.get(report.id)
         if isinstance(result, ExtractionFailure):
@@ -187,24 +188,8 @@ def extract_dataset(
         elif result is not None:
             run.findings.append(result)
     run.usage = getattr(extractor, "usage_", None)
+    run.resumed += getattr(engine, "resumed_", 0)
     return run
-
-
-def _extract_each(
-    extractor: Extractor,
-    reports: Sequence[Report],
-    *,
-    progress: ProgressCallback | None,
-    on_result: Callable[[ExtractionResult], None],
-) -> None:
-    from radprompt.extractors.llm import LLMExtractor
-
-    if isinstance(extractor, LLMExtractor):
-        extractor.extract(reports, progress=progress, on_result=on_result)
-        return
-    for start in range(0, len(reports), _CHUNK):
-        for result in extractor.extract(reports[start:start + _CHUNK], progress=progress):
-            on_result(result)
 
 
 @dataclass

@@ -1,0 +1,37 @@
+"""The Engine plug-in kind: where extraction runs (this process, worker processes, Ray Data).
+
+An engine takes an extractor and reports and hands back one result per report through
+``on_result``; what is extracted never depends on the engine, only where and how fast.
+``pipeline.extract_dataset`` puts the results back in input order and journals them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
+from radprompt.reports import Report
+
+__all__ = ["Engine", "ResultCallback"]
+
+ResultCallback = Callable[[ExtractionResult], None]
+"""Called once per report with its findings or its failure."""
+
+
+class Engine(ABC):
+    """Base class of every engine. One abstract method: ``run``."""
+
+    resumed_: int = 0
+    """Reports whose results the engine read back from its own store instead of extracting."""
+
+    @abstractmethod
+    def run(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_result: ResultCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Extract ``reports`` with ``extractor``; call ``on_result`` exactly once per report."""
