@@ -25,10 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from radprompt.extractors.base import (
     ExtractionFailure,
@@ -38,21 +37,15 @@ from radprompt.extractors.base import (
 )
 from radprompt.findings import Finding, Findings, State, derive_labels
 from radprompt.labelset import LabelSet
-from radprompt.llm import Completion, LLMRecipe, ModelClient, RequestError, Usage, build_client
-from radprompt.llm.parsing import (
-    AnswerError,
-    EvidenceFlag,
-    ParsedAnswer,
-    answer_schema,
-    parse_answer,
-)
+from radprompt.llm import LLMRecipe, ModelClient, Usage
+from radprompt.llm.calls import Answered, ask_structured, open_client, run_sync
+from radprompt.llm.parsing import EvidenceFlag, ParsedAnswer, answer_schema, parse_answer
 from radprompt.prompts import Demo, PromptVersion
 from radprompt.reports import Report
 
 __all__ = ["LLMExtractor", "LLMFindings", "run_sync"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 ResultCallback = Callable[[ExtractionResult], None]
 
 
@@ -109,14 +102,19 @@ class _Failed:
     raw: str | None
 
 
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` to the end, also from code that already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+@dataclass(frozen=True)
+class _FindingsAnswer:
+    """The answer model of one request: the schema for ``label_ids`` and ``parse_answer``."""
+
+    label_ids: tuple[str, ...]
+    report_text: str
+
+    def json_schema(self) -> dict[str, Any]:
+        return answer_schema(self.label_ids)
+
+    def parse(self, text: str, *, cut_off: bool = False) -> ParsedAnswer:
+        return parse_answer(text, label_ids=self.label_ids, report_text=self.report_text,
+                            cut_off=cut_off)
 
 
 async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
@@ -188,7 +186,12 @@ class LLMExtractor(Extractor):
         on_result: ResultCallback | None = None,
     ) -> list[ExtractionResult]:
         version = self.prompt_version()
-        client = self.client or build_client(self.recipe)
+        async with open_client(self.recipe, client=self.client) as client:
+            return await self._run(client, version, reports, progress, on_result)
+
+    async def _run(self, client: ModelClient, version: PromptVersion, reports: Sequence[Report],
+                   progress: ProgressCallback | None,
+                   on_result: ResultCallback | None) -> list[ExtractionResult]:
         results: list[ExtractionResult | None] = [None] * len(reports)
         queue = iter(enumerate(reports))
 
@@ -211,10 +214,6 @@ class LLMExtractor(Extractor):
             await _first_failure(workers)
         finally:
             self.usage_: Usage = client.usage
-            if self.client is None:
-                await client.aclose()
-                if client.cache is not None:
-                    client.cache.close()
         return [result for result in results if result is not None]
 
     async def _extract_report(
@@ -252,32 +251,12 @@ class LLMExtractor(Extractor):
     ) -> ParsedAnswer | _Failed:
         label_id = label_ids[0] if version.mode == "label" else None
         messages = version.render(report.text, label_id=label_id)
-        params = None
-        if self.recipe.uses_structured_output:
-            params = {"response_format": {"type": "json_schema", "json_schema": {
-                "name": "findings", "strict": True, "schema": answer_schema(label_ids)}}}
-        problem, raw = "", None
-        # Answers are cached only when the exchange ends in a usable answer, so a glitch is
-        # asked again next time while a repaired exchange replays from the cache.
-        exchange: list[tuple[list[dict[str, str]], Completion]] = []
-        for attempt in range(1, self.recipe.parse_retries + 2):
-            try:
-                completion = await client.complete(messages, params=params, store=False)
-            except RequestError as exc:
-                return _Failed(f"request failed: {exc}", raw)
-            exchange.append((messages, completion))
-            try:
-                parsed = parse_answer(completion.text, label_ids=label_ids,
-                                      report_text=report.text, cut_off=completion.cut_off)
-            except AnswerError as exc:
-                problem, raw = str(exc), completion.text
-                logger.debug("report %s, attempt %d: unusable answer: %s", report.id, attempt,
-                             problem)
-                messages = [*messages, {"role": "assistant", "content": completion.text},
-                            version.retry_message(problem, label_id=label_id)]
-                continue
-            for sent, answer in exchange:
-                client.store(sent, answer, params=params)
+        outcome = await ask_structured(
+            client, messages, _FindingsAnswer(label_ids, report.text),
+            retries=self.recipe.parse_retries, structured=self.recipe.uses_structured_output,
+            schema_name="findings",
+            reask=lambda problem: version.retry_message(problem, label_id=label_id))
+        if isinstance(outcome, Answered):
+            parsed: ParsedAnswer = outcome.value
             return parsed
-        attempts = self.recipe.parse_retries + 1
-        return _Failed(f"unusable answer after {attempts} attempt(s): {problem}", raw)
+        return _Failed(outcome.reason, outcome.raw)

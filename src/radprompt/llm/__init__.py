@@ -102,6 +102,8 @@ def build_client(recipe: LLMRecipe, *, cache: ResponseCache | bool | None = True
         backoff=recipe.backoff,
         pricing=pricing,
         max_connection_failures=recipe.max_connection_failures,
+        dialect=recipe.structured_output_dialect,
+        context_length=recipe.context_length,
     )
 
 

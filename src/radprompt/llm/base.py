@@ -89,7 +89,14 @@ class BackendError(RadpromptError):
         self.configuration = (is_configuration_error(status=status, message=message)
                               if configuration is None else configuration)
         """No request can succeed until the user changes the set-up; never retried."""
-        self.transient = transient and not self.configuration
+        from radprompt.llm.dialects import rejects_structured_output
+
+        self.rejects_structured_output = rejects_structured_output(status=status,
+                                                                   message=message)
+        """The server refused the structured-output parameter (the client may try another
+        dialect; never retried as it is)."""
+        self.transient = (transient and not self.configuration
+                          and not self.rejects_structured_output)
 
 
 class MissingExtraError(RadpromptError, ImportError):

@@ -24,6 +24,13 @@ from typing import Any
 from radprompt.errors import RadpromptError
 from radprompt.llm.base import Backend, BackendError, Completion, Message
 from radprompt.llm.cache import ResponseCache, cache_key
+from radprompt.llm.context import ContextBudget
+from radprompt.llm.dialects import (
+    asks_for_another_dialect,
+    next_dialect,
+    to_dialect,
+    uses_structured_output,
+)
 
 __all__ = [
     "ConfigurationError",
@@ -111,6 +118,8 @@ class ModelClient:
         backoff: float = 1.0,
         pricing: Pricing | None = None,
         max_connection_failures: int = 8,
+        dialect: str = "auto",
+        context_length: int | None = None,
     ) -> None:
         self.backend = backend
         self.model = model
@@ -122,6 +131,10 @@ class ModelClient:
         self.pricing = pricing
         self.max_connection_failures = max_connection_failures
         self.usage = Usage()
+        self.dialect = "json_schema" if dialect == "auto" else dialect
+        """The structured-output dialect requests are sent in (``radprompt.llm.dialects``)."""
+        self.negotiates = dialect == "auto"
+        self.budget = ContextBudget(context_length=context_length)
         self._unreached_in_a_row = 0
         self._stopped: LLMStopError | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
@@ -155,6 +168,16 @@ class ModelClient:
             self.cache.put(key, completion, model=self.model)
         return completion
 
+    @property
+    def context_length(self) -> int | None:
+        return self.budget.context_length
+
+    def fits(self, messages: Sequence[Message], *,
+             params: Mapping[str, Any] | None = None) -> bool:
+        """Whether ``messages`` and the full ``max_tokens`` fit the model's context."""
+        merged = {**self.params, **params} if params else self.params
+        return self.budget.fits(messages, merged)
+
     def store(self, messages: Sequence[Message], completion: Completion, *,
               params: Mapping[str, Any] | None = None) -> None:
         """Cache ``completion`` as the answer to ``messages`` (no-op for a cached one)."""
@@ -164,19 +187,49 @@ class ModelClient:
         key = cache_key(model=self.model, params=merged, messages=messages)
         self.cache.put(key, completion, model=self.model)
 
+    def _wire(self, messages: Sequence[Message], params: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters as sent: structured output in the server's dialect, ``max_tokens``
+        lowered to what the context leaves; a request that cannot fit fails unsent."""
+        wire, problem = self.budget.fit(messages, to_dialect(params, self.dialect))
+        if problem is not None:
+            self.usage.failed_requests += 1
+            kind = "context length"
+            self.usage.failure_reasons[kind] = self.usage.failure_reasons.get(kind, 0) + 1
+            raise RequestError(f"not sent: {problem}")
+        return wire
+
+    def _switch_dialect(self, used: str, error: BackendError) -> bool:
+        """After the server refused structured output in dialect ``used``: move to the next
+        dialect (``auto`` only); whether there is one to try."""
+        if not (error.rejects_structured_output and self.negotiates
+                and asks_for_another_dialect(str(error))):
+            return False
+        if self.dialect == used and (following := next_dialect(used)) is not None:
+            logger.info("%s refused structured output as %s (%s); trying %s", self.model,
+                        used, error, following)
+            self.dialect = following
+        return self.dialect != used
+
     async def _send(self, messages: Sequence[Message], params: Mapping[str, Any]) -> Completion:
         semaphore = self._semaphore()
         error: BackendError | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            if error is not None:
+        attempt = 0
+        while attempt < self.max_attempts:
+            attempt += 1
+            if error is not None and error.transient:
                 self.usage.retries += 1
                 await asyncio.sleep(self._delay(attempt, error))
             async with semaphore:
                 self._check_stopped()
+                used, wire = self.dialect, self._wire(messages, params)
                 try:
-                    completion = await self.backend.complete(messages, params=params)
+                    completion = await self.backend.complete(messages, params=wire)
                 except BackendError as exc:
                     error = exc
+                    if uses_structured_output(wire) and self._switch_dialect(used, exc):
+                        self.usage.requests += 1
+                        attempt -= 1  # the other dialect is a new first attempt
+                        continue
                     self._note_failure(exc)
                     logger.debug("attempt %d failed: %s", attempt, exc)
                     if not exc.transient:
@@ -184,6 +237,8 @@ class ModelClient:
                     continue
             self.usage.requests += 1
             self._unreached_in_a_row = 0
+            if completion.prompt_tokens:
+                self.budget.observe(messages, completion.prompt_tokens)
             return self._priced(completion)
         assert error is not None
         self.usage.failed_requests += 1
@@ -207,7 +262,15 @@ class ModelClient:
             self._unreached_in_a_row += 1
         where = f"{self.model}" + (f" at {self.backend.api_base}" if self.backend.api_base
                                    else "")
-        if error.configuration and self._stopped is None:
+        if (error.rejects_structured_output and not error.configuration
+                and self._stopped is None):
+            self._stopped = ConfigurationError(
+                f"{where}: {error} - the server refused structured output (sent as "
+                f"{self.dialect}) - a configuration error, so no request was retried; set "
+                "structured_output_dialect in the recipe (json_schema: "
+                "OpenAI, vLLM; json_object: llama.cpp; ollama: Ollama's format) or turn "
+                "structured output off (--no-structured-output)")
+        elif error.configuration and self._stopped is None:
             self._stopped = ConfigurationError(
                 f"{where}: {error} - a configuration error, so no request was retried; check "
                 "the model name, --api-base, the API key and the recipe's parameters "

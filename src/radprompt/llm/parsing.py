@@ -20,22 +20,16 @@ Example::
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from radprompt.findings import ATTRIBUTE_NAMES, Attributes, Evidence, Finding, State
+from radprompt.llm.calls import AnswerError, pick_json
 
 __all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer"]
 
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _STATES = {state.value: state for state in State} | {"not mentioned": State.NOT_MENTIONED}
-
-
-class AnswerError(ValueError):
-    """An answer that cannot be used; ``str(error)`` is fed back to the model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,25 +76,30 @@ def answer_schema(label_ids: Sequence[str]) -> dict[str, Any]:
 
 
 def _json_object(text: str, *, cut_off: bool) -> dict[str, Any]:
-    text = _THINK.sub("", text)
-    if "<think>" in text.lower():
-        raise AnswerError("the answer ended inside its <think> section, before any JSON")
-    start = text.find("{")
-    if start < 0:
-        raise AnswerError("the answer has no JSON object; write only the JSON object")
-    try:
-        value, _ = json.JSONDecoder().raw_decode(text[start:])
-    except json.JSONDecodeError as exc:
-        ends_early = exc.msg.startswith("Unterminated string") or (
-            exc.pos >= len(text[start:].rstrip()) - 1)
-        if cut_off or ends_early:
-            raise AnswerError("the JSON object is cut off before it ends; answer with a "
-                              "shorter evidence quote per label") from exc
-        raise AnswerError(f"the JSON object is malformed: {exc.msg} at line {exc.lineno}, "
-                          f"column {exc.colno}") from exc
-    if not isinstance(value, dict):
-        raise AnswerError("the answer is not a JSON object")
-    return value
+    return pick_json(text, cut_off=cut_off, shorter="answer with a shorter evidence quote per "
+                     "label")
+
+
+def _key(text: str) -> str:
+    return "_".join(text.lower().replace("-", " ").split())
+
+
+def undrift(data: dict[str, Any], label_ids: Sequence[str]) -> dict[str, Any]:
+    """The answer with the drift small models show without structured output undone: the
+    object wrapped in one outer key (``{"findings": {...}}``) and label keys written as names
+    ("Pleural Effusion", "PLEURAL_EFFUSION") instead of ids."""
+    asked = set(label_ids)
+    if len(data) == 1 and not asked & set(data):
+        (inner,) = data.values()
+        if isinstance(inner, dict):
+            data = inner
+    by_key = {_key(label_id): label_id for label_id in label_ids}
+    renamed = {}
+    for key, value in data.items():
+        label_id = key if key in asked else by_key.get(_key(str(key)))
+        if label_id is not None and label_id not in renamed:
+            renamed[label_id] = value
+    return renamed if renamed else data
 
 
 def _attributes(value: Any) -> Attributes:
@@ -168,7 +167,7 @@ def parse_answer(
     ``cut_off`` says the model stopped at its token limit (``finish_reason == "length"``).
     Keys the prompt did not ask for are ignored.
     """
-    data = _json_object(text, cut_off=cut_off)
+    data = undrift(_json_object(text, cut_off=cut_off), label_ids)
     missing = [label_id for label_id in label_ids if label_id not in data]
     if missing:
         raise AnswerError(f"the JSON object lacks key(s) {', '.join(missing)}; give every one "

