@@ -94,8 +94,8 @@ def check_guard_examples(
     cases: list[tuple[str, GuardExample]] = [
         (label.id, example) for label in chosen for example in label.examples
     ]
-    reports = [Report(f"guard-{index:05d}", example.text) for index, (_, example) in
-               enumerate(cases)]
+    reports = [Report(f"guard-{index:05d}", example.text, meta={"language": example.lang})
+               for index, (_, example) in enumerate(cases)]
     results = extractor.extract(reports, progress=progress) if reports else []
     failures: list[GuardFailure] = []
     errors: list[GuardError] = []

@@ -33,6 +33,8 @@ __all__ = [
     "Label",
     "LabelMapping",
     "LabelSet",
+    "LabelVocabulary",
+    "LanguagePack",
     "UncertaintyPolicy",
     "available_labelsets",
     "available_mappings",
@@ -114,6 +116,38 @@ class Hedges(_Strict):
     possible: HedgeState = "uncertain"
 
 
+class LabelVocabulary(_Strict):
+    """A label's words in one more language (``zh``, ...): the English fields' counterparts.
+
+    The label's own fields are English; ``Label.languages`` gives the words of any other
+    language, and the rule engine reads a report with the words of the report's language.
+    """
+
+    phrases: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    normal_phrases: tuple[str, ...] = ()
+    uncertain_phrases: tuple[str, ...] = ()
+    cues: Cues = Cues()
+
+
+class LanguagePack(_Strict):
+    """A labelset's cues and ignored section headers in one more language."""
+
+    cues: Cues = Cues()
+    ignore_sections: tuple[str, ...] = ()
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _check_language_codes(codes: Any) -> None:
+    for code in codes:
+        if code == "en" or not _LANGUAGE_CODE.match(code):
+            raise ValueError(f"language {code!r}: give other languages by their ISO 639-1 "
+                             "code ('zh', 'de'); English is the label's own fields")
+
+
 class Label(_Strict):
     """One finding of a taxonomy, written for clinicians and compiled for extractors."""
 
@@ -143,6 +177,16 @@ class Label(_Strict):
     negative (CheXpert's No Finding is cancelled by a hiatal hernia)."""
     examples: tuple[GuardExample, ...] = ()
     """Guard examples: sentences this label must read in a given state (its unit tests)."""
+    languages: dict[str, LabelVocabulary] = Field(default_factory=dict)
+    """The label's words in other languages, by language code (``zh``)."""
+
+    @field_validator("languages")
+    @classmethod
+    def _known_language_codes(
+        cls, value: dict[str, LabelVocabulary]
+    ) -> dict[str, LabelVocabulary]:
+        _check_language_codes(value)
+        return value
 
     @field_validator("id")
     @classmethod
@@ -186,7 +230,19 @@ class LabelSet(_Strict):
     significance: dict[str, Any] = Field(default_factory=dict)
     """Clinical-significance weights per label and per attribute error, read and checked by
     ``radprompt.metrics.weights`` (the metrics own its schema)."""
+    languages: dict[str, LanguagePack] = Field(default_factory=dict)
+    """Cues and ignored sections of other languages, by language code (``zh``)."""
     labels: tuple[Label, ...]
+
+    @model_validator(mode="after")
+    def _label_languages_have_packs(self) -> LabelSet:
+        _check_language_codes(self.languages)
+        for label in self.labels:
+            missing = sorted(set(label.languages) - set(self.languages))
+            if missing:
+                raise ValueError(f"label {label.id!r} has words in {missing} but the labelset "
+                                 f"has no 'languages:' entry (cues) for them")
+        return self
 
     @model_validator(mode="after")
     def _derived_ignores_known_labels(self) -> LabelSet:
@@ -237,6 +293,31 @@ class LabelSet(_Strict):
         """The labelset's cues extended with the label's own."""
         return self.cues.merged(label.cues)
 
+    def in_language(self, code: str) -> LabelSet:
+        """This labelset with the words of language ``code`` in place of the English ones.
+
+        Labels without words in that language keep none; guard examples are those written in
+        it. ``en`` returns the labelset itself; a language it has no pack for raises
+        ``KeyError`` naming the ones it has.
+        """
+        if code == "en":
+            return self
+        pack = self.languages.get(code)
+        if pack is None:
+            raise KeyError(f"labelset {self.name!r} has no language {code!r}; it has: "
+                           f"{', '.join(['en', *self.languages])}")
+        labels = []
+        for label in self.labels:
+            words = label.languages.get(code, LabelVocabulary())
+            labels.append(label.model_copy(update={
+                **{name: getattr(words, name) for name in LabelVocabulary.model_fields},
+                "other_findings": (), "languages": {},
+                "examples": tuple(e for e in label.examples if e.lang == code)}))
+        return self.model_copy(update={
+            "cues": pack.cues, "labels": tuple(labels), "languages": {},
+            "ignore_sections": tuple(dict.fromkeys((*pack.ignore_sections,
+                                                    *self.ignore_sections)))})
+
     def with_label(self, label: Label) -> LabelSet:
         """Return a new labelset in which ``label`` replaces the label with the same id."""
         labels = tuple(label if old.id == label.id else old for old in self.labels)
@@ -281,9 +362,10 @@ class LabelMapping(_Strict):
                     )
 
 
-class _Yaml12BoolLoader(yaml.SafeLoader):
+class _Yaml12BoolLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader where only true / false are booleans (YAML 1.2), so a cue list may say
-    ``[no, not, without]`` without ``no`` turning into ``False``."""
+    ``[no, not, without]`` without ``no`` turning into ``False``. libyaml's parser where PyYAML
+    has it: the pure-Python one took most of a ``radprompt extract``'s start-up."""
 
 
 _Yaml12BoolLoader.yaml_implicit_resolvers = {

@@ -35,7 +35,7 @@ __all__ = ["Dataset", "Report", "check_output_path", "read_dataset", "write_find
 FORMATS = ("auto", "jsonl", "csv", "iu", "negbio")
 ID_COLUMNS = ("id", "report_id", "study_id", "uid", "filename")
 TEXT_COLUMNS = ("text", "report", "report_text")
-META_COLUMNS = ("split", "synthetic", "path", "patient_id", "source")
+META_COLUMNS = ("split", "synthetic", "path", "patient_id", "source", "language", "lang")
 IU_MESH_MAPPING = "iu_mesh_to_chestxray21"
 NEGBIO_MAPPING = "chestxray14_to_chestxray21"
 

@@ -19,14 +19,16 @@ _ATOMS = {
 }
 
 
-def _trie_pattern(phrases: Iterable[str]) -> str:
+def _trie_pattern(phrases: Iterable[str], *, atoms: dict[str, str] | None = None) -> str:
     """One regex alternation for many phrases, factored as a character trie.
 
     Python's ``re`` tries every branch of a flat alternation at every position; a trie shares
     prefixes, which makes matching hundreds of phrases about a hundred times faster. A space in
     a phrase matches any run of spaces or hyphens ("x ray" matches "x-ray"); a ``*`` between
     words matches up to three words ("heart * enlarged" matches "heart is mildly enlarged").
+    ``atoms`` replaces what a space and a gap match (scripts without spaces, ``_cjk.py``).
     """
+    atoms = _ATOMS if atoms is None else atoms
     trie: dict[str, Any] = {}
     for phrase in phrases:
         node = trie
@@ -35,7 +37,7 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
         node[""] = {}
 
     def emit(node: dict[str, Any]) -> str:
-        branches = [_ATOMS.get(char, re.escape(char)) + emit(child)
+        branches = [atoms.get(char, re.escape(char)) + emit(child)
                     for char, child in sorted(node.items()) if char]
         if not branches:
             return ""

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from radprompt.extractors._cjk_reader import CJKReader
 from radprompt.extractors._context import CompiledCues, SentenceContext, mention_state
 from radprompt.extractors._phrases import compile_phrases
 from radprompt.extractors.attributes import extract_attributes
@@ -34,6 +35,7 @@ from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallb
 from radprompt.extractors.segment import cached_sentences, sentences
 from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
 from radprompt.labelset import Cues, Hedges, Label, LabelSet
+from radprompt.languages import DEFAULT_LANGUAGE, is_cjk_language, report_language
 from radprompt.reports import Report
 
 __all__ = ["RulesExtractor", "compile_phrases"]
@@ -90,6 +92,26 @@ class RulesExtractor(Extractor):
             (p for label in labelset.labels for p in label.normal_phrases), plural=False)
         self._ignored_sections = frozenset(s.lower() for s in labelset.ignore_sections)
         self._section_verdicts: dict[str, bool] = {"": False}
+        self._languages: dict[str, RulesExtractor | CJKReader] = {}
+
+    def _reader_for(self, report: Report) -> RulesExtractor | CJKReader | None:
+        """The reader of a report in another language the labelset has words for (else None).
+
+        A CJK language is read by ``CJKReader``; any other by this engine built from the
+        labelset in that language (``LabelSet.in_language``).
+        """
+        if not self.labelset.languages:
+            return None
+        language = report_language(report.text, report.meta)
+        if language == DEFAULT_LANGUAGE or language not in self.labelset.languages:
+            return None
+        reader = self._languages.get(language)
+        if reader is None:
+            words = self.labelset.in_language(language)
+            reader = self._languages[language] = (
+                CJKReader(labelset=words) if is_cjk_language(language)
+                else RulesExtractor(labelset=words))
+        return reader
 
     def _ignored(self, section: str) -> bool:
         """Is this header one the labelset ignores? "FRONTAL REASON FOR EXAM" ends with one."""
@@ -110,6 +132,8 @@ class RulesExtractor(Extractor):
         return results
 
     def extract_report(self, report: Report) -> Findings:
+        if (reader := self._reader_for(report)) is not None:
+            return reader.extract_report(report)
         reading = _Reading(self, report.text)
         states: dict[str, Finding] = {}
         for compiled in self._labels:

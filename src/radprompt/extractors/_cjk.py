@@ -1,0 +1,196 @@
+"""Reading rules for reports written without spaces between words (Chinese).
+
+- **Sentences** end at 。；！？ (and their ASCII forms), at a full stop that is not a decimal
+  point, and at every line break; list numbers ("1." "2、" "（3）") and section headers at the
+  start of a line ("影像所见：", "诊断意见：") are left out of every sentence.
+- **Matching** has no word boundaries: a phrase matches wherever its characters stand
+  ("胸腔积液" inside "左侧胸腔积液"), except that a Latin abbreviation must not touch other Latin
+  letters ("PICC", not "PICCS"). A ``*`` in a phrase stands for up to six characters with no
+  punctuation but the enumeration comma 、 ("心影 * 增大" finds "心影明显增大").
+- **Scope.** A cue reaches a mention only inside its clause: the stretch between clause
+  punctuation (，；：。 and their ASCII forms) and contrast words (the ``termination`` cues:
+  但, 但是, 然而 ...), at most ``scope_tokens`` characters away. The enumeration comma 、 and
+  及 / 和 join items of one clause, so "未见实变、胸腔积液及气胸" negates all three, while
+  "未见气胸，左侧胸腔积液" leaves the effusion present.
+- **Which cue decides.** Pre cues ("未见", "考虑") stand before the mention, post cues after it
+  ("可能", "不除外", "已拔除"); the nearest cue in scope decides, a low-probability hedge winning a
+  tie ("考虑肺炎可能": uncertain). A cue inside the gap of a ``*`` phrase decides outright
+  ("心影未见增大"). A ``pseudo`` cue covers words that contain a cue but deny nothing
+  ("较前无明显变化"). "A或B" with no hedge word is a differential: uncertain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from radprompt.extractors._phrases import GAP, _trie_pattern
+from radprompt.extractors.segment import Sentence
+from radprompt.findings import State
+from radprompt.labelset import Cues, Hedges
+
+__all__ = ["CJKCues", "cjk_mention_state", "cjk_sentences", "compile_cjk_phrases"]
+
+GAP_CHARS = 6
+_ATOMS = {" ": r"\s*", GAP: rf"[^\s，,。；;：:！？!?（）()]{{0,{GAP_CHARS}}}"}
+_BOUNDARY = re.compile(
+    r"""
+      (?P<header>(?:^|(?<=[\n。]))[ \t]*
+                 (?:[^\s\d：:。；，,、.()（）]{2,10}|[A-Za-z][A-Za-z /&]{1,30})[ \t]*[：:])
+    | (?P<number>(?:^|(?<=[\s。；;：:！？!?]))[ \t]*[（(]?\d{1,2}[.、．)）](?!\d))
+    | (?P<stop>[。；！？;!?]+|(?<!\d)\.|\.(?!\d))
+    | (?P<newline>\n)
+    """,
+    re.VERBOSE | re.MULTILINE,
+)
+CLAUSE_MARKS = frozenset("，,；;：:。\n")
+"""Punctuation that ends a clause, and with it every cue's scope."""
+_DIFFERENTIAL = "或"
+_NONE = 10**9
+_KINDS = ("pseudo", "termination", "uncertainty_pre", "uncertainty_post",
+          "bidirectional_uncertainty", "negation_pre", "negation_post", "probable_pre",
+          "probable_post")
+_CATEGORY = {"uncertainty": "possible", "bidirectional": "possible", "negation": "negation",
+             "probable": "probable"}
+_TIE_ORDER = ("possible", "negation", "probable")
+
+
+def cjk_sentences(text: str) -> tuple[Sentence, ...]:
+    """Every sentence of a Chinese report with its offsets and the section it falls under."""
+    found: list[Sentence] = []
+    start = 0
+    section = ""
+    for match in _BOUNDARY.finditer(text):
+        end = match.end() if match.lastgroup == "stop" else match.start()
+        _append(found, text, start, end, section)
+        if match.lastgroup == "header":
+            section = " ".join(match.group("header").strip().rstrip("：:").lower().split())
+        start = match.end()
+    _append(found, text, start, len(text), section)
+    return tuple(found)
+
+
+def _append(found: list[Sentence], text: str, start: int, end: int, section: str) -> None:
+    while start < end and (text[start].isspace() or text[start] in "-*\u2022"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and any(ch.isalnum() for ch in text[start:end]):
+        found.append(Sentence(start, end, section))
+
+
+def compile_cjk_phrases(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for ``phrases`` matched without word boundaries; ``None`` if empty."""
+    unique = frozenset(" ".join(p.lower().split()) for p in phrases if p.strip())
+    return _compile(unique) if unique else None
+
+
+@lru_cache(maxsize=1024)
+def _compile(phrases: frozenset[str]) -> re.Pattern[str]:
+    body = _trie_pattern(phrases, atoms=_ATOMS)
+    return re.compile(rf"(?<![A-Za-z])(?:{body})(?![A-Za-z])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CJKCues:
+    """A labelset's cues of one CJK language, found in one pass and sorted by kind."""
+
+    any_cue: re.Pattern[str] | None
+    kinds: tuple[tuple[str, re.Pattern[str]], ...]
+    scope: int
+
+    @classmethod
+    def build(cls, cues: Cues) -> CJKCues:
+        lists = {kind: getattr(cues, kind) for kind in _KINDS}
+        kinds = tuple((kind, pattern) for kind, phrases in lists.items()
+                      if (pattern := compile_cjk_phrases(phrases)) is not None)
+        every = compile_cjk_phrases(p for phrases in lists.values() for p in phrases)
+        return cls(any_cue=every, kinds=kinds, scope=cues.scope_tokens)
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[int, int, frozenset[str]]]:
+        """Every cue in ``text[start:end]``: its span and kinds (longest match wins)."""
+        if self.any_cue is None:
+            return []
+        found = []
+        for match in self.any_cue.finditer(text, start, end):
+            kinds = frozenset(kind for kind, pattern in self.kinds
+                              if pattern.fullmatch(text, *match.span()))
+            found.append((match.start(), match.end(), kinds))
+        return found
+
+
+def _clause(text: str, start: int, end: int, sentence: tuple[int, int],
+            cues: list[tuple[int, int, frozenset[str]]]) -> tuple[int, int]:
+    """The clause around ``[start, end)``: punctuation and contrast words bound it."""
+    left, right = sentence
+    for index in range(start - 1, left - 1, -1):
+        if text[index] in CLAUSE_MARKS:
+            left = index + 1
+            break
+    for index in range(end, right):
+        if text[index] in CLAUSE_MARKS:
+            right = index
+            break
+    for c_start, c_end, kinds in cues:
+        if "termination" in kinds and "pseudo" not in kinds:
+            if c_end <= start:
+                left = max(left, c_end)
+            elif c_start >= end:
+                right = min(right, c_start)
+    return left, right
+
+
+def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
+               clause: tuple[int, int], *, gap: bool) -> dict[str, int]:
+    """The nearest cue of each category (possible, probable, negation) that reaches the mention."""
+    nearest: dict[str, int] = {}
+    for c_start, c_end, kinds in cues:
+        if "pseudo" in kinds or c_start < clause[0] or c_end > clause[1]:
+            continue
+        directions: tuple[str, ...]
+        if c_end <= start:
+            directions, distance = ("pre", "uncertainty"), start - c_end
+        elif c_start >= end:
+            directions, distance = ("post", "uncertainty"), c_start - end
+        elif gap and start < c_start and c_end < end:
+            directions, distance = ("pre", "post", "uncertainty"), 0
+        else:
+            continue  # the cue's characters belong to the mention itself ("肋膈角消失")
+        for kind in kinds:
+            head, _, tail = kind.partition("_")
+            if head in _CATEGORY and tail in directions:
+                category = _CATEGORY[head]
+                nearest[category] = min(nearest.get(category, _NONE), distance)
+    return nearest
+
+
+def cjk_mention_state(
+    text: str, sentence: tuple[int, int], start: int, end: int, *, cues: CJKCues,
+    found: list[tuple[int, int, frozenset[str]]], hedges: Hedges, base: State = State.PRESENT,
+    gap: bool = False,
+) -> State:
+    """The state of the mention ``[start, end)`` of ``sentence``; ``found`` are the sentence's
+    cues (``CJKCues.find``); ``gap`` says the mention matched a ``*`` phrase."""
+    clause = _clause(text, start, end, sentence, found)
+    nearest = {category: distance for category, distance in
+               _distances(found, start, end, clause, gap=gap).items()
+               if distance <= cues.scope}
+    if not nearest:
+        if base is State.PRESENT and _differential(text, start, end, clause):
+            return State.UNCERTAIN
+        return base
+    closest = min(nearest.values())
+    decided = next(c for c in _TIE_ORDER if nearest.get(c) == closest)
+    if decided == "negation":
+        return State.ABSENT
+    if base is not State.PRESENT:
+        return base
+    return State(hedges.possible if decided == "possible" else hedges.probable)
+
+
+def _differential(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
+    """"A或B": a mention right before or after 或 is one side of a differential."""
+    return (end < clause[1] and text[end] == _DIFFERENTIAL) or (
+        start > clause[0] and text[start - 1] == _DIFFERENTIAL)

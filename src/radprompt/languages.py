@@ -1,0 +1,84 @@
+"""The language a report is written in: declared (a ``language`` field) or detected.
+
+Readers keep any ``language`` (or ``lang``) field of a JSONL record or CSV column in the
+report's ``meta``; without one, a text whose letters are mostly CJK characters is Chinese.
+English is the default, so English data needs nothing.
+
+Example::
+
+    >>> detect_language("No pneumothorax.")
+    'en'
+    >>> detect_language("双肺纹理增多，未见明显实变影。")
+    'zh'
+    >>> report_language("Heart size normal.", {"language": "zh-CN"})
+    'zh'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "CJK_LANGUAGES",
+    "DEFAULT_LANGUAGE",
+    "cjk_share",
+    "detect_language",
+    "is_cjk_language",
+    "normalise_language",
+    "report_language",
+]
+
+DEFAULT_LANGUAGE = "en"
+CJK_LANGUAGES = frozenset(("zh", "ja", "ko"))
+"""Languages written without spaces between words: sentence splitting and matching differ."""
+CJK_THRESHOLD = 0.3
+"""A text whose letters are at least this share CJK is detected as Chinese. Chinese reports
+carry Latin abbreviations (PICC, CT, T12) and English reports carry none of CJK, so the
+threshold is far from both."""
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ALIASES = {
+    "chinese": "zh", "中文": "zh", "汉语": "zh", "zh-cn": "zh", "zh-hans": "zh", "zh-tw": "zh",
+    "zh-hant": "zh", "cn": "zh", "english": "en", "en-us": "en", "en-gb": "en",
+}
+LANGUAGE_KEYS = ("language", "lang")
+"""Report fields (JSONL keys, CSV columns) that declare a report's language."""
+
+
+def normalise_language(code: str) -> str:
+    """``zh-CN``, ``zh_Hans``, ``Chinese`` -> ``zh``; an unknown code is lower-cased."""
+    key = code.strip().lower().replace("_", "-")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    return key.split("-", 1)[0] if key else DEFAULT_LANGUAGE
+
+
+def cjk_share(text: str) -> float:
+    """The share of CJK characters among the letters of ``text`` (0 without letters)."""
+    letters = sum(1 for char in text if char.isalpha())
+    if not letters:
+        return 0.0
+    return len(_CJK.findall(text)) / letters
+
+
+def detect_language(text: str) -> str:
+    """``zh`` when CJK characters make up most of the text's letters, else ``en``."""
+    if _CJK.search(text) is None:
+        return DEFAULT_LANGUAGE
+    return "zh" if cjk_share(text) >= CJK_THRESHOLD else DEFAULT_LANGUAGE
+
+
+def report_language(text: str, meta: Mapping[str, Any] | None = None) -> str:
+    """The declared language in ``meta`` (``language`` / ``lang``), else the detected one."""
+    for key in LANGUAGE_KEYS:
+        declared = (meta or {}).get(key)
+        if isinstance(declared, str) and declared.strip():
+            return normalise_language(declared)
+    return detect_language(text)
+
+
+def is_cjk_language(code: str) -> bool:
+    """Is ``code`` a language written without spaces between words?"""
+    return normalise_language(code) in CJK_LANGUAGES
