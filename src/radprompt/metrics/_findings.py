@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from radprompt.extractors.base import (
     ExtractionFailure,
@@ -164,6 +164,8 @@ class FindingsMetric(Metric):
 
     ``labels`` restricts scoring to some label ids (default: the whole labelset).
     """
+
+    needs_extractor: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -28,6 +28,8 @@ from radprompt.errors import RadpromptError
 if TYPE_CHECKING:
     import numpy as np
 
+    from radprompt.llm import Usage
+
 __all__ = [
     "Metric",
     "MetricResult",
@@ -99,21 +101,51 @@ class MetricResult:
 
 
 class Metric(ABC):
-    """Base class of every metric. One abstract method: ``compute``.
+    """Base class of every metric. One abstract method: ``_compute``, which the public
+    ``compute`` calls after the shared checks.
 
     Constructors only store their keyword parameters; models and other heavy state are loaded
     on first use and kept (attributes ending in ``_``), so one instance scores many systems.
+    What callers need to know is stated on the class, never guessed:
+    ``higher_is_better`` (``None``: a descriptive score that is not ranked),
+    ``needs_extractor`` (findings are read from both sides with an extractor, so the metric
+    takes ``labelset=`` and ``extractor=``), ``reads_context`` and ``usage_``.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    higher_is_better: ClassVar[bool | None] = True
+    """Whether a higher primary score is better; ``None`` for descriptive scores."""
+    needs_extractor: ClassVar[bool] = False
+    """True when the metric reads findings with an extractor (it takes ``labelset=`` and
+    ``extractor=``); callers build one extractor and offer it to these metrics."""
     reads_context: ClassVar[bool] = False
-    """True when ``compute`` also takes ``contexts=`` (per pair: the patient's age, sex and
-    indication) and uses them; callers that have patient context pass it to these metrics."""
+    """True when ``compute`` uses ``contexts=`` (per pair: the patient's age, sex and
+    indication); other metrics are given them too and leave them unread."""
+    usage_: Usage | None = None
+    """Requests, tokens and cost of the model calls made so far (metrics that call a model)."""
+
+    def compute(self, *, predictions: Sequence[str], references: Sequence[str],
+                contexts: Sequence[Mapping[str, Any] | None] | None = None,
+                **options: Any) -> MetricResult:
+        """Score ``predictions[i]`` against ``references[i]`` for every i.
+
+        Both sides are checked once here (equally long sequences of texts); ``contexts``
+        reaches the metrics that read it (``reads_context``); ``options`` go to ``_compute``.
+        """
+        predictions, references = check_pairs(predictions, references)
+        if contexts is not None:
+            contexts = list(contexts)
+            if len(contexts) != len(predictions):
+                raise ValueError(f"{len(contexts)} contexts for {len(predictions)} pairs")
+            if self.reads_context:
+                options["contexts"] = contexts
+        compute: Callable[..., MetricResult] = self._compute
+        return compute(predictions=predictions, references=references, **options)
 
     @abstractmethod
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        """Score ``predictions[i]`` against ``references[i]`` for every i."""
+    def _compute(self, *, predictions: list[str], references: list[str]) -> MetricResult:
+        """Score checked pairs (lists of texts of equal length)."""
 
 
 def check_pairs(

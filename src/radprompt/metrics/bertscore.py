@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result, require
+from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["BERTScore", "default_encoder"]
 
@@ -118,8 +118,7 @@ class BERTScore(Metric):
         return {token: math.log((total + 1) / (count + 1))
                 for token, count in document_frequency.items()}
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         torch, _, _ = self._load()
         idf = self._idf_weights(references) if self.idf else None
         default_idf = math.log(len(set(references)) + 1) if self.idf else 1.0

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, require
+from radprompt.metrics.base import Metric, MetricResult, require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,10 +79,9 @@ class BLEU(Metric):
         return sacrebleu_bleu.BLEU(max_ngram_order=MAX_ORDER, tokenize=self.tokenize,
                          lowercase=self.lowercase, force=True)
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         import numpy as np
 
-        predictions, references = check_pairs(predictions, references)
         scorer = self._sacrebleu()
         # Segment statistics, as sacrebleu's own paired significance tests use them.
         statistics = np.asarray(

@@ -64,7 +64,7 @@ class Clinical(FindingsMetric):
     name = "clinical"
     description = "Sensitivity, specificity and F1 per label and averaged over defined labels"
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         np = require("numpy", extra="metrics", needed_by="the clinical metric")
         comparison = self.compare(predictions=predictions, references=references)
         reduce = _ClinicalReducer(len(comparison.label_ids))

@@ -53,7 +53,7 @@ class ClinScore(FindingsMetric):
                    "findings with attributes, weighted by clinical significance")
     reads_context: ClassVar[bool] = True
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str],
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str],
                 contexts: Sequence[Mapping[str, Any] | None] | None = None) -> MetricResult:
         """Score every pair; ``contexts[i]`` (age, sex, indication) is pair i's patient."""
         breakdowns = self.breakdowns(predictions=predictions, references=references,

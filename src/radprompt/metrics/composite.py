@@ -32,7 +32,7 @@ from radprompt.errors import InputError
 from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet
 from radprompt.metrics import build_metric
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result
+from radprompt.metrics.base import Metric, MetricResult, mean_result
 
 __all__ = ["DEFAULT_COEFFICIENTS", "FORMAT", "Composite", "load_coefficients"]
 
@@ -75,6 +75,7 @@ class Composite(Metric):
     name = "composite"
     description = "Fitted combination of the clinical score with lexical metrics (RadCliQ-style)"
     reads_context: ClassVar[bool] = True
+    needs_extractor: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -92,14 +93,13 @@ class Composite(Metric):
         document = load_coefficients(self.coefficients)
         return list(dict.fromkeys(key.split(".", 1)[0] for key in document["components"]))
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str],
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str],
                 contexts: Sequence[Mapping[str, Any] | None] | None = None,
                 computed: Mapping[str, MetricResult] | None = None) -> MetricResult:
         """``computed``: results of component metrics already computed on these same pairs
         (``radprompt evaluate`` passes them), reused instead of computed again."""
         import numpy as np
 
-        predictions, references = check_pairs(predictions, references)
         document = load_coefficients(self.coefficients)
         components: dict[str, float] = {k: float(v) for k, v in
                                         document["components"].items()}

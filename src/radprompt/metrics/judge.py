@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result
+from radprompt.metrics.base import Metric, MetricResult, mean_result
 
 if TYPE_CHECKING:
     from radprompt.llm import LLMRecipe, ModelClient
@@ -144,11 +144,10 @@ class Judge(Metric):
         path = find_resource("prompts", self.template, suffix=".j2")
         return prompt_environment().from_string(path.read_text(encoding="utf-8"))
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         from radprompt.extractors.llm import run_sync
         from radprompt.llm import build_client
 
-        predictions, references = check_pairs(predictions, references)
         weights = dict(self.weights or DEFAULT_WEIGHTS)
         criteria = list(weights)
         template = self._template()

@@ -33,7 +33,6 @@ from radprompt.metrics.base import (
     Metric,
     MetricResult,
     MissingDependencyError,
-    check_pairs,
     mean_result,
     require,
 )
@@ -152,8 +151,7 @@ class METEOR(Metric):
             self.stemmer_ = _CachedStemmer(PorterStemmer())
         return self.wordnet_, self.stemmer_
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         wordnet, stemmer = self._load()
         from nltk.translate.meteor_score import single_meteor_score
 

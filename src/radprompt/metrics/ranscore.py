@@ -67,7 +67,7 @@ class RanScore(FindingsMetric):
     name = "ranscore"
     description = "Finding-level P / R / F1 per label; macro-F1 (Ran Score) and micro-F1"
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         np = require("numpy", extra="metrics", needed_by="Ran Score")
         comparison = self.compare(predictions=predictions, references=references)
         report = comparison.report

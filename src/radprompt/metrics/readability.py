@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result, require
+from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["Readability"]
 
@@ -31,10 +32,10 @@ class Readability(Metric):
     """Flesch reading ease and Flesch-Kincaid grade of each generated report."""
 
     name = "readability"
+    higher_is_better: ClassVar[bool | None] = None
     description = "Flesch reading ease and Flesch-Kincaid grade of the generated text"
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         textstat = require("textstat", extra="metrics", needed_by="readability")
         cache: dict[str, tuple[float, float]] = {}
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result, require
+from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["ROUGE", "lcs_length"]
 
@@ -106,8 +106,7 @@ class ROUGE(Metric):
     def __init__(self, *, use_stemmer: bool = False) -> None:
         self.use_stemmer = use_stemmer
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         tokenizer = _Tokenizer(use_stemmer=self.use_stemmer)
         columns: dict[str, list[float]] = {
             f"{kind}{part}": [] for kind in ROUGE_TYPES

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radprompt.errors import RadpromptError
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result
+from radprompt.metrics.base import Metric, MetricResult, mean_result
 from radprompt.reports import Report
 
 if TYPE_CHECKING:
@@ -126,6 +126,8 @@ class _ModelAccess:
     """What the LLM evaluators and the paraphraser share: model access, the event loop and
     usage accounting."""
 
+    usage_: Usage | None = None
+
     def __init__(
         self,
         *,
@@ -185,8 +187,8 @@ class _ModelAccess:
         finally:
             if owns and client.cache is not None:
                 client.cache.close()
-            if not hasattr(self, "usage_"):
-                self.usage_: Usage = Usage()
+            if self.usage_ is None:
+                self.usage_ = Usage()
             self.usage_.add(_usage_difference(client.usage, before))
             self.model_name_ = client.model
 
@@ -228,8 +230,7 @@ class _Judge(_ModelAccess, Metric):
                      ) -> Verdict | str:
         """The verdict on one pair, or why there is none."""
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         outcomes = self._run(lambda client: [
             self._judge(client, reference=reference, candidate=candidate)
             for candidate, reference in zip(predictions, references, strict=True)])
@@ -238,7 +239,7 @@ class _Judge(_ModelAccess, Metric):
                  1.0 / (1.0 + o.significant_differences) if o.differences else
                  float(not o.significant) for o in outcomes]
         failures = [o for o in outcomes if not isinstance(o, Verdict)]
-        usage = self.usage_
+        usage = self.usage_ or Usage()  # _run always sets it
         notes = [f"{self.name} {self.model_name_}: {usage.requests} request(s), "
                  f"{usage.cache_hits} cached, {usage.prompt_tokens} prompt + "
                  f"{usage.completion_tokens} completion tokens so far"]

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radprompt.metrics.base import Metric, MetricResult, check_pairs, mean_result, require
+from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 from radprompt.significance.perturb import Pair
 
 __all__ = ["LoRAJudge", "LoRASettings", "add_lora", "save_adapters", "train_lora"]
@@ -221,9 +221,8 @@ class LoRAJudge(Metric):
         self.batch_size = batch_size
         self.max_length = max_length
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         torch = _torch()
-        predictions, references = check_pairs(predictions, references)
         yes, no = _answer_ids(self.tokenizer)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         device = next(self.model.parameters()).device

@@ -261,8 +261,7 @@ class TrainedSignificance(Metric):
             self.model = SignificanceClassifier.load(self.model)
         return self.model
 
-    def compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        predictions, references = check_pairs(predictions, references)
+    def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         p_error = self.classifier().predict_proba(references=references, candidates=predictions)
         return mean_result(self.name, {"score": 1.0 - p_error}, primary="score",
                            extra_per_sample={"p_significant": p_error},
