@@ -49,6 +49,7 @@ __all__ = [
     "Readability",
     "build_metric",
     "metric_class",
+    "metric_names",
     "metric_options",
 ]
 
@@ -92,6 +93,19 @@ def metric_class(name: str) -> type[Metric]:
             raise TypeError(f"{entry} is not a Metric")
         return cls
     return entry
+
+
+def metric_names(*, model_free: bool = False) -> list[str]:
+    """Every registered metric's name; ``model_free`` leaves out those that need a model the
+    user names (``Metric.needs_model``: the LLM judges, the trained metric).
+
+    Example::
+
+        >>> "judge" in metric_names(), "judge" in metric_names(model_free=True)
+        (True, False)
+    """
+    return [name for name in METRICS
+            if not (model_free and metric_class(name).needs_model)]
 
 
 def metric_options(name: str) -> list[str]:

@@ -109,7 +109,7 @@ class Metric(ABC):
     What callers need to know is stated on the class, never guessed:
     ``higher_is_better`` (``None``: a descriptive score that is not ranked),
     ``needs_extractor`` (findings are read from both sides with an extractor, so the metric
-    takes ``labelset=`` and ``extractor=``), ``reads_context`` and ``usage_``.
+    takes ``labelset=`` and ``extractor=``), ``needs_model``, ``reads_context`` and ``usage_``.
     """
 
     name: ClassVar[str]
@@ -119,6 +119,9 @@ class Metric(ABC):
     needs_extractor: ClassVar[bool] = False
     """True when the metric reads findings with an extractor (it takes ``labelset=`` and
     ``extractor=``); callers build one extractor and offer it to these metrics."""
+    needs_model: ClassVar[bool] = False
+    """True when the metric needs a model the user names (an LLM, a trained model file);
+    ``evaluate --metrics all`` leaves these out."""
     reads_context: ClassVar[bool] = False
     """True when ``compute`` uses ``contexts=`` (per pair: the patient's age, sex and
     indication); other metrics are given them too and leave them unread."""

@@ -94,6 +94,7 @@ class Judge(Metric):
     """
 
     name = "judge"
+    needs_model = True
     description = "LLM-as-judge rubric: accuracy, faithfulness, completeness, clarity (1-5)"
 
     def __init__(

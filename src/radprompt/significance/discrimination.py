@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
-    "LLM_JUDGES",
     "PairScores",
     "SignificanceEvaluation",
     "SignificanceRates",
@@ -256,10 +255,6 @@ def plot_tradeoff(rates: Mapping[str, SignificanceRates], path: str | Path, *,
     return path
 
 
-LLM_JUDGES = ("judge_one_pass", "judge_two_pass")
-"""Metric names that stand for this package's LLM evaluators."""
-
-
 def build_metrics(
     names: Sequence[str],
     *,
@@ -267,30 +262,21 @@ def build_metrics(
     judge_options: Mapping[str, Any] | None = None,
     labelset: str | Path = "chestxray21",
 ) -> dict[str, Metric]:
-    """Metric objects by name: ``trained`` (needs ``trained_model``), ``judge_one_pass`` and
-    ``judge_two_pass`` (``judge_options``: model, api_base, recipe, allow_remote ...), and any
-    name of the metrics registry (``bleu``, ``rouge``, ``bertscore``, ``ranscore``, ``judge``
-    ... which also receives ``judge_options``)."""
-    from radprompt.metrics import METRICS, build_metric
+    """Metric objects by name, all through the metrics registry (``radprompt.metrics``):
+    ``trained`` (needs ``trained_model``), the LLM evaluators ``judge_one_pass`` /
+    ``judge_two_pass`` and ``judge`` (``judge_options``: model, api_base, recipe,
+    allow_remote ...), ``bleu``, ``rouge``, ``bertscore``, ``ranscore`` ... An unknown name
+    raises naming the known ones."""
+    from radprompt.metrics import build_metric
 
     metrics: dict[str, Metric] = {}
-    options = dict(judge_options or {})
     for name in names:
         if name == "trained":
             if trained_model is None:
                 raise ValueError("the trained metric needs a model: --model out/model.joblib "
                                  "(from 'radprompt significance train')")
-            from radprompt.significance.trained import TrainedSignificance
-
-            metrics[name] = TrainedSignificance(model=trained_model)
-        elif name in LLM_JUDGES:
-            from radprompt.significance.llm_judges import OnePassJudge, TwoPassJudge
-
-            judge = OnePassJudge if name == "judge_one_pass" else TwoPassJudge
-            metrics[name] = judge(**options)
-        elif name in METRICS:
-            metrics[name] = build_metric(name, shared={"labelset": labelset, **options})
+            metrics[name] = build_metric(name, model=trained_model)
         else:
-            known = ["trained", *LLM_JUDGES, *METRICS]
-            raise ValueError(f"unknown metric {name!r}; known: {', '.join(known)}")
+            metrics[name] = build_metric(
+                name, shared={"labelset": labelset, **dict(judge_options or {})})
     return metrics

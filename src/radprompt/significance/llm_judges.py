@@ -225,6 +225,8 @@ class Verdict:
 
 
 class _Judge(_ModelAccess, Metric):
+    needs_model = True
+
     @abstractmethod
     async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
                      ) -> Verdict | str:

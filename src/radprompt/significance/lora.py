@@ -211,6 +211,7 @@ class LoRAJudge(Metric):
     """A (LoRA-tuned) causal LM as a significance metric: ``P(no) / (P(yes) + P(no))``."""
 
     name = "judge_lora"
+    needs_model = True
     description = "LoRA-tuned LM: probability that the candidate has no significant error"
 
     def __init__(self, *, model: Any, tokenizer: Any, template: str = "significance_lora",

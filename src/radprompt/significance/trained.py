@@ -251,6 +251,7 @@ class TrainedSignificance(Metric):
     """
 
     name = "trained"
+    needs_model = True
     description = "P(no clinically significant error), trained logistic regression on findings"
 
     def __init__(self, *, model: SignificanceClassifier | str | Path) -> None:
