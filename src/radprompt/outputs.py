@@ -22,6 +22,7 @@ from pathlib import Path
 from radprompt.errors import InputError
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
+from radprompt.parquet import write_findings_table
 
 __all__ = ["check_output_path", "write_findings"]
 
@@ -56,9 +57,13 @@ def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
 
 
 def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: LabelSet) -> None:
-    """Write findings as JSONL (with evidence) or, for ``.csv``, CheXpert-coded columns."""
+    """Write findings as JSONL (with evidence), for ``.csv`` CheXpert-coded columns, or for
+    ``.parquet`` a state column per label plus the JSONL record (``radprompt.parquet``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        write_findings_table(path, findings, labelset=labelset)
+        return
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)

@@ -29,10 +29,11 @@ from radprompt.errors import InputError, RowError
 from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 from radprompt.outputs import check_output_path, write_findings
+from radprompt.parquet import is_parquet, table_rows
 
 __all__ = ["Dataset", "Report", "check_output_path", "read_dataset", "write_findings"]
 
-FORMATS = ("auto", "jsonl", "csv", "iu", "negbio")
+FORMATS = ("auto", "jsonl", "csv", "iu", "negbio", "parquet")
 ID_COLUMNS = ("id", "report_id", "study_id", "uid", "filename")
 TEXT_COLUMNS = ("text", "report", "report_text")
 META_COLUMNS = ("split", "synthetic", "path", "patient_id", "source", "language", "lang")
@@ -86,9 +87,14 @@ def read_dataset(
     accepted (for references and predictions).
     """
     path = Path(path)
+    if format in ("auto", "parquet") and path.is_file() and is_parquet(path):
+        dataset = _read_parquet(path, labelset=labelset, require_text=require_text)
+        if dataset.rows == 0:
+            raise InputError(path, "no reports in the file (no rows)")
+        return dataset
     text = _read_text(path)
     kind = _detect_format(path, text) if format == "auto" else format
-    if kind not in FORMATS[1:]:
+    if kind not in FORMATS[1:-1]:
         raise InputError(path, f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if kind == "jsonl":
         dataset = _read_jsonl(path, text, labelset=labelset, require_text=require_text)
@@ -337,36 +343,75 @@ def _read_jsonl(path: Path, text: str, *, labelset: LabelSet, require_text: bool
             collector.problem(line_number, f"not valid JSON: {exc.msg} at column {exc.colno} "
                               f"(line starts {line.strip()[:40]!r})")
             continue
-        if not isinstance(record, dict):
-            collector.problem(line_number, "a line must be a JSON object")
-            continue
-        raw_id = record.get("id", record.get("report_id"))
-        if raw_id is None:
-            raise InputError(path, "no 'id' field", where=f"line {line_number}")
-        if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-            collector.problem(line_number, f"id {json.dumps(raw_id)} is not a string or a whole "
-                              "number; write ids as strings (\"id\": \"r1\")")
-            continue
-        report_id = str(raw_id).strip()
-        report_text = record.get("text")
-        if require_text and "text" not in record:
-            raise InputError(path, "no 'text' field", where=f"line {line_number}")
-        raw_labels = record.get("labels", record.get("findings"))
-        states = None
-        if raw_labels is not None:
-            if not isinstance(raw_labels, dict):
-                collector.problem(line_number, "'labels' must be an object", report_id)
-                continue
-            columns = _label_columns(path, raw_labels, labelset, where=f"line {line_number}")
-            states, problem = _parse_states(raw_labels, columns)
-            if problem:
-                collector.problem(line_number, problem, report_id)
-                continue
-        meta = {k: v for k, v in record.items()
-                if k not in ("id", "report_id", "text", "labels", "findings")}
-        text_value = None if report_text is None else str(report_text)
-        collector.add(line_number, report_id, text_value, states=states, meta=meta)
+        _add_record(collector, line_number, record, labelset=labelset,
+                    require_text=require_text)
     return collector.dataset
+
+
+def _add_record(collector: _Collector, line_number: int, record: Any, *, labelset: LabelSet,
+                require_text: bool) -> None:
+    """Add one JSONL record (a JSONL line, or a Parquet row with a labels column)."""
+    path = collector.dataset.path
+    if not isinstance(record, dict):
+        collector.problem(line_number, "a line must be a JSON object")
+        return
+    raw_id = record.get("id", record.get("report_id"))
+    if raw_id is None:
+        raise InputError(path, "no 'id' field", where=f"line {line_number}")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        collector.problem(line_number, f"id {json.dumps(raw_id)} is not a string or a whole "
+                          "number; write ids as strings (\"id\": \"r1\")")
+        return
+    report_id = str(raw_id).strip()
+    report_text = record.get("text")
+    if require_text and "text" not in record:
+        raise InputError(path, "no 'text' field", where=f"line {line_number}")
+    raw_labels = record.get("labels", record.get("findings"))
+    states = None
+    if raw_labels is not None:
+        if not isinstance(raw_labels, dict):
+            collector.problem(line_number, "'labels' must be an object", report_id)
+            return
+        columns = _label_columns(path, raw_labels, labelset, where=f"line {line_number}")
+        states, problem = _parse_states(raw_labels, columns)
+        if problem:
+            collector.problem(line_number, problem, report_id)
+            return
+    meta = {k: v for k, v in record.items()
+            if k not in ("id", "report_id", "text", "labels", "findings")}
+    text_value = None if report_text is None else str(report_text)
+    collector.add(line_number, report_id, text_value, states=states, meta=meta)
+
+
+def _read_parquet(path: Path, *, labelset: LabelSet, require_text: bool) -> Dataset:
+    """A Parquet file: rows with a ``labels`` / ``findings`` / ``record`` column are JSONL
+    records, other tables are read like a CSV file (see ``radprompt.parquet``)."""
+    rows = table_rows(path)
+    header = list(rows[0]) if rows else []
+    if "record" in header:
+        rows = [_json_record(row["record"]) for row in rows]
+    elif "labels" in header or "findings" in header:
+        rows = [{**row, **{key: _json_record(row[key]) for key in ("labels", "findings")
+                           if isinstance(row.get(key), str)}} for row in rows]
+    else:
+        cells = ((number, {column: "" if value is None else str(value)
+                           for column, value in row.items()})
+                 for number, row in enumerate(rows, start=1))
+        return _read_csv(path, cells, header, labelset=labelset, require_text=require_text)
+    collector = _Collector(path, require_text=require_text)
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row.get("labels", row.get("findings")), list):  # a Parquet map column
+            key = "labels" if "labels" in row else "findings"
+            row = {**row, key: dict(row[key])}
+        _add_record(collector, number, row, labelset=labelset, require_text=require_text)
+    return collector.dataset
+
+
+def _json_record(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError:
+        return text
 
 
 def _mapped_states(

@@ -1,0 +1,96 @@
+"""Parquet in and out (``pip install 'radprompt[parquet]'``: pyarrow, imported only when used).
+
+Reports: a Parquet file is read like its JSONL or CSV twin. With a ``labels`` (or
+``findings``) column, each row is a JSONL record (``id``, ``text``, ``labels`` as a struct, a
+map or a JSON string); a ``record`` column (what ``write_findings`` writes) holds one JSONL
+record per row as text; otherwise the columns are CSV columns (id, text, CheXpert-coded label
+columns). Findings: ``id``, one state column per label (``present`` / ``absent`` /
+``uncertain`` / ``not_mentioned``, for SQL and dataframes) and ``record``, the exact JSONL line
+(evidence, attributes, flags), so nothing is lost.
+
+Example::
+
+    >>> import tempfile, pathlib
+    >>> from radprompt.findings import Findings
+    >>> from radprompt.labelset import load_labelset
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "findings.parquet"
+    >>> write_findings_table(path, [Findings(report_id="r1")],
+    ...                      labelset=load_labelset("chestxray21"))
+    >>> table_rows(path)[0]["id"], table_rows(path)[0]["pneumothorax"]
+    ('r1', 'not_mentioned')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from radprompt.errors import InputError
+from radprompt.findings import Findings
+from radprompt.labelset import LabelSet
+
+__all__ = ["MAGIC", "findings_columns", "is_parquet", "table_rows", "write_findings_table",
+           "write_rows"]
+
+MAGIC = b"PAR1"
+INSTALL_HINT = "Parquet needs pyarrow: pip install 'radprompt[parquet]'"
+
+
+def is_parquet(path: Path) -> bool:
+    """A ``.parquet`` name, or a file that starts with Parquet's magic bytes."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == MAGIC
+    except OSError:
+        return False
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise InputError(Path("pyarrow"), INSTALL_HINT) from None
+    return pyarrow
+
+
+def table_rows(path: Path) -> list[dict[str, Any]]:
+    """Every row of the Parquet file ``path`` as a dict (column name -> value)."""
+    pyarrow = _pyarrow()
+    try:
+        table = pyarrow.parquet.read_table(path)
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise InputError(path, f"not a readable Parquet file ({exc})") from None
+    return list(table.to_pylist())
+
+
+def findings_columns(findings: Iterable[Findings], *,
+                     labelset: LabelSet) -> dict[str, list[str]]:
+    """Columns of the Parquet findings format: id, a state per label, the JSONL record."""
+    columns: dict[str, list[str]] = {"id": []}
+    columns.update({label.id: [] for label in labelset.labels})
+    columns["record"] = []
+    for item in findings:
+        columns["id"].append(item.report_id)
+        for label in labelset.labels:
+            columns[label.id].append(item.state(label.id).value)
+        columns["record"].append(json.dumps(item.to_json(), ensure_ascii=False))
+    return columns
+
+
+def write_findings_table(path: Path, findings: Iterable[Findings], *,
+                         labelset: LabelSet) -> None:
+    """Write findings as Parquet (see the module's description of the columns)."""
+    write_rows(path, findings_columns(findings, labelset=labelset))
+
+
+def write_rows(path: Path, columns: Mapping[str, Sequence[Any]]) -> None:
+    """Write ``columns`` (name -> values, all of one length) to ``path`` as one Parquet file."""
+    pyarrow = _pyarrow()
+    table = pyarrow.table({name: pyarrow.array(list(values), type=pyarrow.string())
+                           for name, values in columns.items()})
+    pyarrow.parquet.write_table(table, path)
