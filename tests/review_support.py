@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from radprompt.llm import LLMRecipe
-from radprompt.optimizers import OptimizeConfig, Run, optimize
+from radprompt.optimizers import OptimizeConfig, optimize
+from radprompt.runs import Proposal, Run, ScoreSummary
 
 _PRISTINE: list[Path] = []
 
@@ -49,9 +50,8 @@ def prompt_run(root: Path, recipe: LLMRecipe) -> tuple[Run, Any, Any]:
         program.save(run.path / "versions")
     run.update_manifest(initial_version=parent.hash, current_version=parent.hash)
     scores = {"n_reports": 1, "macro_f1": 0.5, "micro_f1": 0.5, "all_pass": False, "labels": []}
-    run.write_proposal({
-        "id": "round-01", "round": 1, "program_kind": "prompt", "parent": parent.hash,
-        "version": child.hash, "diff": "", "revisions": [], "revision_keys": [],
-        "settings": {"temperature": 0.3}, "rationale": "", "dev_before": scores,
-        "dev_after": scores, "fixes": [], "breaks": []})
+    run.write_proposal(Proposal(
+        id="round-01", round=1, program_kind="prompt", parent=parent.hash,
+        version=child.hash, diff="", settings={"temperature": 0.3}, rationale="",
+        dev_before=ScoreSummary.from_json(scores), dev_after=ScoreSummary.from_json(scores)))
     return run, parent, child

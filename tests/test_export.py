@@ -13,17 +13,18 @@ import yaml
 from review_support import prompt_run, review_run
 from typer.testing import CliRunner
 
-from radprompt.bundles import generate_key, read_key
-from radprompt.cli import app
-from radprompt.experiments import load_experiment
 from radprompt.bundles import (
+    REPORT_PLACEHOLDER,
     BundleError,
     export_run,
     extractor_from_bundle,
+    generate_key,
+    read_key,
     verify_bundle,
     write_prompt_bundle,
 )
-from radprompt.bundles import REPORT_PLACEHOLDER
+from radprompt.cli import app
+from radprompt.experiments import load_experiment
 from radprompt.labelset import load_labelset
 from radprompt.llm import LLMRecipe
 from radprompt.llm.base import Backend, Completion
@@ -46,7 +47,7 @@ def accepted(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def test_full_cycle_bundle_predicts_like_the_approved_version(
         accepted: Run, tmp_path: Path) -> None:
-    version = accepted.proposal("round-01")["version"]
+    version = accepted.proposal("round-01").version
     key = generate_key(tmp_path / "bundle.key")
     result = runner.invoke(app, ["export", str(accepted.path), "-o", str(tmp_path / "b"),
                                  "--sign-key", str(key)])
@@ -58,7 +59,7 @@ def test_full_cycle_bundle_predicts_like_the_approved_version(
     manifest = bundle.manifest
     assert manifest["approvals"][0]["reviewer"] == "Dr. Ada Reviewer"
     assert manifest["metrics"]["dev"]["macro_f1"] == pytest.approx(
-        accepted.proposal("round-01")["dev_after"]["macro_f1"])
+        accepted.proposal("round-01").dev_after.macro_f1)
     assert manifest["metrics"]["test"]["macro_f1"] > 0
     assert (tmp_path / "b" / "labelset.yaml").read_bytes() == \
         accepted.version_path(version).read_bytes()
@@ -112,7 +113,7 @@ def test_added_file_fails_and_output_is_never_overwritten(accepted: Run, tmp_pat
 def test_rejected_or_unreviewed_versions_need_the_flag(
         tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
     run = review_run(tmp_path_factory)
-    version = run.proposal("round-01")["version"]
+    version = run.proposal("round-01").version
     with pytest.raises(BundleError, match="unreviewed"):
         export_run(run.path, output=tmp_path / "a", version=version)
     reject(run, "round-01", reviewer="Dr. B", comment="no")
@@ -281,7 +282,7 @@ def test_promptfoo_copies_real_reports_only_when_asked(tmp_path: Path) -> None:
         split: str(demo / f"{split}.jsonl") for split in ("train", "dev", "test")}}))
     recipe = LLMRecipe(model="hosted_vllm/m", api_base="http://127.0.0.1:8000/v1")
     run, _, _ = prompt_run(tmp_path / "runs", recipe)
-    run.update_manifest(config={**run.manifest["config"], "experiment": str(real)})
+    run.update_manifest(config={**run.manifest.config, "experiment": str(real)})
     accept(run, "round-01", reviewer="Dr. Prompt")
     with pytest.raises(BundleError, match="not marked synthetic"):
         export_run(run.path, output=tmp_path / "refused", format="promptfoo")

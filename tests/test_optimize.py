@@ -17,11 +17,12 @@ from radprompt.experiments import load_experiment
 from radprompt.findings import Finding, Findings, State
 from radprompt.labelset import load_labelset
 from radprompt.optimizers import Decision, OptimizeConfig, RulesProgram, Run, optimize, resume
-from radprompt.optimizers.analysis import Cause, analyse_errors, evaluate
+from radprompt.optimizers.analysis import Cause, analyse_errors
 from radprompt.optimizers.program import Revision
 from radprompt.optimizers.proposers.base import ProposalContext
 from radprompt.optimizers.proposers.lexical import LexicalMiner
 from radprompt.reports import Dataset, Report
+from radprompt.runs import score_extraction
 
 FAST = {"n_trials": 8, "minibatches": 2}
 
@@ -38,14 +39,14 @@ def test_main_job_raises_dev_macro_f1_round_by_round(auto_run):
     improving = [r for r in rounds if r["proposal"]]
     assert improving
     for record in improving:
-        assert record["dev_macro_f1"] > record["dev_macro_f1_before"]
+        assert record.dev_macro_f1 > record.dev_macro_f1_before
     run = auto_run.run
     for previous, following in itertools.pairwise(rounds):
-        accepted = previous["proposal"] and run.status_of(previous["proposal"]) == "accepted"
+        accepted = previous.proposal and run.status_of(previous.proposal) == "accepted"
         # the next round starts where an accepted proposal left dev; a parked one changes
         # nothing until a reviewer accepts it
-        expected = previous["dev_macro_f1"] if accepted else previous["dev_macro_f1_before"]
-        assert following["dev_macro_f1_before"] == pytest.approx(expected)
+        expected = previous.dev_macro_f1 if accepted else previous.dev_macro_f1_before
+        assert following.dev_macro_f1_before == pytest.approx(expected)
     # --auto-approve (the rule engine's default) accepts widening and setting changes; a
     # narrowing proposal is left for a reviewer
     assert auto_run.status in ("finished", "awaiting_review")
@@ -55,8 +56,8 @@ def test_main_job_raises_dev_macro_f1_round_by_round(auto_run):
 
 def test_main_job_reports_test_before_and_after(auto_run):
     manifest = auto_run.run.manifest
-    assert manifest["test_macro_f1_initial"] == pytest.approx(auto_run.initial_test.macro_f1)
-    assert manifest["test_macro_f1_final"] == pytest.approx(auto_run.final_test.macro_f1)
+    assert manifest.test_macro_f1_initial == pytest.approx(auto_run.initial_test.macro_f1)
+    assert manifest.test_macro_f1_final == pytest.approx(auto_run.final_test.macro_f1)
     assert auto_run.final_test.macro_f1 >= auto_run.initial_test.macro_f1 - 0.02
     plots = {p.name for p in (auto_run.run.path / "plots").glob("*.png")}
     assert plots == {"per_label_f1.png", "macro_f1_by_round.png", "transfer.png"}
@@ -65,18 +66,18 @@ def test_main_job_reports_test_before_and_after(auto_run):
 def test_every_accepted_proposal_is_recorded_as_automatic(auto_run):
     run = auto_run.run
     decisions = run.decisions()
-    waiting = {p["id"] for p in run.pending()}
-    assert [d.proposal_id for d in decisions] == [p["id"] for p in run.proposals()
-                                                  if p["id"] not in waiting]
+    waiting = {p.id for p in run.pending()}
+    assert [d.proposal_id for d in decisions] == [p.id for p in run.proposals()
+                                                  if p.id not in waiting]
     assert all(d.automatic and d.decision == "accepted" for d in decisions)
     for proposal in run.proposals():
-        narrowing = any(c["class"] == "narrowing" for c in proposal["changes"])
-        assert narrowing == (proposal["id"] in waiting)  # only narrowing ones wait
-    final = run.version_path(run.manifest["current_version"])
+        narrowing = any(c.change_class == "narrowing" for c in proposal.changes)
+        assert narrowing == (proposal.id in waiting)  # only narrowing ones wait
+    final = run.version_path(run.manifest.current_version)
     assert load_labelset(final).name == "chestxray21"  # an optimized labelset loads as is
     proposal = run.proposals()[0]
-    assert proposal["diff"].startswith("--- version ")
-    assert proposal["fixes"], "a proposal that raises dev F1 fixes some reports"
+    assert proposal.diff.startswith("--- version ")
+    assert proposal.fixes, "a proposal that raises dev F1 fixes some reports"
 
 
 def test_review_mode_waits_then_resume_applies_the_decision(tmp_path):
@@ -85,26 +86,26 @@ def test_review_mode_waits_then_resume_applies_the_decision(tmp_path):
     assert outcome.status == "awaiting_review"
     run = outcome.run
     [pending] = run.pending()
-    assert run.manifest["current_version"] == run.manifest["initial_version"]
-    run.record_decision(Decision(pending["id"], "rejected", reviewer="Dr Test",
+    assert run.manifest.current_version == run.manifest.initial_version
+    run.record_decision(Decision(pending.id, "rejected", reviewer="Dr Test",
                                  comment="too broad"))
     again = resume(run.path)
     # the rejected revisions are never proposed again
-    rejected = set(pending["revision_keys"])
+    rejected = set(pending.revision_keys)
     for proposal in again.run.proposals()[1:]:
-        assert not rejected & set(proposal["revision_keys"])
-    assert again.run.status_of(pending["id"]) == "rejected"
+        assert not rejected & set(proposal.revision_keys)
+    assert again.run.status_of(pending.id) == "rejected"
 
 
 def test_accepted_proposal_becomes_the_current_version(tmp_path):
     outcome = optimize(OptimizeConfig(auto_approve=False, max_rounds=1, **FAST),
                        runs_dir=tmp_path)
     [pending] = outcome.run.pending()
-    outcome.run.record_decision(Decision(pending["id"], "accepted", reviewer="Dr Test",
-                                         version=pending["version"]))
+    outcome.run.record_decision(Decision(pending.id, "accepted", reviewer="Dr Test",
+                                         version=pending.version))
     finished = resume(outcome.run.path)
     assert finished.status == "finished"
-    assert finished.run.manifest["current_version"] == pending["version"]
+    assert finished.run.manifest.current_version == pending.version
 
 
 def test_budgets_are_respected(tmp_path):
@@ -183,8 +184,8 @@ def test_kill_9_then_resume_is_the_same_run_as_an_uninterrupted_one(tmp_path):
     [uninterrupted] = [Run(p) for p in (tmp_path / "whole").iterdir()]
     assert _states(uninterrupted.path / "optuna.db") == {
         k: v for k, v in states.items() if k != "FAIL"}
-    assert ([p["version"] for p in Run(db.parent).proposals()]
-            == [p["version"] for p in uninterrupted.proposals()])
+    assert ([p.version for p in Run(db.parent).proposals()]
+            == [p.version for p in uninterrupted.proposals()])
 
 
 def test_a_second_resume_of_a_run_in_use_says_who_holds_it(auto_run):
@@ -219,8 +220,8 @@ def test_lexical_miner_proposes_the_missed_synonym(mini_labelset):
     )
     program = RulesProgram(labelset=mini_labelset)
     extractor = program.build_extractor()
-    evaluation = evaluate(lambda reports: extractor.extract(reports), train,
-                          labelset=mini_labelset)
+    evaluation = score_extraction(lambda reports: extractor.extract(reports), train,
+                                  labelset=mini_labelset)
     errors = analyse_errors(evaluation, train, labelset=mini_labelset,
                             labels=["pleural_effusion"])
     assert errors["pleural_effusion"].causes[Cause.MISSED_SYNONYM] == 3

@@ -58,7 +58,7 @@ def test_bad_rows_in_a_split_are_reported(tmp_path):
     for what in ("duplicate id", "empty report text", "maybe"):
         assert what in result.output
     [run] = [Run(p) for p in (tmp_path / "runs").iterdir()]
-    assert run.manifest["input_problems"] == 4
+    assert run.manifest.input_problems == 4
 
 
 @pytest.mark.parametrize("dev", [[], [json.dumps({"id": "synthetic-1", "text": "No effusion."})]],
@@ -85,8 +85,8 @@ def test_a_run_that_fails_is_not_left_running(tmp_path, monkeypatch):
         optimize(OptimizeConfig(experiment=str(experiment), max_rounds=1),
                  runs_dir=tmp_path / "runs")
     [run] = [Run(p) for p in (tmp_path / "runs").iterdir()]
-    assert run.manifest["status"] == "failed"
-    assert "the search broke" in run.manifest["reason"]
+    assert run.manifest.status == "failed"
+    assert "the search broke" in run.manifest.reason
     listed = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "runs")])
     assert "failed" in listed.output and "running" not in listed.output
 

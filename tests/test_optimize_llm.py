@@ -94,12 +94,12 @@ def test_prompt_changes_alone_raise_dev_macro_f1(auto_run):
     improving = [r for r in rounds if r["proposal"]]
     assert improving, rounds
     for record in improving:
-        assert record["dev_macro_f1"] > record["dev_macro_f1_before"]
+        assert record.dev_macro_f1 > record.dev_macro_f1_before
     for previous, following in itertools.pairwise(rounds):
-        assert following["dev_macro_f1_before"] == pytest.approx(previous["dev_macro_f1"])
+        assert following.dev_macro_f1_before == pytest.approx(previous.dev_macro_f1)
     # at least one proposal that holds under the paired bootstrap (the second round may
     # find nothing beyond noise in 8 trials)
-    assert rounds[-1]["dev_macro_f1"] >= rounds[0]["dev_macro_f1_before"] + 0.03
+    assert rounds[-1].dev_macro_f1 >= rounds[0].dev_macro_f1_before + 0.03
     assert outcome.final_test is not None and outcome.initial_test is not None
     assert outcome.final_test.macro_f1 > outcome.initial_test.macro_f1
 
@@ -108,13 +108,13 @@ def test_proposals_are_guidance_diffs_with_a_recorded_parent(auto_run):
     outcome, _ = auto_run
     run = outcome.run
     proposal = run.proposals()[0]
-    assert proposal["program_kind"] == "prompt"
-    assert proposal["diff"].startswith("--- version ")
-    assert any(line.startswith("+Reported as:") for line in proposal["diff"].splitlines())
-    assert {r["kind"] for r in proposal["revisions"]} <= {"set_guidance", "set_demos"}
-    assert proposal["fixes"]
-    saved = json.loads(run.version_path(proposal["version"]).read_text("utf-8"))
-    parent = json.loads(run.version_path(proposal["parent"]).read_text("utf-8"))
+    assert proposal.program_kind == "prompt"
+    assert proposal.diff.startswith("--- version ")
+    assert any(line.startswith("+Reported as:") for line in proposal.diff.splitlines())
+    assert {r["kind"] for r in proposal.revisions} <= {"set_guidance", "set_demos"}
+    assert proposal.fixes
+    saved = json.loads(run.version_path(proposal.version).read_text("utf-8"))
+    parent = json.loads(run.version_path(proposal.parent).read_text("utf-8"))
     assert saved["prompt"]["parent"] == parent["prompt"]["hash"]
     assert "## guidance" in saved["review_text"]
     assert all(d.automatic for d in run.decisions())
@@ -125,7 +125,7 @@ def test_reflective_requests_go_to_the_model_and_usage_is_counted(auto_run):
     revising = [r for r in requests if "<guidance>" in r.messages[-1]["content"]]
     assert revising, "the reflective proposer asked the model"
     assert '<error kind="FN"' in revising[0].messages[-1]["content"]
-    usage = outcome.run.manifest["usage"]
+    usage = outcome.run.manifest.usage
     assert usage["requests"] == len(requests)
     assert usage["tokens"] > 0
     # the run's cache answers every request that was sent once: nothing went twice
@@ -137,9 +137,9 @@ def test_reflective_requests_go_to_the_model_and_usage_is_counted(auto_run):
 def test_an_llm_run_waits_for_review_by_default(workspace, fake, tmp_path):
     outcome = optimize(config(workspace, fake, max_rounds=2, n_trials=4), runs_dir=tmp_path)
     assert outcome.status == "awaiting_review"
-    assert outcome.run.manifest["config"]["auto_approve"] == "none"
+    assert outcome.run.manifest.config["auto_approve"] == "none"
     [pending] = outcome.run.pending()
-    assert pending["diff"]
+    assert pending.diff
 
 
 def test_request_budget_stops_the_run(workspace, fake, tmp_path):
@@ -148,17 +148,17 @@ def test_request_budget_stops_the_run(workspace, fake, tmp_path):
                               max_requests=260), runs_dir=tmp_path)
     assert outcome.status == "finished"
     assert "request budget of 260 spent" in outcome.reason
-    assert outcome.run.manifest["test_skipped"]
+    assert outcome.run.manifest.test_skipped
     # checked between trials: at most one trial's dev split and guard examples over
     examples = sum(len(label.examples) for label in load_labelset(workspace["labelset"]).labels)
     assert 260 <= fake.request_count <= 260 + SIZES["dev"] + examples
-    assert outcome.run.manifest["usage"]["requests"] == fake.request_count
+    assert outcome.run.manifest.usage["requests"] == fake.request_count
     # a larger budget on resume: the run goes on (here: only to score the test split)
     done = len(outcome.run.rounds())
     again = resume(outcome.run.path, changes={"max_requests": None, "max_rounds": done,
                                               "llm": {"concurrency": 2}})
     assert again.status == "finished" and again.final_test is not None
-    stored = again.run.manifest["config"]
+    stored = again.run.manifest.config
     assert stored["llm"]["model"] == "hosted_vllm/fake" and stored["llm"]["concurrency"] == 2
 
 
@@ -245,7 +245,7 @@ def test_the_fake_reviser_adds_missed_wordings(workspace):
 
 def _context(workspace, fake) -> tuple[PromptProgram, ProposalContext]:
     from radprompt.experiments import load_experiment
-    from radprompt.optimizers.analysis import evaluate
+    from radprompt.runs import score_extraction
 
     labelset = load_labelset(workspace["labelset"])
     recipe = LLMRecipe(model="hosted_vllm/fake", api_base=fake.base_url, cache=False)
@@ -253,7 +253,7 @@ def _context(workspace, fake) -> tuple[PromptProgram, ProposalContext]:
     experiment = load_experiment(workspace["experiment"], labelset=labelset)
     train = experiment.split("train")
     extractor = program.build_extractor()
-    evaluation = evaluate(extractor.extract, train, labelset=labelset)
+    evaluation = score_extraction(extractor.extract, train, labelset=labelset)
     worst = sorted(evaluation.report.labels, key=lambda s: s.f1)
     targets = [s.label_id for s in worst if s.support and not labelset.get(s.label_id).derived]
     errors = analyse_errors(evaluation, train, labelset=labelset, labels=targets[:1])
@@ -339,4 +339,4 @@ def test_a_model_that_never_answers_usably_stops_the_run(workspace, tmp_path):
             **FAST), runs_dir=tmp_path)
         assert prose.request_count == SIZES["train"] + SIZES["dev"]  # no test split, no search
     assert outcome.status == "failed" and "no usable answer" in outcome.reason
-    assert outcome.run.manifest["test_skipped"]
+    assert outcome.run.manifest.test_skipped

@@ -115,9 +115,9 @@ def test_narrowing_change_waits_for_a_reviewer_and_says_why(planted):
     assert planted.status == "awaiting_review"
     assert "narrows" in planted.reason and "lung_opacity" in planted.reason
     [proposal] = planted.run.pending()
-    classes = {c["class"] for c in proposal["changes"]}
+    classes = {c.change_class for c in proposal.changes}
     assert "narrowing" in classes
-    assert proposal["needs_review"]
+    assert proposal.needs_review
     assert planted.run.decisions() == []  # nothing was accepted automatically
 
 
@@ -140,7 +140,7 @@ def test_auto_approve_all_accepts_narrowing_and_says_so_in_the_audit_log(tmp_pat
     [decision] = run.decisions()
     assert decision.automatic and decision.reviewer == "auto-approve all"
     assert "--auto-approve all" in decision.comment
-    assert run.manifest["config"]["auto_approve"] == "all"
+    assert run.manifest.config["auto_approve"] == "all"
 
 
 def test_a_candidate_that_breaks_a_guard_example_never_becomes_a_proposal(tmp_path):
@@ -158,12 +158,12 @@ def test_a_candidate_that_breaks_a_guard_example_never_becomes_a_proposal(tmp_pa
     run = outcome.run
     assert any(sentence in reason for reason in _rejections(run)), _rejections(run)
     for proposal in run.proposals():
-        version = RulesProgram.load(run.version_path(proposal["version"])).labelset
+        version = RulesProgram.load(run.version_path(proposal.version)).labelset
         report = check_guard_examples(version, RulesProgram(labelset=version).build_extractor(),
                                       labels=["lung_opacity"])
         assert sentence not in {f.text for f in report.failures}
-        assert proposal["guard_examples"]["broken"] == []
-    final = load_labelset(run.version_path(run.manifest["current_version"]))
+        assert proposal.guard_examples is not None and proposal.guard_examples.broken == ()
+    final = load_labelset(run.version_path(run.manifest.current_version))
     report = check_guard_examples(final, RulesProgram(labelset=final).build_extractor(),
                                   labels=["lung_opacity"])
     assert sentence not in {f.text for f in report.failures}
@@ -187,11 +187,11 @@ def test_a_drop_on_guard_gold_is_rejected(tmp_path):
     reasons = _rejections(run)
     assert any("guard gold" in reason and "mistaken" in reason for reason in reasons), reasons
     for proposal in run.proposals():
-        for values in proposal["guard_gold"].values():
-            assert values["after"] >= values["before"] - 0.005
-    final = load_labelset(run.version_path(run.manifest["current_version"]))
+        for values in proposal.guard_gold.values():
+            assert values.after >= values.before - 0.005
+    final = load_labelset(run.version_path(run.manifest.current_version))
     assert "cardiomegaly" in final.get("lung_opacity").phrases
-    transfer = run.manifest["transfer"]
+    transfer = run.manifest.transfer
     assert set(transfer["macro_f1"]["test"]) == {"target", "mistaken"}
 
 
@@ -202,7 +202,7 @@ def test_a_label_with_too_little_support_cannot_narrow(tmp_path):
                                       optimizer=str(recipe), auto_approve="all", **FAST),
                        runs_dir=tmp_path / "runs")
     for proposal in outcome.run.proposals():
-        assert all(c["class"] != "narrowing" for c in proposal["changes"])
+        assert all(c.change_class != "narrowing" for c in proposal.changes)
     candidates = json.loads((outcome.run.path / "candidates" / "round-01.json").read_text())
     assert all(c["kind"] not in ("remove_phrase", "add_exclusion") for c in candidates)
 
@@ -220,7 +220,7 @@ def test_a_noise_level_gain_is_not_proposed(tmp_path):
     assert outcome.status == "finished"
     assert "beyond noise" in outcome.reason, outcome.reason
     [record] = outcome.rounds
-    assert "p=" in record["note"]
+    assert "p=" in record.note
 
 
 def test_transfer_report_at_the_end_and_in_runs_show(tmp_path):
@@ -241,9 +241,9 @@ def test_transfer_report_at_the_end_and_in_runs_show(tmp_path):
     shown = runner.invoke(app, ["runs", "show", str(run_dir)])
     assert shown.exit_code == 0, shown.output
     assert "transfer: macro-F1" in shown.output
-    transfer = Run(run_dir).manifest["transfer"]
+    transfer = Run(run_dir).manifest.transfer
     assert set(transfer["macro_f1"]) == {"train", "dev", "test"}
     assert set(transfer["macro_f1"]["test"]) == {"target", "copy"}
     examples = transfer["guard_examples"]
     assert examples["final"]["total"] > 0
-    assert Run(run_dir).manifest["format_version"] == 2
+    assert Run(run_dir).manifest.format_version == 2

@@ -55,13 +55,13 @@ def test_accept_goes_to_the_audit_log_once(run: Run) -> None:
     assert records[-1]["decision"] == "accepted"
     assert records[-1]["reviewer"] == "Dr. Ada Reviewer"
     assert records[-1]["comment"] == "negation cues ok"
-    assert records[-1]["version"] == run.proposal("round-01")["version"]
+    assert records[-1]["version"] == run.proposal("round-01").version
     again = runner.invoke(app, ["review", str(run.path), "round-01", "--reject",
                                 "--reviewer", "Someone"])
     assert again.exit_code == 2 and "already" in again.output
     assert list_proposals(run, pending_only=True) == []
     outcome = resume(run.path)  # the loop picks the accepted version up
-    assert outcome.run.manifest["current_version"] == records[-1]["version"]
+    assert outcome.run.manifest.current_version == records[-1]["version"]
 
 
 def test_reject_and_reviewer_required(run: Run) -> None:
@@ -76,7 +76,7 @@ def test_reject_and_reviewer_required(run: Run) -> None:
 def test_edit_is_rescored_before_it_is_accepted(run: Run, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # the reviewer drops the first list item the proposal added, and keeps the others
-    added = [line[1:] for line in run.proposal("round-01")["diff"].splitlines()
+    added = [line[1:] for line in run.proposal("round-01").diff.splitlines()
              if line.startswith("+") and line.lstrip("+ ").startswith("- ")]
     dropped, kept = added[0], added[1:]
     editor = tmp_path / "editor.py"
@@ -90,7 +90,7 @@ def test_edit_is_rescored_before_it_is_accepted(run: Run, tmp_path: Path,
     assert "edited version" in result.output and "dev macro-F1" in result.output
     decision = run.decisions()[-1]
     assert decision.decision == "edited" and decision.reviewer == "Dr. C"
-    assert decision.version != run.proposal("round-01")["version"]
+    assert decision.version != run.proposal("round-01").version
     text = version_text(run, decision.version)
     assert dropped + "\n" not in text and all(line in text for line in kept)
     edit = json.loads((run.path / "edits.jsonl").read_text().splitlines()[-1])

@@ -40,7 +40,7 @@ def test_prompt_guidance_edit_is_rescored_accepted_and_exported(
     new = "Fluid in the lung interstitium or alveoli.\nNot: vascular congestion alone."
     edited_text = yaml.safe_dump({"guidance": {**guidance, "edema": new}})
     edited = score_edit(run, "round-01", edited_text, reviewer="Dr. P")
-    assert edited.version != child.hash and 0 <= edited.dev["macro_f1"] <= 1
+    assert edited.version != child.hash and 0 <= edited.dev.macro_f1 <= 1
     assert len(server.requests) >= 140  # every dev report went to the model
     assert "+Fluid in the lung interstitium or alveoli." in edited.diff
     accept_edit(run, "round-01", version=edited.version, reviewer="Dr. P", comment="clearer")

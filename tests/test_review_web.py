@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from review_support import review_run
 
-from radprompt.optimizers import Run
+from radprompt.runs import ReportChange, Run
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -59,11 +60,9 @@ def test_proposal_page_content(client: TestClient, run: Run) -> None:
 
 
 def test_report_text_is_escaped(client: TestClient, run: Run) -> None:
-    proposal = run.proposal("round-01")
-    proposal["id"] = "round-99"
-    proposal["fixes"] = [{"report_id": "evil", "label_id": "edema", "reference": "present",
-                          "before": "absent", "after": "present",
-                          "sentence": "<script>alert('x')</script> edema", "span": None}]
+    proposal = replace(run.proposal("round-01"), id="round-99", fixes=(ReportChange(
+        report_id="evil", label_id="edema", reference="present", before="absent",
+        after="present", sentence="<script>alert('x')</script> edema"),))
     run.write_proposal(proposal)
     html = client.get("/proposals/round-99", headers={"Authorization": f"Bearer {TOKEN}"}).text
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html

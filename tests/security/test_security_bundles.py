@@ -15,9 +15,14 @@ from security_support import (
     write_mini_bundle,
 )
 
-from radprompt.bundles import BundleError, verify_bundle
-from radprompt.bundles import generate_key, read_key
-from radprompt.bundles import NEVER_FROM_BUNDLE, open_bundle
+from radprompt.bundles import (
+    NEVER_FROM_BUNDLE,
+    BundleError,
+    generate_key,
+    open_bundle,
+    read_key,
+    verify_bundle,
+)
 from radprompt.labelset import load_labelset
 
 

@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from radprompt.bundles.container import Bundle, BundleError, write_bundle
 from radprompt.bundles.formats import FORMATS, PROMPT_ONLY_FORMATS, prompt_files, rules_summary
 from radprompt.bundles.signing import BundleKey
-
-if TYPE_CHECKING:
-    from radprompt.llm import LLMRecipe
-    from radprompt.prompts import PromptVersion
+from radprompt.llm import LLMRecipe
+from radprompt.prompts import PromptVersion
+from radprompt.runs import Run
 
 __all__ = ["export_run", "write_prompt_bundle"]
-
 
 
 def write_prompt_bundle(
@@ -102,32 +100,28 @@ def export_run(
     synthetic, unless ``include_reports`` (real reports are patient data). With ``key`` the
     bundle is signed, which is what makes its approvals trusted by whoever verifies it.
     """
-    from radprompt.optimizers.runs import Run
-    from radprompt.review.decisions import approvals_of
-
     run = Run.open(run_path)
-    chosen = version or run.accepted_version()
-    path = run.version_path(chosen)
+    path = run.version_path(version or run.accepted_version())
     chosen = path.name.split(".", 1)[0]
-    kind = _program_kind(run, chosen)
+    kind = run.version_kind(chosen)
     _check_format(format, kind=kind)
-    review, records = approvals_of(run, chosen)
+    review, decisions = run.approvals(chosen)
     if review in ("unreviewed", "rejected") and not allow_unreviewed:
         raise BundleError(f"version {chosen} of run {run.path.name} is {review}: only "
                           "accepted versions export (review it with `radprompt review "
                           f"{run.path}`, or pass --allow-unreviewed and the bundle says so)")
     manifest = run.manifest
-    config = manifest["config"]
-    source = {"run": manifest["id"], "run_path": str(run.path.resolve()),
-              "experiment": config.get("experiment"), "optimizer": config.get("optimizer")}
+    source = {"run": manifest.id, "run_path": str(run.path.resolve()),
+              "experiment": manifest.config.get("experiment"),
+              "optimizer": manifest.config.get("optimizer")}
     metrics = _metrics(run, chosen)
+    records = [d.to_json() for d in decisions]
     if kind == "rules":
-        text = path.read_text("utf-8")
-        labelset = yaml.safe_load(text)
+        labelset = yaml.safe_load(path.read_text("utf-8"))
         files: dict[str, str | bytes] = {"labelset.yaml": path.read_bytes()}
         bundle_manifest = {
             "kind": "rules", "format": format, "version": chosen,
-            "parent": _parent_of(run, chosen),
+            "parent": run.parent_of(chosen),
             "labelset": f"{labelset.get('name')}@{labelset.get('version')}",
             "extractor": {"kind": "rules", "labelset": "labelset.yaml"},
             "model": None, "decoding": None,
@@ -136,26 +130,20 @@ def export_run(
         if format == "text":
             files["bundle.txt"] = rules_summary(bundle_manifest)
         return write_bundle(output, files=files, manifest=bundle_manifest, key=key)
-    from radprompt.llm import LLMRecipe
-    from radprompt.prompts import PromptVersion
-
     saved = json.loads(path.read_text("utf-8"))  # a PromptProgram: {"prompt", "recipe", ...}
     prompt = PromptVersion.from_json(saved["prompt"])
     recipe = LLMRecipe.model_validate(saved["recipe"])
     return write_prompt_bundle(prompt, recipe, output=output, format=format, metrics=metrics,
                                approvals=records, review=review, source=source, program=chosen,
                                key=key,
-                               tests=_promptfoo_tests(config, include_reports=include_reports)
+                               tests=_promptfoo_tests(run, include_reports=include_reports)
                                if format == "promptfoo" else None)
 
 
-def _promptfoo_tests(config: dict[str, Any], *, include_reports: bool,
+def _promptfoo_tests(run: Run, *, include_reports: bool,
                      limit: int = 50) -> list[dict[str, Any]]:
     """promptfoo test cases from the run's dev split (its labelled reports)."""
-    from radprompt.experiments import load_experiment
-    from radprompt.labelset import load_labelset
-
-    experiment = load_experiment(config["experiment"], labelset=load_labelset(config["labelset"]))
+    experiment = run.experiment()
     if not (experiment.synthetic or include_reports):
         raise BundleError(
             f"the promptfoo tests would copy dev reports of experiment {experiment.name!r}, "
@@ -168,60 +156,26 @@ def _promptfoo_tests(config: dict[str, Any], *, include_reports: bool,
             for report in dev.reports[:limit] if report.id in dev.references]
 
 
-def _program_kind(run: Any, version: str) -> str:
-    for proposal in run.proposals():
-        if proposal["version"] == version:
-            return str(proposal.get("program_kind", "rules"))
-    return "prompt" if run.version_path(version).suffix == ".json" else "rules"
-
-
-def _parent_of(run: Any, version: str) -> str | None:
-    for proposal in run.proposals():
-        if proposal["version"] == version:
-            return str(proposal["parent"])
-    from radprompt.review.decisions import edits
-
-    for edit in edits(run):
-        if edit.version == version:
-            return edit.parent
-    return None
-
-
-def _metrics(run: Any, version: str) -> dict[str, Any]:
+def _metrics(run: Run, version: str) -> dict[str, Any]:
     """Dev / test metrics of ``version`` as the run recorded them (rules: scored if missing)."""
-    from radprompt.review.decisions import edits
-
-    dev: dict[str, Any] | None = None
+    dev: Any = None
     for proposal in run.proposals():
-        if proposal["version"] == version:
-            dev = proposal["dev_after"]
-        elif proposal["parent"] == version and dev is None:
-            dev = proposal["dev_before"]
-    for edit in edits(run):
+        if proposal.version == version:
+            dev = proposal.dev_after
+        elif proposal.parent == version and dev is None:
+            dev = proposal.dev_before
+    for edit in run.edits():
         if edit.version == version:
             dev = edit.dev
     manifest = run.manifest
-    test = None
-    if manifest.get("test_final") and manifest.get("current_version") == version:
-        test = manifest["test_final"]
-    elif manifest.get("test_initial") and manifest.get("initial_version") == version:
-        test = manifest["test_initial"]
-    if (dev is None or test is None) and run.version_path(version).suffix == ".yaml":
-        scored = _score_rules(run, version)
-        dev, test = dev or scored["dev"], test or scored["test"]
+    test: Any = None
+    if manifest.test_final and manifest.current_version == version:
+        test = manifest.test_final
+    elif manifest.test_initial and manifest.initial_version == version:
+        test = manifest.test_initial
+    dev = dev.to_json() if dev else None
+    test = test.to_json() if test else None
+    if run.version_kind(version) == "rules":
+        dev = dev or run.score(version, "dev").report.to_json()
+        test = test or run.score(version, "test").report.to_json()
     return {"dev": dev, "test": test}
-
-
-def _score_rules(run: Any, version: str) -> dict[str, Any]:
-    from radprompt.experiments import load_experiment
-    from radprompt.labelset import load_labelset
-    from radprompt.optimizers.analysis import evaluate
-    from radprompt.optimizers.program import RulesProgram
-
-    program = RulesProgram.load(run.version_path(version))
-    config = run.manifest["config"]
-    experiment = load_experiment(config["experiment"], labelset=load_labelset(config["labelset"]))
-    extractor = program.build_extractor()
-    return {split: evaluate(lambda reports: extractor.extract(reports), experiment.split(split),
-                            labelset=program.labelset).report.to_json()
-            for split in ("dev", "test")}

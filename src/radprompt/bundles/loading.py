@@ -29,6 +29,7 @@ from radprompt.bundles.container import Bundle, BundleError, verify_bundle
 from radprompt.bundles.signing import BundleKey
 from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet, parse_labelset
+from radprompt.runs.versions import read_rules_version, rules_extractor
 
 if TYPE_CHECKING:
     from radprompt.llm import ModelClient
@@ -104,13 +105,11 @@ def open_bundle(path: str | Path, *, labelset: LabelSet | None = None,
         raise BundleError(f"{bundle.path}: the bundle freezes {', '.join(frozen)}; only "
                           f"{', '.join(sorted(RUNTIME_KEYS))} of a prompt bundle may change")
     if bundle.kind == "rules":
-        from radprompt.optimizers.program import RulesProgram
-
-        program = RulesProgram.load(bundle.path / "labelset.yaml")
-        if program.hash != bundle.version:
+        rules, version = read_rules_version(bundle.path / "labelset.yaml")
+        if version != bundle.version:
             raise BundleError(f"{bundle.path}: labelset.yaml does not hash to version "
                               f"{bundle.version}")
-        return BundleExtractor(program.build_extractor(), bundle)
+        return BundleExtractor(rules_extractor(rules), bundle)
     if bundle.kind == "prompt":
         return _prompt_extractor(bundle, labelset=labelset, given=given, client=client)
     raise BundleError(f"{bundle.path}: unknown bundle kind {bundle.kind!r}")

@@ -7,10 +7,19 @@ from typing import Annotated
 
 import typer
 
-from radprompt.bundles import KEY_ENV, SCHEMES, BundleKey, generate_key, read_key
+from radprompt.bundles import (
+    FORMATS,
+    KEY_ENV,
+    SCHEMES,
+    Bundle,
+    BundleKey,
+    export_run,
+    generate_key,
+    read_key,
+    verify_bundle,
+)
 from radprompt.cli import app
 from radprompt.cli._common import console, err_console, handles_errors
-from radprompt.bundles import FORMATS, Bundle, export_run, verify_bundle
 
 KeyOption = Annotated[Path | None, typer.Option(
     "--key", envvar=KEY_ENV, help="Key file: an HMAC secret or an Ed25519 key (radprompt bundle "

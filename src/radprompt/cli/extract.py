@@ -138,8 +138,8 @@ SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock")
 
 def _bundle_engine(bundle: Path, *, key: Path | None, labels: Any,
                    given: dict[str, Any]) -> tuple[Any, Any]:
-    from radprompt.cli.export import describe_trust, key_from
     from radprompt.bundles import bundle_labelset, load_bundle, open_bundle
+    from radprompt.cli.export import describe_trust, key_from
 
     signing_key = key_from(key)
     labels = bundle_labelset(load_bundle(bundle, key=signing_key)) or labels

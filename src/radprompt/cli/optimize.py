@@ -25,9 +25,10 @@ from radprompt.cli._common import (
 from radprompt.cli.runs import RunsDirOption, render_transfer
 from radprompt.errors import InputError
 from radprompt.labelset import LabelSet
-from radprompt.optimizers import OptimizeConfig, Run, optimize, resume
+from radprompt.optimizers import OptimizeConfig, optimize, resume
 from radprompt.optimizers.loop import OptimizeOutcome
 from radprompt.optimizers.prompt_program import PLACEMENT_KEYS
+from radprompt.runs import RoundRecord, Run
 from radprompt.scoring import ScoreReport
 
 
@@ -61,17 +62,17 @@ class RichReporter:
             console.print(f"round {self._round}: trial {done}/{total}, elapsed "
                           f"{time.monotonic() - self._started:.1f} s", highlight=False)
 
-    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None:
+    def round_finished(self, record: RoundRecord, labelset: LabelSet) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-        table = Table(title=f"round {record['round']}: per-label F1 on dev")
+        table = Table(title=f"round {record.round}: per-label F1 on dev")
         for column in ("label", "before", "after", "Δ", "verdict"):
             table.add_column(column, justify="left" if column in ("label", "verdict")
                              else "right")
-        for label_id, after in record["dev_f1"].items():
-            before = record["dev_f1_before"][label_id]
-            verdict = record["dev_verdict"][label_id]
+        for label_id, after in record.dev_f1.items():
+            before = record.dev_f1_before[label_id]
+            verdict = record.dev_verdict[label_id]
             colour = {"pass": "green", "fail": "red"}.get(verdict, "yellow")
             delta = after - before
             table.add_row(labelset.get(label_id).name, f"{before:.3f}", f"{after:.3f}",
@@ -79,15 +80,15 @@ class RichReporter:
                           f"[{colour}]{verdict}[/]")
         console.print(table)
         console.print(
-            f"dev macro-F1 {record['dev_macro_f1_before']:.4f} -> "
-            f"[bold]{record['dev_macro_f1']:.4f}[/]   train macro-F1 "
-            f"{record['train_macro_f1']:.4f}   trials {record['trials']} "
-            f"({record['pruned']} pruned)")
-        if record["proposal"]:
-            console.print(f"proposal {record['proposal']}:")
-            for change in record["chosen"]:
+            f"dev macro-F1 {record.dev_macro_f1_before:.4f} -> "
+            f"[bold]{record.dev_macro_f1:.4f}[/]   train macro-F1 "
+            f"{record.train_macro_f1:.4f}   trials {record.trials} "
+            f"({record.pruned} pruned)")
+        if record.proposal:
+            console.print(f"proposal {record.proposal}:")
+            for change in record.chosen:
                 console.print(f"  • {change}", highlight=False)
-            for name, value in record["settings"].items():
+            for name, value in record.settings.items():
                 console.print(f"  • setting {name} = {value}", highlight=False)
 
     def message(self, text: str) -> None:
@@ -99,12 +100,12 @@ def render_outcome(outcome: OptimizeOutcome) -> None:
     console.print(f"run: {outcome.run.path}")
     console.print(f"status: [bold]{outcome.status}[/] — {outcome.reason}")
     manifest = outcome.run.manifest
-    usage = manifest.get("usage") or {}
+    usage = manifest.usage
     if usage.get("requests") or usage.get("tokens"):
         console.print(f"LLM requests sent: {usage.get('requests', 0)}, tokens: "
                       f"{usage.get('tokens', 0)} (cached answers are free)")
-    if manifest.get("test_skipped"):
-        console.print(f"test split not scored: {manifest['test_skipped']}")
+    if manifest.test_skipped:
+        console.print(f"test split not scored: {manifest.test_skipped}")
     if outcome.initial_test is not None and outcome.final_test is not None:
         render_before_after(outcome.initial_test, outcome.final_test)
         render_transfer(manifest)
@@ -219,7 +220,7 @@ def optimize_command(
     else:
         auto_approve_mode = auto_approve
     trials_total = trials if resume_run is None else int(
-        Run.open(resume_run).manifest["config"].get("n_trials", trials))
+        Run.open(resume_run).manifest.config.get("n_trials", trials))
     reporter = RichReporter(trials=trials_total)
     llm = {key: value for key, value in {
         "model": model, "api_base": api_base, "allow_remote": True if allow_remote else None,

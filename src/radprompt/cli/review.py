@@ -19,9 +19,7 @@ from rich.text import Text
 from radprompt.cli import app
 from radprompt.cli._common import console, err_console, handles_errors
 from radprompt.errors import InputError
-from radprompt.optimizers.runs import Run
 from radprompt.review import (
-    EditedVersion,
     ProposalView,
     accept,
     accept_edit,
@@ -31,6 +29,7 @@ from radprompt.review import (
     reject,
     score_edit,
 )
+from radprompt.runs import Edit, Run
 
 ReviewerOption = Annotated[str | None, typer.Option(
     "--reviewer", help="Your name, recorded with the decision (asked for when not given).")]
@@ -180,21 +179,21 @@ def _edit(run: Run, view: ProposalView, *, reviewer: str, comment: str, yes: boo
                   f"radprompt optimize --resume {run.path}")
 
 
-def show_edited(view: ProposalView, edited: EditedVersion) -> None:
+def show_edited(view: ProposalView, edited: Edit) -> None:
     console.rule(f"edited version {edited.version}")
     console.print(diff_text(edited.diff))
     before = {row.label_id: row.f1_before for row in view.labels}
     table = Table(title="per-label F1 on dev: before -> edited")
     for column in ("label", "before", "edited", "Δ"):
         table.add_column(column, justify="left" if column == "label" else "right")
-    for row in edited.dev["labels"]:
-        delta = row["f1"] - before.get(row["label_id"], row["f1"])
+    for row in edited.dev.labels:
+        delta = row.f1 - before.get(row.label_id, row.f1)
         if abs(delta) > 5e-4:
-            table.add_row(row["name"], f"{before[row['label_id']]:.3f}", f"{row['f1']:.3f}",
+            table.add_row(row.name, f"{before[row.label_id]:.3f}", f"{row.f1:.3f}",
                           f"{delta:+.3f}")
     console.print(table)
     console.print(f"dev macro-F1 {view.macro_before:.4f} -> edited "
-                  f"[bold]{edited.dev['macro_f1']:.4f}[/] (proposal {view.macro_after:.4f})")
+                  f"[bold]{edited.dev.macro_f1:.4f}[/] (proposal {view.macro_after:.4f})")
 
 
 @app.command()

@@ -10,8 +10,8 @@ from radprompt.optimizers.loop import (
 )
 from radprompt.optimizers.program import Program, Revision, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram
-from radprompt.optimizers.runs import Decision, Run, RunLockedError, list_runs
 from radprompt.optimizers.transfer import TransferSettings, paired_bootstrap
+from radprompt.runs import Decision, Run, RunLockedError, list_runs
 
 __all__ = [
     "APPROVAL_MODES",

@@ -1,4 +1,4 @@
-"""Scoring a program on a split, and the error analysis that drives proposals.
+"""The error analysis that drives proposals (scoring itself: ``radprompt.runs.scoring``).
 
 Each false positive and false negative is recorded with the sentence that caused it and a
 cause: a missed synonym, negation scope, uncertainty, confusion with another label, or (per
@@ -8,16 +8,15 @@ label) too little support to judge.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from radprompt.extractors.base import ExtractionFailure
 from radprompt.findings import Findings, State
 from radprompt.labelset import LabelSet
-from radprompt.reports import Dataset, Report
-from radprompt.scoring import ScoreReport, Verdict, score
+from radprompt.reports import Dataset
+from radprompt.runs.scoring import ExtractionScore
+from radprompt.scoring import Verdict
 
-__all__ = ["Cause", "ErrorExample", "Evaluation", "LabelErrors", "analyse_errors", "evaluate"]
+__all__ = ["Cause", "ErrorExample", "LabelErrors", "analyse_errors"]
 
 
 class Cause:
@@ -26,32 +25,6 @@ class Cause:
     UNCERTAINTY = "uncertainty"
     CONFUSION = "confusion with another label"
     LOW_SUPPORT = "too little support"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    report: ScoreReport
-    predictions: dict[str, Findings]
-    failures: list[ExtractionFailure] = field(default_factory=list)
-
-
-def evaluate(
-    extract: Callable[[list[Report]], list[Findings | ExtractionFailure]],
-    dataset: Dataset,
-    *,
-    labelset: LabelSet,
-) -> Evaluation:
-    """Extract with ``extract`` and score against the dataset's references."""
-    predictions: dict[str, Findings] = {}
-    failures: list[ExtractionFailure] = []
-    for result in extract(dataset.reports):
-        if isinstance(result, ExtractionFailure):
-            failures.append(result)
-        else:
-            predictions[result.report_id] = result
-    report = score(predictions=predictions, references=dataset.references, labelset=labelset,
-                   labels=dataset.covered_labels)
-    return Evaluation(report=report, predictions=predictions, failures=failures)
 
 
 @dataclass(frozen=True)
@@ -80,7 +53,7 @@ class LabelErrors:
 
 
 def analyse_errors(
-    evaluation: Evaluation,
+    evaluation: ExtractionScore,
     dataset: Dataset,
     *,
     labelset: LabelSet,

@@ -14,7 +14,7 @@ from typing import Any
 from radprompt.labelset import LabelSet
 from radprompt.optimizers.program import Program, Revision, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram
-from radprompt.optimizers.runs import Decision, Run
+from radprompt.runs import Decision, Run
 
 __all__ = ["apply_accepted", "auto_decision", "load_program", "parked", "waits"]
 
@@ -48,26 +48,25 @@ def apply_accepted(run: Run, *, llm: dict[str, Any], labelset: LabelSet) -> Prog
     review while widening ones were accepted) is rebased: its revisions and settings are
     applied to the current version. Which proposals are in is kept in the manifest."""
     manifest = run.manifest
-    if "applied" not in manifest:  # runs of format 1: the newest accepted version
+    if manifest.applied is None:  # runs of format 1: the newest accepted version
         version = run.accepted_version()
-        applied = [d.proposal_id for d in run.decisions()
-                   if d.decision in ("accepted", "edited")]
+        applied = [d.proposal_id for d in run.decisions() if d.approves]
         run.update_manifest(current_version=version, applied=applied)
         return load_program(run, version, llm=llm, labelset=labelset)
-    applied = list(manifest["applied"])
-    current = load_program(run, manifest["current_version"], llm=llm, labelset=labelset)
+    applied = list(manifest.applied)
+    current = load_program(run, str(manifest.current_version), llm=llm, labelset=labelset)
     for decision in run.decisions():
-        if decision.decision not in ("accepted", "edited") or decision.proposal_id in applied:
+        if not decision.approves or decision.proposal_id in applied:
             continue
         proposal = run.proposal(decision.proposal_id)
-        version = decision.version or proposal["version"]
-        if proposal["parent"] == current.hash or decision.decision == "edited":
-            if proposal["parent"] != current.hash:
-                logger.warning("edited %s replaces the current version", proposal["id"])
+        version = decision.version or proposal.version
+        if proposal.parent == current.hash or decision.decision == "edited":
+            if proposal.parent != current.hash:
+                logger.warning("edited %s replaces the current version", proposal.id)
             current = load_program(run, version, llm=llm, labelset=labelset)
         else:
-            current = current.apply([Revision.from_json(r) for r in proposal["revisions"]]
-                                    ).with_settings(proposal.get("settings", {}))
+            current = current.apply([Revision.from_json(dict(r)) for r in proposal.revisions]
+                                    ).with_settings(dict(proposal.settings))
             current.save(run.path / "versions")
         applied.append(decision.proposal_id)
     run.update_manifest(current_version=current.hash, applied=applied)
@@ -79,9 +78,8 @@ def parked(run: Run) -> tuple[set[str], set[str]]:
     labels: set[str] = set()
     keys: set[str] = set()
     for proposal in run.pending():
-        keys.update(proposal["revision_keys"])
-        labels.update(c["label_id"] for c in proposal.get("changes", [])
-                      if c["class"] == "narrowing" and c.get("label_id"))
+        keys.update(proposal.revision_keys)
+        labels.update(proposal.narrowed_labels)
     return labels, keys
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from radprompt.optimizers.analysis import Evaluation
+from radprompt.runs.scoring import ExtractionScore
 
 __all__ = ["Budget", "model_failing"]
 
@@ -37,7 +37,7 @@ class Budget:
                     or (c.max_tokens is not None and usage.get("tokens", 0) >= c.max_tokens))
 
 
-def model_failing(*evaluations: Evaluation) -> str | None:
+def model_failing(*evaluations: ExtractionScore) -> str | None:
     """A reason to stop when the model fails on half the reports (server down, wrong model,
     answers that never parse): scores of missing answers would mislead every proposal."""
     failures = [f for evaluation in evaluations for f in evaluation.failures]

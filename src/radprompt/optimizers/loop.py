@@ -36,10 +36,10 @@ from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.records import make_proposal, round_record
 from radprompt.optimizers.report import finish_run
 from radprompt.optimizers.rounds import RoundGuards, candidates, choose, score_program
-from radprompt.optimizers.runs import Run
 from radprompt.optimizers.search import SearchSpace, search, settings_space
 from radprompt.optimizers.transfer import TransferSettings
 from radprompt.resources import find_resource
+from radprompt.runs import RoundRecord, Run
 from radprompt.scoring import ScoreReport, Verdict
 
 __all__ = ["APPROVAL_MODES", "OptimizeConfig", "OptimizeOutcome", "Reporter", "optimize",
@@ -105,7 +105,7 @@ class Reporter(Protocol):
     """What the loop tells whoever is watching (the CLI renders it; tests may ignore it)."""
 
     def round_started(self, number: int, failing: list[str]) -> None: ...
-    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None: ...
+    def round_finished(self, record: RoundRecord, labelset: LabelSet) -> None: ...
     def trial_finished(self, done: int, total: int) -> None: ...
     def message(self, text: str) -> None: ...
 
@@ -114,7 +114,7 @@ class _SilentReporter:
     def round_started(self, number: int, failing: list[str]) -> None:
         pass
 
-    def round_finished(self, record: dict[str, Any], labelset: LabelSet) -> None:
+    def round_finished(self, record: RoundRecord, labelset: LabelSet) -> None:
         pass
 
     def trial_finished(self, done: int, total: int) -> None:
@@ -131,7 +131,7 @@ class OptimizeOutcome:
     reason: str
     initial_test: ScoreReport | None = None
     final_test: ScoreReport | None = None
-    rounds: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[RoundRecord] = field(default_factory=list)
 
 
 def load_recipe(name: str) -> dict[str, Any]:
@@ -190,7 +190,7 @@ def resume(run_path: str | Path, *, reporter: Reporter | None = None,
     run = Run.open(run_path)
     with run.lock():
         if changes:
-            config = run.manifest["config"]
+            config = run.manifest.config
             merged = {**config, **changes}
             if "llm" in changes:
                 merged["llm"] = {**config.get("llm", {}), **changes["llm"]}
@@ -238,23 +238,22 @@ def _initial_program(config: OptimizeConfig, labelset: LabelSet) -> Program:
 
 
 def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
-    manifest = run.manifest
-    config = OptimizeConfig.from_json(manifest["config"])
+    config = OptimizeConfig.from_json(dict(run.manifest.config))
     mode = config.approval
-    labelset = load_labelset(config.labelset)
-    experiment = load_experiment(config.experiment, labelset=labelset)
+    labelset = run.labelset()
+    experiment = run.experiment()
     # A proposal left for review by an earlier session: under --auto-approve a narrowing one
     # stays parked (its labels are left alone) while the run goes on.
     for proposal in run.pending():
-        why = proposal.get("needs_review")
+        why = proposal.needs_review
         if mode == "all" or (mode == "safe" and not why):
-            run.record_decision(auto_decision(proposal["id"], proposal["version"], mode))
+            run.record_decision(auto_decision(proposal.id, proposal.version, mode))
         elif mode == "none":
             run.update_manifest(status="awaiting_review")
-            return OptimizeOutcome(run, "awaiting_review", waits(run, proposal["id"], why))
+            return OptimizeOutcome(run, "awaiting_review", waits(run, proposal.id, why))
     current = apply_accepted(run, llm=config.llm, labelset=labelset)
     # What earlier sessions of this run spent counts against the budget too.
-    usage: dict[str, int] = {"requests": 0, "tokens": 0, **run.manifest.get("usage", {})}
+    usage: dict[str, int] = {"requests": 0, "tokens": 0, **run.manifest.usage}
     run.update_manifest(status="running")
     budget = Budget(config)
     current, status, reason = _rounds(run, reporter, config=config, labelset=labelset,
@@ -265,9 +264,8 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
     waiting = run.pending()
     if waiting and status == "finished":
         status = "awaiting_review"
-        reason += "; " + waits(run, ", ".join(p["id"] for p in waiting),
-                                waiting[0].get("needs_review"))
-    initial = load_program(run, run.manifest["initial_version"], llm=config.llm,
+        reason += "; " + waits(run, ", ".join(p.id for p in waiting), waiting[0].needs_review)
+    initial = load_program(run, str(run.manifest.initial_version), llm=config.llm,
                            labelset=labelset)
     tests = finish_run(run, experiment=experiment, labelset=labelset, initial=initial,
                        final=current, status=status, reason=reason, usage=usage,
@@ -283,8 +281,9 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
     mode = config.approval
     recipe = load_recipe(config.optimizer)
     settings = TransferSettings.from_recipe(recipe)
-    rejected = {key for p in run.proposals() if run.status_of(p["id"]) == "rejected"
-                for key in p["revision_keys"]}
+    statuses = run.statuses()
+    rejected = {key for p in run.proposals() if statuses.get(p.id) == "rejected"
+                for key in p.revision_keys}
     dev = experiment.split("dev")
     while True:
         number = len(run.rounds()) + 1
@@ -338,7 +337,7 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
         if choice is None:
             record = round_record(number, dev_eval.report, dev_eval.report, train_eval.report,
                                   None, result, note=how, guard_gold=guards.baseline)
-            run.append("rounds.jsonl", record)
+            run.append_round(record)
             reporter.round_finished(record, labelset)
             # a search cut short by the budget says so, not that nothing helps
             return current, "finished", budget.exhausted(usage) or how
@@ -348,18 +347,18 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
                                  guard_report=guards.gate_report(candidate), how=how)
         run.write_proposal(proposal)
         record = round_record(number, dev_eval.report, choice.evaluation.report,
-                              train_eval.report, proposal["id"], result, note=how,
+                              train_eval.report, proposal.id, result, note=how,
                               guard_gold={k: v["after"] for k, v in choice.guard_gold.items()})
-        run.append("rounds.jsonl", record)
+        run.append_round(record)
         reporter.round_finished(record, labelset)
         if mode == "none":
             run.update_manifest(status="awaiting_review")
-            return current, "awaiting_review", waits(run, proposal["id"], None)
+            return current, "awaiting_review", waits(run, proposal.id, None)
         if mode == "safe" and choice.needs_review:
-            reporter.message(waits(run, proposal["id"], choice.needs_review)
+            reporter.message(waits(run, proposal.id, choice.needs_review)
                              + "; the run goes on with the other labels")
             continue
-        run.record_decision(auto_decision(proposal["id"], candidate.hash, mode))
+        run.record_decision(auto_decision(proposal.id, candidate.hash, mode))
         current = candidate
-        applied = [*run.manifest.get("applied", []), proposal["id"]]
+        applied = [*(run.manifest.applied or ()), proposal.id]
         run.update_manifest(current_version=current.hash, applied=applied)

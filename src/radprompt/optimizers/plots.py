@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from radprompt.optimizers.runs import Run
+from radprompt.runs import Run
 
 __all__ = ["plot_run", "plot_transfer"]
 
@@ -21,7 +22,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_transfer(transfer: dict[str, Any], path: Path, *, title: str) -> Path:
+def plot_transfer(transfer: Mapping[str, Any], path: Path, *, title: str) -> Path:
     """Initial vs final macro-F1 per split and gold source (target and guards), with the
     guard examples' pass count in the title."""
     plt = _pyplot()
@@ -64,18 +65,18 @@ def plot_run(run: Run) -> list[Path]:
     out.mkdir(exist_ok=True)
     written = []
 
-    if "test_initial" in manifest:
-        before = {s["name"]: s["f1"] for s in manifest["test_initial"]["labels"]}
-        after = {s["name"]: s["f1"] for s in manifest["test_final"]["labels"]}
-        thresholds = {s["name"]: s["threshold"] for s in manifest["test_final"]["labels"]}
+    if manifest.test_initial and manifest.test_final:
+        before = {s.name: s.f1 for s in manifest.test_initial.labels}
+        after = {s.name: s.f1 for s in manifest.test_final.labels}
+        thresholds = {s.name: s.threshold for s in manifest.test_final.labels}
         names = list(before)
         figure, axes = plt.subplots(figsize=(10, 0.38 * len(names) + 1.5))
         positions = range(len(names))
         axes.barh([p + 0.2 for p in positions], [before[n] for n in names], height=0.4,
-                  label=f"initial (macro-F1 {manifest['test_macro_f1_initial']:.3f})",
+                  label=f"initial (macro-F1 {manifest.test_initial.macro_f1:.3f})",
                   color="#b0b7c3")
         axes.barh([p - 0.2 for p in positions], [after[n] for n in names], height=0.4,
-                  label=f"optimized (macro-F1 {manifest['test_macro_f1_final']:.3f})",
+                  label=f"optimized (macro-F1 {manifest.test_final.macro_f1:.3f})",
                   color="#2b6cb0")
         for p, name in zip(positions, names, strict=True):
             axes.plot([thresholds[name]] * 2, [p - 0.45, p + 0.45], color="#c53030", lw=1)
@@ -91,18 +92,18 @@ def plot_run(run: Run) -> list[Path]:
         plt.close(figure)
         written.append(path)
 
-    if "transfer" in manifest:
-        written.append(plot_transfer(manifest["transfer"], out / "transfer.png",
+    if manifest.transfer:
+        written.append(plot_transfer(manifest.transfer, out / "transfer.png",
                                      title=f"Transfer — run {run.path.name}"))
 
     rounds = run.rounds()
     if rounds:
         figure, axes = plt.subplots(figsize=(7, 4))
-        xs = [0, *(r["round"] for r in rounds)]
-        dev = [rounds[0]["dev_macro_f1_before"], *(r["dev_macro_f1"] for r in rounds)]
+        xs = [0, *(r.round for r in rounds)]
+        dev = [rounds[0].dev_macro_f1_before, *(r.dev_macro_f1 for r in rounds)]
         axes.plot(xs, dev, marker="o", label="dev macro-F1")
-        train = [r["train_macro_f1"] for r in rounds]
-        axes.plot([r["round"] - 1 for r in rounds], train, marker="s", ls="--",
+        train = [r.train_macro_f1 for r in rounds]
+        axes.plot([r.round - 1 for r in rounds], train, marker="s", ls="--",
                   label="train macro-F1 (start of round)")
         axes.set_xlabel("round")
         axes.set_ylabel("macro-F1")

@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,8 +23,8 @@ from typing import Any, ClassVar, Literal
 import yaml
 
 from radprompt.extractors.base import Extractor
-from radprompt.extractors.rules import RulesExtractor
 from radprompt.labelset import Cues, Label, LabelSet, parse_labelset
+from radprompt.runs.versions import labelset_yaml, rules_extractor, version_hash
 
 __all__ = ["CUE_KINDS", "Program", "Revision", "RevisionKind", "RulesProgram", "labelset_yaml"]
 
@@ -85,7 +84,7 @@ class Program(ABC):
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(self.review_text().encode("utf-8")).hexdigest()[:16]
+        return version_hash(self.review_text())
 
     @abstractmethod
     def review_text(self) -> str:
@@ -109,13 +108,6 @@ class Program(ABC):
         return path
 
 
-def labelset_yaml(labelset: LabelSet) -> str:
-    """A stable, readable YAML text of a labelset (loadable with ``load_labelset``)."""
-    data = labelset.model_dump(mode="json", exclude_defaults=True)
-    data.setdefault("cues", {})["scope_tokens"] = labelset.cues.scope_tokens
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-
-
 @dataclass(frozen=True)
 class RulesProgram(Program):
     """The rule engine; its text is the labelset YAML."""
@@ -131,7 +123,7 @@ class RulesProgram(Program):
         return self._text[0]
 
     def build_extractor(self) -> Extractor:
-        return RulesExtractor(labelset=self.labelset, cache_sentences=True)
+        return rules_extractor(self.labelset)
 
     def apply(self, revisions: Sequence[Revision]) -> RulesProgram:
         labelset = self.labelset

@@ -8,47 +8,54 @@ from typing import Any
 from radprompt.experiments import Experiment
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
-from radprompt.optimizers.analysis import Evaluation
 from radprompt.optimizers.program import Program
 from radprompt.optimizers.rounds import Choice
 from radprompt.optimizers.search import SearchResult, settings_space
 from radprompt.reports import Dataset
+from radprompt.runs import (
+    PROPOSAL_FORMAT,
+    ChangeRecord,
+    ExtractionScore,
+    GuardExamplesResult,
+    GuardGold,
+    Proposal,
+    ReportChange,
+    RoundRecord,
+    ScoreSummary,
+    Significance,
+)
 from radprompt.scoring import ScoreReport
 
 __all__ = ["PROPOSAL_FORMAT", "make_proposal", "report_changes", "round_record"]
 
 
-PROPOSAL_FORMAT = 2
-"""Format version of a proposal record: 1 (no key) had no change classes or guard results."""
-
-
 def round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
                  proposal_id: str | None, result: SearchResult, *, note: str = "",
-                 guard_gold: dict[str, float] | None = None) -> dict[str, Any]:
+                 guard_gold: dict[str, float] | None = None) -> RoundRecord:
     """One line of ``rounds.jsonl``: dev F1 per label before / after, verdicts, the search."""
-    return {
-        "round": number,
-        "proposal": proposal_id,
-        "train_macro_f1": train.macro_f1,
-        "dev_macro_f1_before": before.macro_f1,
-        "dev_macro_f1": after.macro_f1,
-        "dev_micro_f1": after.micro_f1,
-        "dev_f1_before": {s.label_id: s.f1 for s in before.labels},
-        "dev_f1": {s.label_id: s.f1 for s in after.labels},
-        "dev_verdict": {s.label_id: s.verdict.value for s in after.labels},
-        "trials": result.trials,
-        "pruned": result.pruned,
-        "rejected": result.rejected,
-        "chosen": [r.describe() for r in result.chosen] if proposal_id else [],
-        "settings": result.settings if proposal_id else {},
-        "note": note,
-        "guard_gold_dev": guard_gold or {},
-    }
+    return RoundRecord(
+        round=number,
+        proposal=proposal_id,
+        train_macro_f1=train.macro_f1,
+        dev_macro_f1_before=before.macro_f1,
+        dev_macro_f1=after.macro_f1,
+        dev_micro_f1=after.micro_f1,
+        dev_f1_before={s.label_id: s.f1 for s in before.labels},
+        dev_f1={s.label_id: s.f1 for s in after.labels},
+        dev_verdict={s.label_id: s.verdict.value for s in after.labels},
+        trials=result.trials,
+        pruned=result.pruned,
+        rejected=result.rejected,
+        chosen=tuple(r.describe() for r in result.chosen) if proposal_id else (),
+        settings=result.settings if proposal_id else {},
+        note=note,
+        guard_gold_dev=guard_gold or {},
+    )
 
 
-def make_proposal(number: int, parent: Program, choice: Choice, before: Evaluation,
+def make_proposal(number: int, parent: Program, choice: Choice, before: ExtractionScore,
                   experiment: Experiment, labelset: LabelSet, *,
-                  guard_report: dict[str, Any] | None, how: str) -> dict[str, Any]:
+                  guard_report: dict[str, Any] | None, how: str) -> Proposal:
     """A proposal: the diff of the review texts, the revisions and settings with their
     rationale and change class, dev scores before / after, the tests it passed (guard
     examples, guard gold, the paired bootstrap), and the dev reports it fixes and breaks."""
@@ -62,31 +69,32 @@ def make_proposal(number: int, parent: Program, choice: Choice, before: Evaluati
                                    labelset)
     setting_notes = [f"{name} = {value}" for name, value in settings.items()
                      if value != settings_space(parent).get(name, (None,))[0]]
-    return {
-        "format_version": PROPOSAL_FORMAT,
-        "id": f"round-{number:02d}",
-        "round": number,
-        "program_kind": candidate.kind,
-        "parent": parent.hash,
-        "version": candidate.hash,
-        "diff": diff,
-        "revisions": [r.to_json() for r in chosen],
-        "revision_keys": [r.key for r in chosen],
-        "settings": settings,
-        "changes": [c.to_json() for c in choice.changes],
-        "needs_review": choice.needs_review,
-        "rationale": "\n".join([*(f"{r.describe()}: {r.rationale}"
-                                   + (f" (train F1 {r.gain:+.3f})" if r.gain else "")
-                                   for r in chosen),
-                                *(f"search setting {note}" for note in setting_notes)]),
-        "dev_before": before.report.to_json(),
-        "dev_after": after.report.to_json(),
-        "significance": {"gain": choice.gain, "p_value": choice.p_value, "how": how},
-        "guard_gold": choice.guard_gold,
-        "guard_examples": guard_report,
-        "fixes": fixes,
-        "breaks": breaks,
-    }
+    return Proposal(
+        format_version=PROPOSAL_FORMAT,
+        id=f"round-{number:02d}",
+        round=number,
+        program_kind=candidate.kind,
+        parent=parent.hash,
+        version=candidate.hash,
+        diff=diff,
+        revisions=tuple(r.to_json() for r in chosen),
+        revision_keys=tuple(r.key for r in chosen),
+        settings=settings,
+        changes=tuple(ChangeRecord.from_json(c.to_json()) for c in choice.changes),
+        needs_review=choice.needs_review,
+        rationale="\n".join([*(f"{r.describe()}: {r.rationale}"
+                                + (f" (train F1 {r.gain:+.3f})" if r.gain else "")
+                                for r in chosen),
+                              *(f"search setting {note}" for note in setting_notes)]),
+        dev_before=ScoreSummary.from_json(before.report.to_json()),
+        dev_after=ScoreSummary.from_json(after.report.to_json()),
+        significance=Significance(gain=choice.gain, p_value=choice.p_value, how=how),
+        guard_gold={name: GuardGold(before=v["before"], after=v["after"])
+                    for name, v in choice.guard_gold.items()},
+        guard_examples=GuardExamplesResult.from_json(guard_report) if guard_report else None,
+        fixes=tuple(ReportChange.from_json(e) for e in fixes),
+        breaks=tuple(ReportChange.from_json(e) for e in breaks),
+    )
 
 
 def report_changes(before: dict[str, Findings], after: dict[str, Findings], dev: Dataset,

@@ -20,8 +20,8 @@ from radprompt.guards import check_guard_examples
 from radprompt.labelset import LabelSet
 from radprompt.optimizers.program import Program
 from radprompt.optimizers.rounds import count_usage, labelset_of, score_program
-from radprompt.optimizers.runs import Run
 from radprompt.optimizers.transfer import guard_scores
+from radprompt.runs import Run
 from radprompt.scoring import ScoreReport
 
 __all__ = ["finish_run", "transfer_report"]

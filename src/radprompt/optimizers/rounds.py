@@ -18,12 +18,11 @@ from typing import Any
 
 from radprompt.experiments import Experiment
 from radprompt.labelset import LabelSet
-from radprompt.optimizers.analysis import Evaluation, analyse_errors, evaluate
+from radprompt.optimizers.analysis import analyse_errors
 from radprompt.optimizers.changes import Change, ChangeClass, classify_changes, narrowing_reason
 from radprompt.optimizers.program import Program, Revision, RulesProgram
 from radprompt.optimizers.proposers import build_proposer
 from radprompt.optimizers.proposers.base import ProposalContext
-from radprompt.optimizers.runs import Run
 from radprompt.optimizers.search import Candidate, Guards, SearchResult, settings_space
 from radprompt.optimizers.transfer import (
     GuardGate,
@@ -32,6 +31,8 @@ from radprompt.optimizers.transfer import (
     paired_bootstrap,
 )
 from radprompt.reports import Dataset
+from radprompt.runs import Run
+from radprompt.runs.scoring import ExtractionScore, score_extraction
 
 __all__ = ["Choice", "RoundGuards", "candidates", "choose", "count_usage", "labelset_of",
            "score_program"]
@@ -55,15 +56,15 @@ def count_usage(usage: dict[str, int] | None, spent: Any) -> None:
 
 
 def score_program(program: Program, dataset: Dataset, labelset: LabelSet, *,
-                  usage: dict[str, int] | None = None) -> Evaluation:
+                  usage: dict[str, int] | None = None) -> ExtractionScore:
     extractor = program.build_extractor()
-    evaluation = evaluate(lambda reports: extractor.extract(reports), dataset,
-                          labelset=labelset_of(program, labelset))
+    evaluation = score_extraction(lambda reports: extractor.extract(reports), dataset,
+                                  labelset=labelset_of(program, labelset))
     count_usage(usage, getattr(extractor, "usage_", None))
     return evaluation
 
 
-def _support(evaluation: Evaluation, label_id: str) -> int:
+def _support(evaluation: ExtractionScore, label_id: str) -> int:
     try:
         return evaluation.report.label(label_id).support
     except KeyError:
@@ -71,7 +72,7 @@ def _support(evaluation: Evaluation, label_id: str) -> int:
 
 
 def candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
-               labelset: LabelSet, experiment: Experiment, evaluations: tuple[Evaluation, ...],
+               labelset: LabelSet, experiment: Experiment, evaluations: tuple[ExtractionScore, ...],
                targets: list[str], rejected: set[str], usage: dict[str, int],
                settings: TransferSettings) -> list[Revision]:
     """The round's candidate revisions: read back if this round already proposed them.
@@ -116,7 +117,7 @@ def _narrows(program: Program, revision: Revision) -> bool:
 class RoundGuards:
     """The guards of one round: guard examples and guard gold, against the round's parent."""
 
-    def __init__(self, *, parent: Program, labelset: LabelSet, parent_dev: Evaluation,
+    def __init__(self, *, parent: Program, labelset: LabelSet, parent_dev: ExtractionScore,
                  guard_dev: dict[str, Dataset], settings: TransferSettings,
                  usage: dict[str, int], spent: Callable[[], bool] = lambda: False) -> None:
         self.labelset = labelset
@@ -180,12 +181,12 @@ class RoundGuards:
             count_usage(self.usage, spent)
             self._parent_counted = spent
 
-    def gold(self, evaluation: Evaluation, program: Program) -> dict[str, float]:
+    def gold(self, evaluation: ExtractionScore, program: Program) -> dict[str, float]:
         return {name: report.macro_f1 for name, report in guard_scores(
             evaluation.predictions, self.guard_dev,
             labelset=labelset_of(program, self.labelset)).items()}
 
-    def verify(self, program: Program, evaluation: Evaluation) -> str | None:
+    def verify(self, program: Program, evaluation: ExtractionScore) -> str | None:
         """Why ``program`` loses too much on a guard reference (None: it does not)."""
         drops = []
         for name, value in self.gold(evaluation, program).items():
@@ -205,7 +206,7 @@ class Choice:
     """The trial that becomes the round's proposal, and what was tested about it."""
 
     candidate: Candidate
-    evaluation: Evaluation
+    evaluation: ExtractionScore
     changes: tuple[Change, ...]
     gain: float
     p_value: float
@@ -214,7 +215,7 @@ class Choice:
     """Why a reviewer must decide under ``--auto-approve`` (narrowing changes), or None."""
 
 
-def choose(result: SearchResult, *, parent: Program, parent_dev: Evaluation, dev: Dataset,
+def choose(result: SearchResult, *, parent: Program, parent_dev: ExtractionScore, dev: Dataset,
            labelset: LabelSet, guards: RoundGuards, settings: TransferSettings,
            min_gain: float, prefer_widening: bool, seed: int,
            usage: dict[str, int]) -> tuple[Choice | None, str]:
@@ -255,7 +256,7 @@ def choose(result: SearchResult, *, parent: Program, parent_dev: Evaluation, dev
     return None, "no proposal improves dev macro-F1"
 
 
-def _test(candidate: Candidate, *, parent: Program, parent_dev: Evaluation, dev: Dataset,
+def _test(candidate: Candidate, *, parent: Program, parent_dev: ExtractionScore, dev: Dataset,
           labelset: LabelSet, guards: RoundGuards, settings: TransferSettings, seed: int,
           usage: dict[str, int], current_settings: dict[str, Any],
           noise: list[str]) -> Choice | None:

@@ -16,17 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from radprompt.optimizers.analysis import Evaluation
 from radprompt.optimizers.program import Program, Revision
 from radprompt.reports import Dataset
+from radprompt.runs.scoring import ExtractionScore
 
 __all__ = ["Candidate", "Guards", "SearchResult", "SearchSpace", "search", "settings_space"]
 
 logger = logging.getLogger(__name__)
 
-Scorer = Callable[[Program, Dataset], Evaluation]
+Scorer = Callable[[Program, Dataset], ExtractionScore]
 Check = Callable[[Program, tuple[Revision, ...], dict[str, Any]], str | None]
-Verify = Callable[[Program, Evaluation], str | None]
+Verify = Callable[[Program, ExtractionScore], str | None]
 
 
 @dataclass(frozen=True)

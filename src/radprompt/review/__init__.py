@@ -7,13 +7,10 @@ imported here.
 """
 
 from radprompt.review.decisions import (
-    EditedVersion,
     ReviewError,
     accept,
     accept_edit,
-    approvals_of,
     editable_text,
-    edits,
     reject,
     review_text,
     score_edit,
@@ -30,7 +27,6 @@ from radprompt.review.proposals import (
 )
 
 __all__ = [
-    "EditedVersion",
     "ExampleChange",
     "LabelDelta",
     "ProposalSummary",
@@ -38,9 +34,7 @@ __all__ = [
     "ReviewError",
     "accept",
     "accept_edit",
-    "approvals_of",
     "editable_text",
-    "edits",
     "list_proposals",
     "proposal_view",
     "reject",

@@ -40,12 +40,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radprompt.errors import RadpromptError
-from radprompt.optimizers.runs import Run
 from radprompt.review.decisions import (
     accept,
     accept_edit,
     editable_text,
-    edits,
     reject,
     score_edit,
 )
@@ -55,6 +53,7 @@ from radprompt.review.proposals import (
     proposal_view,
     side_by_side,
 )
+from radprompt.runs import Run
 
 __all__ = ["COOKIE", "SECURITY_HEADERS", "create_app", "new_token"]
 
@@ -160,7 +159,7 @@ def create_app(run_path: str | Path, *, token: str) -> FastAPI:
     def proposal_page(proposal_id: str) -> HTMLResponse:
         shown = found(proposal_id)
         return render("proposal.html", p=shown, rows=side_by_side(shown.diff),
-                      edits=edits(run, proposal_id))
+                      edits=run.edits(proposal_id))
 
     def found(proposal_id: str) -> Any:
         """The proposal's view, or a 404 that names the proposal and nothing of the disk."""

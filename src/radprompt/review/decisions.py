@@ -2,13 +2,14 @@
 
 Every decision is appended to the run's ``audit.jsonl`` (``Run.record_decision``); nothing is
 changed in place. An edit is a new program version: the edited text is validated, saved under
-``versions/``, scored on dev, and recorded in the append-only ``edits.jsonl``; only a version
-found there can be accepted as the edit of a proposal. ``radprompt optimize --resume RUN``
+``versions/``, scored on dev (``Run.score``), and recorded as an ``Edit`` (``Run.record_edit``,
+the append-only ``edits.jsonl``); only a version found there can be accepted as the edit of a
+proposal. ``radprompt optimize --resume RUN``
 then continues from the newest accepted (or edited) version.
 
 Example::
 
-    >>> from radprompt.optimizers import Run
+    >>> from radprompt.runs import Run
     >>> run = Run.open("runs/20260101-chestxray21-rules")  # doctest: +SKIP
     >>> accept(run, "round-01", reviewer="Dr. Ada Lovelace", comment="ok")  # doctest: +SKIP
 """
@@ -18,24 +19,23 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
 from radprompt.errors import RadpromptError
-from radprompt.optimizers.runs import Decision, Run
+from radprompt.labelset import LabelSet, parse_labelset
+from radprompt.llm import check_destination
+from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.prompt_program import PromptProgram
+from radprompt.runs import Decision, Edit, Proposal, Run, ScoreSummary
 
 __all__ = [
-    "EDITS_LOG",
-    "EditedVersion",
     "ReviewError",
     "accept",
     "accept_edit",
-    "approvals_of",
     "editable_text",
-    "edits",
     "reject",
     "review_text",
     "score_edit",
@@ -43,30 +43,13 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-EDITS_LOG = "edits.jsonl"
 
 
 class ReviewError(RadpromptError):
     """A decision that cannot be recorded (decided already, no reviewer, invalid edit)."""
 
 
-@dataclass(frozen=True)
-class EditedVersion:
-    """An edited version, saved and scored on dev; accept it with ``accept_edit``."""
-
-    proposal_id: str
-    version: str
-    parent: str
-    diff: str  # against the proposal's parent
-    dev: dict[str, Any]  # ScoreReport.to_json() on dev
-    reviewer: str
-    time: str
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def _require_pending(run: Run, proposal_id: str) -> dict[str, Any]:
+def _require_pending(run: Run, proposal_id: str) -> Proposal:
     proposal = run.proposal(proposal_id)
     status = run.status_of(proposal_id)
     if status != "pending":
@@ -86,7 +69,7 @@ def accept(run: Run, proposal_id: str, *, reviewer: str, comment: str = "") -> D
     """Accept a pending proposal as it is."""
     proposal = _require_pending(run, proposal_id)
     decision = Decision(proposal_id, "accepted", reviewer=_require_reviewer(reviewer),
-                        comment=comment, version=proposal["version"])
+                        comment=comment, version=proposal.version)
     run.record_decision(decision)
     logger.info("proposal %s accepted by %s", proposal_id, decision.reviewer)
     return decision
@@ -96,7 +79,7 @@ def reject(run: Run, proposal_id: str, *, reviewer: str, comment: str = "") -> D
     """Reject a pending proposal; the optimizer will not propose its changes again."""
     proposal = _require_pending(run, proposal_id)
     decision = Decision(proposal_id, "rejected", reviewer=_require_reviewer(reviewer),
-                        comment=comment, version=proposal["version"])
+                        comment=comment, version=proposal.version)
     run.record_decision(decision)
     logger.info("proposal %s rejected by %s", proposal_id, decision.reviewer)
     return decision
@@ -126,59 +109,49 @@ _LiteralDumper.add_representer(str, lambda dumper, value: dumper.represent_scala
 def editable_text(run: Run, proposal_id: str) -> str:
     """The text a reviewer edits: the labelset YAML (rules) or the per-label guidance (prompt)."""
     proposal = run.proposal(proposal_id)
-    if proposal.get("program_kind", "rules") == "rules":
-        return version_text(run, proposal["version"])
-    saved = json.loads(version_text(run, proposal["version"]))
+    if proposal.program_kind == "rules":
+        return version_text(run, proposal.version)
+    saved = json.loads(version_text(run, proposal.version))
     return ("# The guidance the model reads for each label. Edit the text under any label;\n"
             "# the model, its decoding, the template and the demos stay as proposed.\n"
             + yaml.dump({"guidance": saved["prompt"]["guidance"]}, Dumper=_LiteralDumper,
                         sort_keys=False, allow_unicode=True, width=100))
 
 
-def score_edit(run: Run, proposal_id: str, text: str, *, reviewer: str = "") -> EditedVersion:
+def score_edit(run: Run, proposal_id: str, text: str, *, reviewer: str = "") -> Edit:
     """Validate an edited version of a proposal, save it, score it on dev, log it.
 
     For the rule engine ``text`` is a labelset YAML; for a prompt it is the guidance listing
     of ``editable_text`` (scoring sends the dev reports to the run's model, through its cache).
     """
-    from radprompt.experiments import load_experiment
-    from radprompt.labelset import load_labelset
-    from radprompt.optimizers.analysis import evaluate
-
     proposal = _require_pending(run, proposal_id)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ReviewError(f"the edited text is not valid YAML: {exc}") from exc
-    config = run.manifest["config"]
-    labelset = load_labelset(config["labelset"])
-    if proposal.get("program_kind", "rules") == "rules":
-        program: Any = _edited_rules(run, data)
+    program: Program
+    if proposal.program_kind == "rules":
+        program = _edited_rules(run, data)
         scoring_labelset = program.labelset
     else:
-        program = _edited_prompt(run, proposal, data, labelset=labelset)
-        scoring_labelset = labelset
+        program = _edited_prompt(run, proposal, data, labelset=run.labelset())
+        scoring_labelset = run.labelset()
     program.save(run.path / "versions")
-    experiment = load_experiment(config["experiment"], labelset=labelset)
-    extractor = program.build_extractor()
-    dev = evaluate(lambda reports: extractor.extract(reports), experiment.split("dev"),
-                   labelset=scoring_labelset)
+    dev = run.score(program.hash, "dev", extractor=program.build_extractor(),
+                    labelset=scoring_labelset)
     diff = "".join(difflib.unified_diff(
-        review_text(run, proposal["parent"]).splitlines(keepends=True),
+        review_text(run, proposal.parent).splitlines(keepends=True),
         program.review_text().splitlines(keepends=True),
-        fromfile=f"version {proposal['parent']}", tofile=f"version {program.hash} (edited)"))
-    edited = EditedVersion(proposal_id=proposal_id, version=program.hash,
-                           parent=proposal["parent"], diff=diff, dev=dev.report.to_json(),
-                           reviewer=reviewer.strip(),
-                           time=datetime.now(UTC).isoformat(timespec="seconds"))
-    run.append(EDITS_LOG, edited.to_json())
+        fromfile=f"version {proposal.parent}", tofile=f"version {program.hash} (edited)"))
+    edited = Edit(proposal_id=proposal_id, version=program.hash, parent=proposal.parent,
+                  diff=diff, dev=ScoreSummary.from_json(dev.report.to_json()),
+                  reviewer=reviewer.strip(),
+                  time=datetime.now(UTC).isoformat(timespec="seconds"))
+    run.record_edit(edited)
     return edited
 
 
-def _edited_rules(run: Run, data: Any) -> Any:
-    from radprompt.labelset import parse_labelset
-    from radprompt.optimizers.program import RulesProgram
-
+def _edited_rules(run: Run, data: Any) -> RulesProgram:
     if not isinstance(data, dict):
         raise ReviewError("the edited text must be a labelset (a YAML mapping)")
     try:
@@ -188,19 +161,16 @@ def _edited_rules(run: Run, data: Any) -> Any:
     return RulesProgram(labelset=labelset)
 
 
-def _edited_prompt(run: Run, proposal: dict[str, Any], data: Any, *, labelset: Any) -> Any:
-    from radprompt.llm import check_destination
-    from radprompt.optimizers.program import Revision
-    from radprompt.optimizers.prompt_program import PromptProgram
-
+def _edited_prompt(run: Run, proposal: Proposal, data: Any, *,
+                   labelset: LabelSet) -> PromptProgram:
     guidance = data.get("guidance") if isinstance(data, dict) else None
     if not isinstance(guidance, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in guidance.items()):
         raise ReviewError("the edited text must have 'guidance:' with a text for each label")
     # load() keeps what the model sees and takes only where requests go from the run's config
-    program = PromptProgram.load(run.version_path(proposal["version"]), labelset=labelset,
+    program = PromptProgram.load(run.version_path(proposal.version), labelset=labelset,
                                  cache_path=run.path / "cache.sqlite",
-                                 overrides=run.manifest["config"].get("llm", {}))
+                                 overrides=run.manifest.config.get("llm", {}))
     recipe = program.recipe
     check_destination(model=recipe.model, api_base=recipe.api_base,
                       backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
@@ -213,17 +183,11 @@ def _edited_prompt(run: Run, proposal: dict[str, Any], data: Any, *, labelset: A
     return program.apply(changed) if changed else program
 
 
-def edits(run: Run, proposal_id: str | None = None) -> list[EditedVersion]:
-    """The edited versions scored so far (of one proposal, or all)."""
-    return [EditedVersion(**record) for record in run.read_records(EDITS_LOG)
-            if proposal_id is None or record["proposal_id"] == proposal_id]
-
-
 def accept_edit(run: Run, proposal_id: str, *, version: str, reviewer: str,
                 comment: str = "") -> Decision:
     """Accept an edited version of a proposal; it must have been scored by ``score_edit``."""
     _require_pending(run, proposal_id)
-    if not any(e.version == version for e in edits(run, proposal_id)):
+    if not any(e.version == version for e in run.edits(proposal_id)):
         raise ReviewError(f"version {version} is not a re-scored edit of {proposal_id}; "
                           "score the edited text first")
     decision = Decision(proposal_id, "edited", reviewer=_require_reviewer(reviewer),
@@ -231,17 +195,3 @@ def accept_edit(run: Run, proposal_id: str, *, version: str, reviewer: str,
     run.record_decision(decision)
     logger.info("proposal %s accepted with edits by %s", proposal_id, decision.reviewer)
     return decision
-
-
-def approvals_of(run: Run, version: str) -> tuple[str, list[dict[str, Any]]]:
-    """How ``version`` was reviewed -- ``reviewed`` (a person accepted it), ``auto-approved``,
-    ``rejected`` or ``unreviewed`` -- and the audit records that say so."""
-    records = [d.__dict__ for d in run.decisions() if d.version == version]
-    approvals = [r for r in records if r["decision"] in ("accepted", "edited")]
-    if any(not r["automatic"] for r in approvals):
-        return "reviewed", records
-    if approvals:
-        return "auto-approved", records
-    if any(r["decision"] == "rejected" for r in records):
-        return "rejected", records
-    return "unreviewed", records

@@ -5,7 +5,7 @@ experiment, for the example texts); the terminal and the web page render the sam
 
 Example::
 
-    >>> from radprompt.optimizers import Run
+    >>> from radprompt.runs import Run
     >>> run = Run.open("runs/20260101-chestxray21-rules")  # doctest: +SKIP
     >>> view = proposal_view(run, "round-01")  # doctest: +SKIP
     >>> [row.label_id for row in view.labels if row.changed]  # doctest: +SKIP
@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from radprompt.optimizers.runs import Decision, Run
+from radprompt.optimizers.program import Revision
+from radprompt.runs import Decision, Proposal, ReportChange, Run, ScoreSummary
 
 __all__ = [
     "DiffRow",
@@ -126,53 +127,48 @@ class ProposalView:
 
 def list_proposals(run: Run, *, pending_only: bool = False) -> list[ProposalSummary]:
     summaries = []
+    statuses = run.statuses()
     for proposal in run.proposals():
-        status = run.status_of(proposal["id"])
+        status = statuses.get(proposal.id, "pending")
         if pending_only and status != "pending":
             continue
         summaries.append(ProposalSummary(
-            id=proposal["id"], round=proposal["round"], status=status,
-            macro_before=proposal["dev_before"]["macro_f1"],
-            macro_after=proposal["dev_after"]["macro_f1"],
-            fixes=len(proposal["fixes"]), breaks=len(proposal["breaks"]),
-            changes=len(proposal["revisions"])))
+            id=proposal.id, round=proposal.round, status=status,
+            macro_before=proposal.dev_before.macro_f1,
+            macro_after=proposal.dev_after.macro_f1,
+            fixes=len(proposal.fixes), breaks=len(proposal.breaks),
+            changes=len(proposal.revisions)))
     return summaries
 
 
-def _label_rows(before: dict[str, Any], after: dict[str, Any]) -> list[LabelDelta]:
-    old = {row["label_id"]: row for row in before["labels"]}
+def _label_rows(before: ScoreSummary, after: ScoreSummary) -> list[LabelDelta]:
+    old = {row.label_id: row for row in before.labels}
     rows = []
-    for row in after["labels"]:
-        prior = old.get(row["label_id"], row)
+    for row in after.labels:
+        prior = old.get(row.label_id, row)
         rows.append(LabelDelta(
-            label_id=row["label_id"], name=row["name"], support=row["support"],
-            threshold=row["threshold"], f1_before=prior["f1"], f1_after=row["f1"],
-            verdict_before=prior["verdict"], verdict_after=row["verdict"]))
+            label_id=row.label_id, name=row.name, support=row.support,
+            threshold=row.threshold, f1_before=prior.f1, f1_after=row.f1,
+            verdict_before=prior.verdict, verdict_after=row.verdict))
     return rows
 
 
 def dev_report_texts(run: Run) -> dict[str, str]:
     """The texts of the dev reports of the run's experiment, by report id."""
-    from radprompt.experiments import load_experiment
-    from radprompt.labelset import load_labelset
-
-    config = run.manifest["config"]
-    experiment = load_experiment(config["experiment"],
-                                 labelset=load_labelset(config["labelset"]))
-    return {report.id: report.text for report in experiment.split("dev").reports}
+    return {report.id: report.text for report in run.experiment().split("dev").reports}
 
 
-def _example(entry: dict[str, Any], texts: dict[str, str], names: dict[str, str]) -> ExampleChange:
-    text = texts.get(entry["report_id"], entry.get("sentence", ""))
-    span = entry.get("span")
+def _example(entry: ReportChange, texts: dict[str, str], names: dict[str, str]) -> ExampleChange:
+    text = texts.get(entry.report_id, entry.sentence)
+    span = entry.span
     start, end = (span if span and 0 <= span[0] <= span[1] <= len(text) else (0, 0))
-    if not span and entry.get("sentence") and entry["sentence"] in text:
-        start = text.index(entry["sentence"])
-        end = start + len(entry["sentence"])
+    if not span and entry.sentence and entry.sentence in text:
+        start = text.index(entry.sentence)
+        end = start + len(entry.sentence)
     return ExampleChange(
-        report_id=entry["report_id"], label_id=entry["label_id"],
-        label_name=names.get(entry["label_id"], entry["label_id"]),
-        reference=entry["reference"], before=entry["before"], after=entry["after"],
+        report_id=entry.report_id, label_id=entry.label_id,
+        label_name=names.get(entry.label_id, entry.label_id),
+        reference=entry.reference, before=entry.before, after=entry.after,
         text_before=text[:start], highlight=text[start:end], text_after=text[end:])
 
 
@@ -181,48 +177,45 @@ def proposal_view(run: Run, proposal_id: str, *,
     """Everything a reviewer needs about one proposal (``texts``: dev report texts by id)."""
     proposal = run.proposal(proposal_id)
     texts = dev_report_texts(run) if texts is None else texts
-    labels = _label_rows(proposal["dev_before"], proposal["dev_after"])
+    labels = _label_rows(proposal.dev_before, proposal.dev_after)
     names = {row.label_id: row.name for row in labels}
-    from radprompt.optimizers.program import Revision
-
-    changes = [Revision.from_json(r).describe() for r in proposal["revisions"]]
-    changes += [f"setting {k} = {v}" for k, v in proposal.get("settings", {}).items()]
+    changes = [Revision.from_json(dict(r)).describe() for r in proposal.revisions]
+    changes += [f"setting {k} = {v}" for k, v in proposal.settings.items()]
+    decisions = [d for d in run.decisions() if d.proposal_id == proposal_id]
     return ProposalView(
-        run_id=run.path.name, id=proposal["id"], round=proposal["round"],
-        kind=proposal.get("program_kind", "rules"), status=run.status_of(proposal_id),
-        parent=proposal["parent"], version=proposal["version"], diff=proposal["diff"],
-        rationale=proposal["rationale"], changes=changes,
-        settings=proposal.get("settings", {}),
-        macro_before=proposal["dev_before"]["macro_f1"],
-        macro_after=proposal["dev_after"]["macro_f1"],
-        micro_before=proposal["dev_before"]["micro_f1"],
-        micro_after=proposal["dev_after"]["micro_f1"],
+        run_id=run.path.name, id=proposal.id, round=proposal.round,
+        kind=proposal.program_kind,
+        status=decisions[-1].decision if decisions else "pending",
+        parent=proposal.parent, version=proposal.version, diff=proposal.diff,
+        rationale=proposal.rationale, changes=changes, settings=dict(proposal.settings),
+        macro_before=proposal.dev_before.macro_f1, macro_after=proposal.dev_after.macro_f1,
+        micro_before=proposal.dev_before.micro_f1, micro_after=proposal.dev_after.micro_f1,
         labels=labels,
-        fixes=[_example(e, texts, names) for e in proposal["fixes"]],
-        breaks=[_example(e, texts, names) for e in proposal["breaks"]],
-        decisions=[d for d in run.decisions() if d.proposal_id == proposal_id],
-        classified=[(c["class"], c["description"]) for c in proposal.get("changes", [])],
-        needs_review=proposal.get("needs_review"),
+        fixes=[_example(e, texts, names) for e in proposal.fixes],
+        breaks=[_example(e, texts, names) for e in proposal.breaks],
+        decisions=decisions,
+        classified=[(c.change_class, c.description) for c in proposal.changes],
+        needs_review=proposal.needs_review,
         checks=_checks(proposal),
     )
 
 
-def _checks(proposal: dict[str, Any]) -> list[str]:
+def _checks(proposal: Proposal) -> list[str]:
     """One line per test the proposal passed (absent in proposals of format 1)."""
     lines = []
-    examples = proposal.get("guard_examples")
+    examples = proposal.guard_examples
     if examples:
-        lines.append(f"guard examples: {examples['passed']}/{examples['total']} pass "
-                     f"(parent {examples['parent_passed']}/{examples['total']}); none broken"
-                     if not examples["broken"] else
-                     f"guard examples: breaks {len(examples['broken'])}")
-    for name, values in (proposal.get("guard_gold") or {}).items():
-        lines.append(f"guard gold {name}: dev macro-F1 {values['before']:.4f} -> "
-                     f"{values['after']:.4f}")
-    significance = proposal.get("significance")
+        lines.append(f"guard examples: {examples.passed}/{examples.total} pass "
+                     f"(parent {examples.parent_passed}/{examples.total}); none broken"
+                     if not examples.broken else
+                     f"guard examples: breaks {len(examples.broken)}")
+    for name, values in proposal.guard_gold.items():
+        lines.append(f"guard gold {name}: dev macro-F1 {values.before:.4f} -> "
+                     f"{values.after:.4f}")
+    significance = proposal.significance
     if significance:
-        lines.append(f"dev gain {significance['gain']:+.4f}, one-sided paired bootstrap "
-                     f"p={significance['p_value']:.3f}")
+        lines.append(f"dev gain {significance.gain:+.4f}, one-sided paired bootstrap "
+                     f"p={significance.p_value:.3f}")
     return lines
 
 

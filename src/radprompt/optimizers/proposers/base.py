@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from radprompt.labelset import LabelSet
-from radprompt.optimizers.analysis import Evaluation, LabelErrors
+from radprompt.optimizers.analysis import LabelErrors
 from radprompt.optimizers.program import Program, Revision
 from radprompt.reports import Dataset
+from radprompt.runs.scoring import ExtractionScore
 
 __all__ = ["ProposalContext", "Proposer"]
 
@@ -22,7 +23,7 @@ class ProposalContext:
     program: Program
     labelset: LabelSet
     train: Dataset
-    train_evaluation: Evaluation
+    train_evaluation: ExtractionScore
     errors: dict[str, LabelErrors]
     rejected: set[str] = field(default_factory=set)
 
