@@ -14,13 +14,11 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from radprompt.engines import Engine, InProcessEngine
 from radprompt.errors import InputError, RowError
@@ -30,12 +28,12 @@ from radprompt.extractors.base import (
     Extractor,
     ProgressCallback,
 )
+from radprompt.extractors.registry import EXTRACTOR_KINDS, build_extractor
 from radprompt.extractors.rules import RulesExtractor
 from radprompt.findings import Findings
 from radprompt.journal import FindingsJournal
-from radprompt.labelset import LabelSet, UncertaintyPolicy, read_yaml
+from radprompt.labelset import LabelSet, UncertaintyPolicy
 from radprompt.reports import Dataset, Report, read_dataset
-from radprompt.resources import find_resource
 from radprompt.scoring import ScoreReport, score
 
 if TYPE_CHECKING:
@@ -52,74 +50,6 @@ __all__ = [
     "score_files",
 ]
 
-ExtractorFactory = Callable[..., Extractor]
-
-
-def _rules_factory(*, labelset: LabelSet, recipe: dict[str, Any]) -> Extractor:
-    unknown = set(recipe) - {"kind", "description"}
-    if unknown:
-        raise ValueError(f"unknown key(s) {sorted(unknown)} in a rules recipe")
-    return RulesExtractor(labelset=labelset)
-
-
-def _llm_factory(*, labelset: LabelSet, recipe: dict[str, Any]) -> Extractor:
-    from pydantic import ValidationError
-
-    from radprompt.extractors.llm import LLMExtractor
-    from radprompt.llm import LLMRecipe, check_destination
-
-    try:
-        parsed = LLMRecipe.model_validate(recipe)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        problem = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            problem = "unknown key"
-        raise ValueError(f"{where}: {problem}" if where else problem) from exc
-    check_destination(model=parsed.model, api_base=parsed.api_base,
-                      backend=parsed.resolved_backend, allow_remote=parsed.allow_remote)
-    return LLMExtractor(labelset=labelset, recipe=parsed)
-
-
-EXTRACTOR_KINDS: dict[str, ExtractorFactory] = {"rules": _rules_factory, "llm": _llm_factory}
-"""Extractor kinds by the ``kind`` key of a recipe in ``extractors/*.yaml``."""
-
-
-def build_extractor(
-    name_or_path: str | Path | None,
-    *,
-    labelset: LabelSet,
-    overrides: Mapping[str, Any] | None = None,
-) -> Extractor:
-    """Build the extractor a recipe describes (``rules`` = ``extractors/rules.yaml``).
-
-    ``overrides`` replace recipe keys (``None`` values are ignored); with no recipe they
-    describe an LLM extractor on their own (``{"model": "hosted_vllm/...", "api_base": ...}``).
-    """
-    given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    if name_or_path is None:
-        path = Path("<command line>")
-        recipe: Any = {"kind": "llm"}
-    else:
-        path = find_resource("extractors", name_or_path, suffix=".yaml")
-        recipe = read_yaml(path)
-    if not isinstance(recipe, dict) or "kind" not in recipe:
-        raise InputError(path, "an extractor recipe is a mapping with a 'kind' key")
-    recipe = {**recipe, **given}
-    kind = recipe["kind"]
-    factory = EXTRACTOR_KINDS.get(kind)
-    if factory is None:
-        raise InputError(
-            path, f"unknown extractor kind {kind!r}; known: {', '.join(EXTRACTOR_KINDS)}",
-            where="kind",
-        )
-    try:
-        return factory(labelset=labelset, recipe=recipe)
-    except ValueError as exc:
-        raise InputError(path, str(exc)) from exc
-
-
 @dataclass
 class ExtractionRun:
     """Findings and failures in input order; ``resumed`` reports came from the journal;
@@ -133,20 +63,8 @@ class ExtractionRun:
 
 
 def extractor_fingerprint(extractor: Extractor, *, labelset: LabelSet) -> str:
-    """What decides an extractor's output: for an LLM extractor, the prompt version's hash,
-    the model and its decoding parameters; otherwise its class and the labelset's content (an
-    optimized labelset keeps its name and version but not its phrases)."""
-    from radprompt.extractors.llm import LLMExtractor
-
-    if isinstance(extractor, LLMExtractor):
-        recipe = extractor.recipe
-        return (f"llm {extractor.prompt_version().hash[:16]} {recipe.model} "
-                f"{sorted(recipe.decoding_params().items())} "
-                f"structured={recipe.uses_structured_output}")
-    # Guard examples test a labelset; they do not change what it extracts.
-    text = labelset.model_dump_json(exclude={"labels": {"__all__": {"examples"}}})
-    content = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"{type(extractor).__name__} {labelset.name}@{labelset.version} {content}"
+    """What decides an extractor's output (``Extractor.fingerprint``)."""
+    return extractor.fingerprint(labelset=labelset)
 
 
 def extract_dataset(
@@ -187,7 +105,7 @@ def extract_dataset(
             run.failures.append(result)
         elif result is not None:
             run.findings.append(result)
-    run.usage = getattr(extractor, "usage_", None)
+    run.usage = extractor.usage_
     run.resumed += getattr(engine, "resumed_", 0)
     return run
 

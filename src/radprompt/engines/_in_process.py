@@ -10,9 +10,6 @@ from radprompt.reports import Report
 
 __all__ = ["InProcessEngine"]
 
-CHUNK = 500
-"""Reports per call for extractors that cannot hand results over one by one."""
-
 
 class InProcessEngine(Engine):
     """Run the extractor here, on one core (an LLM extractor keeps its own concurrency).
@@ -37,11 +34,4 @@ class InProcessEngine(Engine):
         on_result: ResultCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        from radprompt.extractors.llm import LLMExtractor
-
-        if isinstance(extractor, LLMExtractor):
-            extractor.extract(reports, progress=progress, on_result=on_result)
-            return
-        for start in range(0, len(reports), CHUNK):
-            for result in extractor.extract(reports[start:start + CHUNK], progress=progress):
-                on_result(result)
+        extractor.extract_each(reports, on_result=on_result, progress=progress)

@@ -37,7 +37,7 @@ from radprompt.extractors.base import (
 )
 from radprompt.findings import Finding, Findings, State, derive_labels
 from radprompt.labelset import LabelSet
-from radprompt.llm import LLMRecipe, ModelClient, Usage
+from radprompt.llm import LLMRecipe, ModelClient
 from radprompt.llm.calls import Answered, ask_structured, open_client, run_sync
 from radprompt.llm.parsing import EvidenceFlag, ParsedAnswer, answer_schema, parse_answer
 from radprompt.prompts import Demo, PromptVersion
@@ -178,6 +178,18 @@ class LLMExtractor(Extractor):
         """One result per report, in order; ``on_result`` sees each as soon as it is done."""
         return run_sync(self.aextract(reports, progress=progress, on_result=on_result))
 
+    def extract_each(self, reports: Sequence[Report], *, on_result: ResultCallback,
+                     progress: ProgressCallback | None = None) -> None:
+        """Every result to ``on_result`` as soon as its answer is in (no chunks)."""
+        self.extract(reports, progress=progress, on_result=on_result)
+
+    def fingerprint(self, *, labelset: LabelSet) -> str:
+        """The prompt version's hash, the model and its decoding parameters."""
+        recipe = self.recipe
+        return (f"llm {self.prompt_version().hash[:16]} {recipe.model} "
+                f"{sorted(recipe.decoding_params().items())} "
+                f"structured={recipe.uses_structured_output}")
+
     async def aextract(
         self,
         reports: Sequence[Report],
@@ -213,7 +225,7 @@ class LLMExtractor(Extractor):
             # that cannot be reached) stops the others; what they finished is handed over.
             await _first_failure(workers)
         finally:
-            self.usage_: Usage = client.usage
+            self.usage_ = client.usage
         return [result for result in results if result is not None]
 
     async def _extract_report(

@@ -121,6 +121,7 @@ def bench_llm(
               for label_id in version.label_ids}
     per_report = (sum(prefix.values()) if mode == "label" else prefix[version.label_ids[0]])
     usage = extractor.usage_
+    assert usage is not None  # every extract call sets it
     return LLMBenchResult(
         mode=mode,
         backend=backend,
