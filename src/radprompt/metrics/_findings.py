@@ -18,6 +18,7 @@ from radprompt.extractors.base import (
     Extractor,
     ProgressCallback,
 )
+from radprompt.extractors.registry import build_extractor
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet, load_labelset
 from radprompt.metrics.base import Metric, check_pairs
@@ -74,8 +75,6 @@ def resolve_extractor(
     """An extractor instance, or the one a recipe name / path (``rules``) describes."""
     if isinstance(extractor, Extractor):
         return extractor
-    from radprompt.pipeline import build_extractor
-
     return build_extractor(extractor, labelset=labelset)
 
 
