@@ -90,7 +90,10 @@ def compile_cjk_phrases(phrases: Iterable[str]) -> re.Pattern[str] | None:
 @lru_cache(maxsize=1024)
 def _compile(phrases: frozenset[str]) -> re.Pattern[str]:
     body = _trie_pattern(phrases, atoms=_ATOMS)
-    return re.compile(rf"(?<![A-Za-z])(?:{body})(?![A-Za-z])", re.IGNORECASE)
+    # a Latin letter at either end of a match must not touch another ("PICC", not "PICCS");
+    # CJK characters may touch anything ("PICC已拔除")
+    return re.compile(rf"(?:(?<![A-Za-z])|(?![A-Za-z]))(?:{body})(?:(?<![A-Za-z])|(?![A-Za-z]))",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,10 @@ def _clause(text: str, start: int, end: int, sentence: tuple[int, int],
 
 
 def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
-               clause: tuple[int, int], *, gap: bool) -> dict[str, int]:
-    """The nearest cue of each category (possible, probable, negation) that reaches the mention."""
-    nearest: dict[str, int] = {}
+               clause: tuple[int, int], *, gap: bool) -> dict[tuple[str, str], int]:
+    """The nearest cue of each category (possible, probable, negation) and side (pre, post)
+    that reaches the mention."""
+    nearest: dict[tuple[str, str], int] = {}
     for c_start, c_end, kinds in cues:
         if "pseudo" in kinds or c_start < clause[0] or c_end > clause[1]:
             continue
@@ -158,11 +162,12 @@ def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int
             directions, distance = ("pre", "post", "uncertainty"), 0
         else:
             continue  # the cue's characters belong to the mention itself ("肋膈角消失")
+        side = "pre" if c_end <= start else "post"
         for kind in kinds:
             head, _, tail = kind.partition("_")
             if head in _CATEGORY and tail in directions:
-                category = _CATEGORY[head]
-                nearest[category] = min(nearest.get(category, _NONE), distance)
+                key = (_CATEGORY[head], side)
+                nearest[key] = min(nearest.get(key, _NONE), distance)
     return nearest
 
 
@@ -174,16 +179,21 @@ def cjk_mention_state(
     """The state of the mention ``[start, end)`` of ``sentence``; ``found`` are the sentence's
     cues (``CJKCues.find``); ``gap`` says the mention matched a ``*`` phrase."""
     clause = _clause(text, start, end, sentence, found)
-    nearest = {category: distance for category, distance in
-               _distances(found, start, end, clause, gap=gap).items()
-               if distance <= cues.scope}
-    if not nearest:
+    reach = {key: distance for key, distance in
+             _distances(found, start, end, clause, gap=gap).items() if distance <= cues.scope}
+    if not reach:
         if base is State.PRESENT and _differential(text, start, end, clause):
             return State.UNCERTAIN
         return base
+    nearest: dict[str, int] = {}
+    for (category, _), distance in reach.items():
+        nearest[category] = min(nearest.get(category, _NONE), distance)
     closest = min(nearest.values())
     decided = next(c for c in _TIE_ORDER if nearest.get(c) == closest)
-    if decided == "negation":
+    negation = reach.get(("negation", "pre"), _NONE)
+    hedge = min(reach.get(("possible", "pre"), _NONE), reach.get(("probable", "pre"), _NONE))
+    if decided == "negation" or hedge < negation < _NONE:
+        # "未见可疑结节", "未见提示感染的实变": the hedge stands inside the negation's scope
         return State.ABSENT
     if base is not State.PRESENT:
         return base
