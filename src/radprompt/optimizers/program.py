@@ -32,6 +32,8 @@ RevisionKind = Literal[
     "add_phrase", "remove_phrase", "add_exclusion", "add_cue", "set_scope", "set_guidance",
     "set_demos",
 ]
+SCOPE_TOKENS = (4, 6, 8, 10, 12, 14, 16, 20)
+"""Cue scopes (in words) the search tries for the rule engine."""
 CUE_KINDS = ("negation_pre", "negation_post", "uncertainty_pre", "uncertainty_post", "pseudo",
              "termination")
 
@@ -77,10 +79,17 @@ class Revision:
 
 
 class Program(ABC):
-    """Base class of everything the optimizer can improve."""
+    """Base class of everything the optimizer can improve.
+
+    Besides its text and revisions, a program states what the search may vary
+    (``settings_space``) and the labelset its findings answer for (``labelset``), so callers
+    never ask which kind of program they hold.
+    """
 
     kind: ClassVar[str]
     suffix: ClassVar[str]
+    labelset: LabelSet
+    """The labelset this program's findings answer for and are scored with."""
 
     @property
     def hash(self) -> str:
@@ -99,6 +108,10 @@ class Program(ABC):
     @abstractmethod
     def with_settings(self, settings: dict[str, Any]) -> Program:
         """Apply searched settings (scope, decoding, ...) that are not revisions."""
+
+    def settings_space(self) -> dict[str, tuple[Any, ...]]:
+        """The settings the search may try, each with its current value first (none here)."""
+        return {}
 
     def save(self, directory: Path) -> Path:
         path = directory / f"{self.hash}{self.suffix}"
@@ -136,6 +149,11 @@ class RulesProgram(Program):
             label = labelset.get(revision.label_id)
             labelset = labelset.with_label(_revise_label(label, revision))
         return RulesProgram(labelset=labelset)
+
+    def settings_space(self) -> dict[str, tuple[Any, ...]]:
+        """The cue scope in words."""
+        current = self.labelset.cues.scope_tokens
+        return {"scope_tokens": (current, *(v for v in SCOPE_TOKENS if v != current))}
 
     def with_settings(self, settings: dict[str, Any]) -> RulesProgram:
         if "scope_tokens" in settings:

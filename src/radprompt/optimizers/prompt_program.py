@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, validation_problem
 from radprompt.extractors.llm import LLMExtractor
 from radprompt.labelset import LabelSet, read_yaml
 from radprompt.llm import LLMRecipe, check_destination
@@ -39,6 +39,10 @@ from radprompt.resources import find_resource
 __all__ = ["PLACEMENT_KEYS", "PromptProgram", "demo_values", "extraction_recipe"]
 
 _DECODING = ("temperature", "max_tokens", "top_p", "seed")
+TEMPERATURES = (0.0, 0.3, 0.7)
+"""Decoding temperatures the search tries."""
+DEMO_LIMITS = (0, 1, 2, 4, 8)
+"""Numbers of few-shot demos the search tries (besides all of them)."""
 
 
 def demo_values(demos: Sequence[Demo]) -> list[dict[str, Any]]:
@@ -111,6 +115,14 @@ class PromptProgram(Program):
             return self
         version = replace(version, parent=self.version.hash, note="; ".join(notes))
         return replace(self, version=version, _text=[])
+
+    def settings_space(self) -> dict[str, tuple[Any, ...]]:
+        """The decoding temperature, and at most how many few-shot demos to keep (``None``:
+        all those the chosen revisions leave), which with the ``set_demos`` revisions
+        searches the number and the choice of demos."""
+        temperature = self.recipe.temperature
+        return {"temperature": (temperature, *(t for t in TEMPERATURES if t != temperature)),
+                "max_demos": (None, *DEMO_LIMITS)}
 
     def with_settings(self, settings: dict[str, Any]) -> PromptProgram:
         program = self
@@ -190,9 +202,7 @@ def extraction_recipe(*, extractor: str, overrides: Mapping[str, Any]) -> LLMRec
     try:
         parsed = LLMRecipe.model_validate({**recipe, **given})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where_in = ".".join(str(part) for part in first["loc"])
-        raise InputError(where, f"{where_in}: {first['msg']}" if where_in else first["msg"]
-                         ) from exc
+        where_in, problem = validation_problem(exc)
+        raise InputError(where, f"{where_in}: {problem}" if where_in else problem) from exc
     _check_privacy(parsed)
     return parsed

@@ -232,26 +232,7 @@ def _minibatches(dataset: Dataset, count: int) -> list[Dataset]:
     return slices
 
 
-TEMPERATURES = (0.0, 0.3, 0.7)
-DEMO_LIMITS = (0, 1, 2, 4, 8)
-
-
 def settings_space(program: Program) -> dict[str, tuple[Any, ...]]:
-    """The settings a program kind exposes to the search (current value first).
-
-    Rule engine: the cue scope in words. Prompt: the decoding temperature, and at most how
-    many few-shot demos to keep (``None``: all those the chosen revisions leave), which with
-    the ``set_demos`` revisions searches the number and the choice of demos.
-    """
-    from radprompt.optimizers.program import RulesProgram
-    from radprompt.optimizers.prompt_program import PromptProgram
-
-    if isinstance(program, RulesProgram):
-        current = program.labelset.cues.scope_tokens
-        others = [v for v in (4, 6, 8, 10, 12, 14, 16, 20) if v != current]
-        return {"scope_tokens": (current, *others)}
-    if isinstance(program, PromptProgram):
-        temperature = program.recipe.temperature
-        return {"temperature": (temperature, *(t for t in TEMPERATURES if t != temperature)),
-                "max_demos": (None, *DEMO_LIMITS)}
-    return {}
+    """The settings a program exposes to the search, current value first
+    (``Program.settings_space``)."""
+    return program.settings_space()
