@@ -3,19 +3,30 @@
 The RadJudge file (rajpurkarlab/CRIMSON, MIT) holds ``RANKING_TESTS``: categories of tests,
 each with a ground-truth report, two or three candidates (a text and, for some, the patient
 context) and the expected ranking: ``"C1 > C2"``, ``"C1 = C2"``, or a list of such relations
-that must all hold. ``read_radjudge`` reads it; ``rank_agreement`` scores every candidate
-against its ground truth with each metric (all candidates in one ``compute`` call per metric)
-and counts the tests whose every relation the metric's per-sample score reproduces. "=" holds
-when two scores differ by at most ``tolerance``; ">" when the first exceeds the second by more.
-Metrics that read patient context (``Metric.reads_context``: ClinScore, the composite) get
-each candidate's context (age, sex, indication); the others see the report texts only.
+that must all hold. ``read_radjudge`` reads it. ``check_rankings`` scores every candidate
+against its ground truth with one metric object (all candidates in one ``compute`` call) and
+lists the tests whose relations the per-sample score does not reproduce; ``rank_agreement``
+does it for metrics named in the registry and tabulates the counts. "=" holds when two scores
+differ by at most ``tolerance``; ">" when the first exceeds the second by more (the reverse
+for a metric whose lower scores are better). Metrics that read patient context
+(``Metric.reads_context``: ClinScore, the composite) get each candidate's context (age, sex,
+indication); the others see the report texts only.
+
+A descriptive metric (``higher_is_better`` None, e.g. readability) says nothing about which
+report is better, so it neither reproduces nor fails a ranking: ``check_rankings`` refuses it
+with ``UnrankedMetricError``, and ``rank_agreement`` leaves it out of the table and names it
+in ``RankingAgreement.unranked``.
 
 Example::
 
-    >>> from radprompt.radjudge import rank_agreement, read_radjudge
-    >>> tests = read_radjudge()  # ../shared/data/radjudge/radjudge_test_cases.json
-    >>> agreement = rank_agreement(tests, metrics=["ranscore", "bleu"])  # doctest: +SKIP
-    >>> agreement.summary  # doctest: +SKIP
+    >>> from radprompt.radjudge import Candidate, RankingTest, Relation, check_rankings
+    >>> from radprompt.metrics import build_metric
+    >>> test = RankingTest(id="x", category="demo (synthetic)", ground_truth="Left effusion.",
+    ...                    candidates={"C1": Candidate("Left effusion."),
+    ...                                "C2": Candidate("No effusion.")},
+    ...                    expected=(Relation("C1", ">", "C2"),))
+    >>> check_rankings([test], metric=build_metric("ranscore")).reproduced
+    1
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, RadpromptError
 from radprompt.resources import shared_data_dir
 
 if TYPE_CHECKING:
@@ -35,16 +46,24 @@ if TYPE_CHECKING:
 
     from radprompt.extractors.base import Extractor
     from radprompt.labelset import LabelSet
+    from radprompt.metrics.base import Metric
 
 __all__ = [
+    "DEFAULT_TOLERANCE",
     "Candidate",
+    "RadJudgeResult",
     "RankingAgreement",
     "RankingTest",
     "Relation",
+    "UnrankedMetricError",
+    "check_rankings",
     "default_radjudge_path",
     "rank_agreement",
     "read_radjudge",
 ]
+
+DEFAULT_TOLERANCE = 1e-6
+""""=" means equal up to rounding."""
 
 RADJUDGE_FILE = Path("radjudge") / "radjudge_test_cases.json"
 _RELATION = re.compile(r"^\s*(\w+)\s*([>=<])\s*(\w+)\s*$")
@@ -160,12 +179,85 @@ def read_radjudge(path: str | Path | None = None) -> list[RankingTest]:
     return tests
 
 
+class UnrankedMetricError(RadpromptError, ValueError):
+    """A descriptive metric (``higher_is_better`` None) cannot rank candidate reports."""
+
+
+@dataclass
+class RadJudgeResult:
+    """One metric on the ranking tests: per test the candidates' scores, and the relations
+    that did not hold (``failures``, by test id)."""
+
+    metric: str
+    scores: dict[str, dict[str, float]]
+    failures: dict[str, list[str]]
+    tests: list[RankingTest]
+    tolerance: float
+
+    @property
+    def reproduced(self) -> int:
+        return len(self.tests) - len(self.failures)
+
+    def to_json(self) -> dict[str, Any]:
+        by_id = {test.id: test for test in self.tests}
+        return {"metric": self.metric, "reproduced": self.reproduced, "tests": len(self.tests),
+                "tolerance": self.tolerance,
+                "failed": {test_id: {"category": by_id[test_id].category,
+                                     "expected": by_id[test_id].expected_text,
+                                     "not_held": wrong, "scores": self.scores[test_id]}
+                           for test_id, wrong in self.failures.items()}}
+
+
+def _unranked(name: str) -> UnrankedMetricError:
+    return UnrankedMetricError(f"metric {name} is descriptive (higher_is_better is None): it "
+                               "does not say which report is better, so it cannot reproduce "
+                               "or fail a ranking")
+
+
+def check_rankings(
+    tests: Sequence[RankingTest],
+    *,
+    metric: Metric,
+    name: str | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> RadJudgeResult:
+    """Score every candidate of every test in one ``compute`` and check the relations.
+
+    Raises ``UnrankedMetricError`` for a descriptive metric (``higher_is_better`` None).
+    """
+    name = name or metric.name
+    if metric.higher_is_better is None:
+        raise _unranked(name)
+    slots = [(test, candidate) for test in tests for candidate in test.candidates]
+    kwargs: dict[str, Any] = {}
+    if metric.reads_context:
+        kwargs["contexts"] = [dict(test.candidates[c].context) for test, c in slots]
+    result = metric.compute(predictions=[test.candidates[c].text for test, c in slots],
+                            references=[test.ground_truth for test, _ in slots], **kwargs)
+    if result.higher_is_better is None:
+        raise _unranked(name)
+    scores: dict[str, dict[str, float]] = {}
+    for (test, candidate), value in zip(slots, result.sample_scores, strict=True):
+        scores.setdefault(test.id, {})[candidate] = float(value)
+    failures = {}
+    for test in tests:
+        wrong = [str(relation) for relation in test.expected
+                 if not relation.holds(scores[test.id], tolerance=tolerance,
+                                       higher_is_better=result.higher_is_better)]
+        if wrong:
+            failures[test.id] = wrong
+    return RadJudgeResult(metric=name, scores=scores, failures=failures, tests=list(tests),
+                          tolerance=tolerance)
+
+
 @dataclass
 class RankingAgreement:
     """Per (metric, test): the candidates' scores and whether the expected ranking held."""
 
     details: pd.DataFrame
     tolerance: float
+    unranked: tuple[str, ...] = ()
+    """Descriptive metrics asked for and left out (they rank nothing)."""
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -183,6 +275,21 @@ class RankingAgreement:
                                         values="reproduced", aggfunc="sum", sort=False)
 
 
+def _rows(result: RadJudgeResult) -> list[dict[str, Any]]:
+    rows = []
+    for test in result.tests:
+        held = len(test.expected) - len(result.failures.get(test.id, []))
+        rows.append({
+            "metric": result.metric, "test": test.id, "category": test.category,
+            "expected": test.expected_text,
+            "scores": ", ".join(f"{name}={value:.4f}"
+                                for name, value in result.scores[test.id].items()),
+            "relations": len(test.expected), "relations_held": held,
+            "reproduced": test.id not in result.failures,
+        })
+    return rows
+
+
 def rank_agreement(
     tests: Sequence[RankingTest],
     *,
@@ -190,9 +297,12 @@ def rank_agreement(
     labelset: LabelSet | str | Path = "chestxray21",
     extractor: Extractor | str | Path = "rules",
     metric_options: Mapping[str, Mapping[str, Any]] | None = None,
-    tolerance: float = 1e-6,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> RankingAgreement:
-    """Score every candidate with every metric and check the expected rankings."""
+    """``check_rankings`` for each metric named in the registry (one extractor shared by
+    those that need one); descriptive metrics are listed in ``unranked``."""
+    # pandas and the metric registry (which imports every metric module) are heavy: loaded
+    # only here, where they are used
     import pandas as pd
 
     from radprompt.metrics import build_metric
@@ -207,31 +317,16 @@ def rank_agreement(
     shared: dict[str, Any] = {"labelset": labels}
     if any("extractor" in options_of(name) for name in metrics):
         shared["extractor"] = CachingExtractor(resolve_extractor(extractor, labelset=labels))
-    slots = [(test, name) for test in tests for name in test.candidates]
-    predictions = [test.candidates[name].text for test, name in slots]
-    references = [test.ground_truth for test, _ in slots]
-    contexts = [dict(test.candidates[name].context) for test, name in slots]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    unranked: list[str] = []
     for metric_name in metrics:
         metric = build_metric(metric_name, shared=shared,
                               **dict((metric_options or {}).get(metric_name, {})))
-        kwargs: dict[str, Any] = {"contexts": contexts} if metric.reads_context else {}
-        result = metric.compute(predictions=predictions, references=references, **kwargs)
-        if result.higher_is_better is None:
+        try:
+            result = check_rankings(tests, metric=metric, name=metric_name, tolerance=tolerance)
+        except UnrankedMetricError:
+            unranked.append(metric_name)
             continue
-        values = result.sample_scores
-        scores: dict[str, dict[str, float]] = {}
-        for (test, name), value in zip(slots, values, strict=True):
-            scores.setdefault(test.id, {})[name] = float(value)
-        for test in tests:
-            held = [relation.holds(scores[test.id], tolerance=tolerance,
-                                   higher_is_better=bool(result.higher_is_better))
-                    for relation in test.expected]
-            rows.append({
-                "metric": metric_name, "test": test.id, "category": test.category,
-                "expected": test.expected_text,
-                "scores": ", ".join(f"{name}={value:.4f}"
-                                    for name, value in scores[test.id].items()),
-                "relations": len(held), "relations_held": sum(held), "reproduced": all(held),
-            })
-    return RankingAgreement(details=pd.DataFrame(rows), tolerance=tolerance)
+        rows += _rows(result)
+    return RankingAgreement(details=pd.DataFrame(rows), tolerance=tolerance,
+                            unranked=tuple(unranked))

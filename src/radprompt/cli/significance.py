@@ -290,8 +290,7 @@ def train_command(
         console.print(_rates_table(evaluation.rates, title=f"held out: {heldout}"))
         console.print(_kinds_table(evaluation.rates))
     if radjudge:
-        from radprompt.radjudge import default_radjudge_path, read_radjudge
-        from radprompt.significance.radjudge import check_rankings
+        from radprompt.radjudge import check_rankings, default_radjudge_path, read_radjudge
 
         path = default_radjudge_path()
         if path is None:
@@ -324,8 +323,7 @@ def radjudge_command(
     Example: [bold]radprompt significance radjudge --metrics ranscore,trained,bleu,rouge
     --model out/significance/model.joblib[/]
     """
-    from radprompt.radjudge import read_radjudge
-    from radprompt.significance.radjudge import check_rankings
+    from radprompt.radjudge import check_rankings, read_radjudge
 
     tests = read_radjudge(cases)
     built = _build(metrics, model=model, labelset=labelset,

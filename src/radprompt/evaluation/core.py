@@ -48,7 +48,7 @@ __all__ = ["Evaluation", "evaluate", "evaluate_reports"]
 logger = logging.getLogger(__name__)
 
 SignificanceTest = Literal["paired-bootstrap", "randomization"]
-ProgressCallback = Callable[[str, str, float], None]
+MetricProgress = Callable[[str, str, float], None]
 """Called with (system, metric, seconds) after each metric finishes on each system."""
 
 
@@ -217,7 +217,7 @@ def evaluate_reports(
     confidence: float = 0.95,
     test: SignificanceTest = "paired-bootstrap",
     seed: int = 0,
-    progress: ProgressCallback | None = None,
+    progress: MetricProgress | None = None,
 ) -> Evaluation:
     """Score every system against the references with every metric (see ``evaluate``)."""
     unknown = [name for name in metrics if name not in METRICS]

@@ -24,7 +24,7 @@ from radprompt.significance._text import (
     remove_sentence,
     replace_spans,
 )
-from radprompt.significance.analysis import Sentence
+from radprompt.significance.analysis import ReportSentence
 from radprompt.significance.perturb import Perturbation, Skip, Source, Variant
 from radprompt.significance.vocabulary import normalise_words, word_pattern
 
@@ -293,7 +293,7 @@ class WrongMeasurement(Perturbation):
         return Skip("no measurement in a positive finding sentence")
 
 
-def _indices(source: Source, sentences: list[Sentence]) -> list[int]:
+def _indices(source: Source, sentences: list[ReportSentence]) -> list[int]:
     wanted = {id(s) for s in sentences}
     return [i for i, s in enumerate(source.analysis.sentences) if id(s) in wanted]
 

@@ -29,7 +29,7 @@ from radprompt.findings import PRECEDENCE, Finding, Findings, State, derive_labe
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
 
-__all__ = ["ReportAnalysis", "ReportReader", "Sentence"]
+__all__ = ["ReportAnalysis", "ReportReader", "ReportSentence"]
 
 _POSITIVE = (State.PRESENT, State.UNCERTAIN)
 _CACHE_SIZE = 8192
@@ -37,7 +37,7 @@ _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
 
 
 @dataclass(frozen=True)
-class Sentence:
+class ReportSentence:
     """One sentence: its offsets in the report, its text, and the states it alone gives."""
 
     start: int
@@ -58,7 +58,7 @@ class Sentence:
 class ReportAnalysis:
     text: str
     findings: Findings
-    sentences: tuple[Sentence, ...]
+    sentences: tuple[ReportSentence, ...]
     extracted_labels: tuple[str, ...]
     """The labels the engine extracts (derived labels such as No Finding are left out)."""
 
@@ -68,13 +68,13 @@ class ReportAnalysis:
     def is_positive(self, label_id: str) -> bool:
         return self.findings.state(label_id) in _POSITIVE
 
-    def body_sentences(self) -> list[Sentence]:
+    def body_sentences(self) -> list[ReportSentence]:
         return [sentence for sentence in self.sentences if sentence.in_body]
 
-    def positive_sentences(self, label_id: str) -> list[Sentence]:
+    def positive_sentences(self, label_id: str) -> list[ReportSentence]:
         return [s for s in self.sentences if s.in_body and s.positive(label_id)]
 
-    def sentences_with(self, label_id: str, state: State) -> list[Sentence]:
+    def sentences_with(self, label_id: str, state: State) -> list[ReportSentence]:
         return [s for s in self.sentences if s.in_body and s.states.get(label_id) is state]
 
     def positive_labels(self) -> list[str]:
@@ -116,10 +116,10 @@ class ReportReader:
         best: dict[str, State] = {}
         for start, end, section in split_sentences(text):
             if section in self._ignored:
-                sentences.append(Sentence(start, end, text[start:end], False, {}, section))
+                sentences.append(ReportSentence(start, end, text[start:end], False, {}, section))
                 continue
             states = self._sentence_states(text[start:end])
-            sentences.append(Sentence(start, end, text[start:end], True, states, section))
+            sentences.append(ReportSentence(start, end, text[start:end], True, states, section))
             for label_id, state in states.items():
                 if label_id not in best or _RANK[state] < _RANK[best[label_id]]:
                     best[label_id] = state

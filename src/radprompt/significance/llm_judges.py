@@ -216,7 +216,7 @@ def _usage_difference(after: Usage, before: Usage) -> Usage:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class JudgeVerdict:
     significant: bool
     error_type: str
     explanation: str
@@ -229,18 +229,18 @@ class _Judge(_ModelAccess, Metric):
 
     @abstractmethod
     async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
-                     ) -> Verdict | str:
+                     ) -> JudgeVerdict | str:
         """The verdict on one pair, or why there is none."""
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         outcomes = self._run(lambda client: [
             self._judge(client, reference=reference, candidate=candidate)
             for candidate, reference in zip(predictions, references, strict=True)])
-        verdicts = [o for o in outcomes if isinstance(o, Verdict)]
-        score = [math.nan if not isinstance(o, Verdict) else
+        verdicts = [o for o in outcomes if isinstance(o, JudgeVerdict)]
+        score = [math.nan if not isinstance(o, JudgeVerdict) else
                  1.0 / (1.0 + o.significant_differences) if o.differences else
                  float(not o.significant) for o in outcomes]
-        failures = [o for o in outcomes if not isinstance(o, Verdict)]
+        failures = [o for o in outcomes if not isinstance(o, JudgeVerdict)]
         usage = self.usage_ or Usage()  # _run always sets it
         notes = [f"{self.name} {self.model_name_}: {usage.requests} request(s), "
                  f"{usage.cache_hits} cached, {usage.prompt_tokens} prompt + "
@@ -250,20 +250,20 @@ class _Judge(_ModelAccess, Metric):
         logged = f"{len(verdicts)} judged, {len(failures)} failed"
         return mean_result(
             self.name, {"score": score}, primary="score",
-            extra_per_sample={"significant": [math.nan if not isinstance(o, Verdict) else
+            extra_per_sample={"significant": [math.nan if not isinstance(o, JudgeVerdict) else
                                               float(o.significant) for o in outcomes]},
             notes=[*notes, logged],
-            texts={"error_type": [o.error_type if isinstance(o, Verdict) else "" for o in
+            texts={"error_type": [o.error_type if isinstance(o, JudgeVerdict) else "" for o in
                                   outcomes],
-                   "explanation": [o.explanation if isinstance(o, Verdict) else o for o in
+                   "explanation": [o.explanation if isinstance(o, JudgeVerdict) else o for o in
                                    outcomes]},
         )
 
 
-def _parse_one_pass(text: str) -> Verdict:
+def _parse_one_pass(text: str) -> JudgeVerdict:
     data = answer_object(text)
     significant = _flag(data, "significant_error")
-    return Verdict(significant=significant, error_type=str(data.get("error_type") or ""),
+    return JudgeVerdict(significant=significant, error_type=str(data.get("error_type") or ""),
                    explanation=str(data.get("differences") or ""))
 
 
@@ -279,9 +279,9 @@ class OnePassJudge(_Judge):
         self.template = template
 
     async def _judge(self, client: ModelClient, *, reference: str,
-                     candidate: str) -> Verdict | str:
+                     candidate: str) -> JudgeVerdict | str:
         context = {"error_types": error_types(), "reference": reference, "candidate": candidate}
-        result: Verdict | str = await _ask(client, _cached_template(self.template), context,
+        result: JudgeVerdict | str = await _ask(client, _cached_template(self.template), context,
                                            _parse_one_pass, self.parse_retries)
         return result
 
@@ -301,9 +301,9 @@ def _parse_differences(text: str) -> list[dict[str, str]]:
     return differences
 
 
-def _parse_difference_verdict(text: str) -> Verdict:
+def _parse_difference_verdict(text: str) -> JudgeVerdict:
     data = answer_object(text)
-    return Verdict(significant=_flag(data, "clinically_significant"),
+    return JudgeVerdict(significant=_flag(data, "clinically_significant"),
                    error_type=str(data.get("error_type") or ""),
                    explanation=str(data.get("reasoning") or ""))
 
@@ -322,7 +322,7 @@ class TwoPassJudge(_Judge):
         self.judge_template = judge_template
 
     async def _judge(self, client: ModelClient, *, reference: str,
-                     candidate: str) -> Verdict | str:
+                     candidate: str) -> JudgeVerdict | str:
         context = {"reference": reference, "candidate": candidate}
         listed = await _ask(client, _cached_template(self.differences_template), context,
                             _parse_differences, self.parse_retries)
@@ -336,7 +336,7 @@ class TwoPassJudge(_Judge):
         if failed:
             return failed[0]
         significant = [v for v in verdicts if v.significant]
-        return Verdict(
+        return JudgeVerdict(
             significant=bool(significant),
             error_type=significant[0].error_type if significant else "none",
             explanation="; ".join(
