@@ -54,7 +54,7 @@ def transfer_report(*, experiment: Experiment, labelset: LabelSet, initial: Prog
     for which, program in (("initial", initial), ("final", final)):
         extractor = program.build_extractor()
         guard = check_guard_examples(labelset_of(program, labelset), extractor)
-        count_usage(usage, getattr(extractor, "usage_", None))
+        count_usage(usage, extractor.usage_)
         examples[which] = {"passed": guard.passed, "total": guard.total}
         if which == "final":
             examples["failures"] = [

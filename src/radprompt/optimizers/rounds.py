@@ -60,7 +60,7 @@ def score_program(program: Program, dataset: Dataset, labelset: LabelSet, *,
     extractor = program.build_extractor()
     evaluation = score_extraction(lambda reports: extractor.extract(reports), dataset,
                                   labelset=labelset_of(program, labelset))
-    count_usage(usage, getattr(extractor, "usage_", None))
+    count_usage(usage, extractor.usage_)
     return evaluation
 
 
@@ -91,7 +91,7 @@ def candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
                               train=experiment.split("train"), train_evaluation=train_eval,
                               errors=errors, rejected=rejected)
     revisions = proposer.propose(context)
-    count_usage(usage, getattr(proposer, "usage_", None))
+    count_usage(usage, proposer.usage_)
     run.update_manifest(usage=usage)
     kept = []
     for revision in revisions:
@@ -150,7 +150,7 @@ class RoundGuards:
                 extractor = program.build_extractor()
                 _, broken = self.gate.broken(labelset_of(program, self.labelset), extractor,
                                              labels=labels or None)
-                count_usage(self.usage, getattr(extractor, "usage_", None))
+                count_usage(self.usage, extractor.usage_)
                 self._count_parent()
             else:
                 broken = []
@@ -165,7 +165,7 @@ class RoundGuards:
             return None
         extractor = program.build_extractor()
         report, broken = self.gate.broken(labelset_of(program, self.labelset), extractor)
-        count_usage(self.usage, getattr(extractor, "usage_", None))
+        count_usage(self.usage, extractor.usage_)
         parent = self.gate.parent_report()
         self._count_parent()
         return {"total": report.total, "passed": report.passed,
@@ -176,7 +176,7 @@ class RoundGuards:
 
     def _count_parent(self) -> None:
         """Add what the parent's extractor sent in its last call (if it ran) to the budget."""
-        spent = getattr(self._parent, "usage_", None)
+        spent = self._parent.usage_
         if spent is not None and spent is not self._parent_counted:
             count_usage(self.usage, spent)
             self._parent_counted = spent

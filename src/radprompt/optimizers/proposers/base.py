@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from radprompt.labelset import LabelSet
 from radprompt.optimizers.analysis import LabelErrors
 from radprompt.optimizers.program import Program, Revision
 from radprompt.reports import Dataset
+
+if TYPE_CHECKING:
+    from radprompt.llm import Usage
 from radprompt.runs.scoring import ExtractionScore
 
 __all__ = ["ProposalContext", "Proposer"]
@@ -34,6 +37,8 @@ class Proposer(ABC):
     name: ClassVar[str]
     program_kinds: ClassVar[tuple[str, ...]]
     """Which program kinds (``rules``, ``prompt``) this proposer can revise."""
+    usage_: Usage | None = None
+    """Requests, tokens and cost of its model calls so far (``None``: it calls no model)."""
 
     @abstractmethod
     def propose(self, context: ProposalContext) -> list[Revision]:
