@@ -56,6 +56,7 @@ __all__ = [
     "open_client",
     "pick_json",
     "run_sync",
+    "strip_thinking",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,11 @@ async def open_client(recipe: LLMRecipe | None = None, *, client: ModelClient | 
             built.cache.close()
 
 
+def strip_thinking(text: str) -> str:
+    """``text`` without its ``<think>`` / ``<thinking>`` blocks."""
+    return _THINK.sub("", text)
+
+
 def pick_json(text: str, *, cut_off: bool = False,
               shorter: str = "write a shorter answer") -> dict[str, Any]:
     """The first JSON object of an answer, after any ``<think>`` block; ``AnswerError`` saying
@@ -132,6 +138,21 @@ class AnswerModel(Protocol[T_co]):
     def json_schema(self) -> dict[str, Any]: ...
 
     def parse(self, text: str, *, cut_off: bool = False) -> T_co: ...
+
+
+class ParsedWith(Generic[T]):
+    """An answer model from a parse function (which raises ``AnswerError``) and a schema."""
+
+    def __init__(self, parse: Callable[[str], T],
+                 schema: Mapping[str, Any] | None = None) -> None:
+        self._parse = parse
+        self.schema = dict(schema or {"type": "object"})
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.schema
+
+    def parse(self, text: str, *, cut_off: bool = False) -> T:
+        return self._parse(text)
 
 
 class _PydanticAnswer(Generic[M]):

@@ -19,14 +19,13 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from radprompt.llm.calls import Answered, AnswerError, ask_structured, open_client, pick_json
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 
 if TYPE_CHECKING:
@@ -39,10 +38,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 """Criteria (each must have a rubric entry in the template) and their weights."""
 
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-
-
-class JudgementError(ValueError):
+class JudgementError(AnswerError):
     """An answer that cannot be used; ``str(error)`` is sent back to the model."""
 
 
@@ -54,16 +50,10 @@ class Judgement:
 
 def parse_judgement(text: str, *, criteria: Sequence[str]) -> Judgement:
     """Read ``{"<criterion>": {"justification": ..., "score": 1-5}, ...}`` from an answer."""
-    text = _THINK.sub("", text)
-    start = text.find("{")
-    if start < 0:
-        raise JudgementError("the answer has no JSON object; write only the JSON object")
     try:
-        data, _ = json.JSONDecoder().raw_decode(text[start:])
-    except json.JSONDecodeError as exc:
-        raise JudgementError(f"the JSON object is malformed or cut off: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise JudgementError("the answer is not a JSON object")
+        data = pick_json(text)
+    except AnswerError as exc:
+        raise JudgementError(str(exc)) from exc
     missing = [name for name in criteria if name not in data]
     if missing:
         raise JudgementError(f"the JSON object lacks key(s) {', '.join(missing)}")
@@ -81,6 +71,26 @@ def parse_judgement(text: str, *, criteria: Sequence[str]) -> Judgement:
         scores[name] = int(score)
         justifications[name] = str(value.get("justification") or "").strip()
     return Judgement(scores, justifications)
+
+
+@dataclass(frozen=True)
+class _Rubric:
+    """The judge's answer model: a pydantic schema per criterion, read by ``parse_judgement``."""
+
+    criteria: tuple[str, ...]
+
+    def json_schema(self) -> dict[str, Any]:
+        from pydantic import BaseModel, Field, create_model
+
+        class Grade(BaseModel):
+            justification: str
+            score: int = Field(ge=1, le=5)
+
+        fields: dict[str, Any] = {name: (Grade, ...) for name in self.criteria}
+        return create_model("Judgement", **fields).model_json_schema()
+
+    def parse(self, text: str, *, cut_off: bool = False) -> Judgement:
+        return parse_judgement(text, criteria=self.criteria)
 
 
 class Judge(Metric):
@@ -146,16 +156,13 @@ class Judge(Metric):
         return prompt_environment().from_string(path.read_text(encoding="utf-8"))
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        from radprompt.extractors.llm import run_sync
-        from radprompt.llm import build_client
+        from radprompt.llm.calls import run_sync
 
         weights = dict(self.weights or DEFAULT_WEIGHTS)
         criteria = list(weights)
         template = self._template()
-        client = self.client
-        owns_client = client is None
-        if client is None:
-            client = build_client(self._recipe())
+        recipe = self._recipe() if self.client is None else None
+        used: list[ModelClient] = []
 
         def block(name: str, **context: Any) -> str:
             rendered = template.blocks[name](template.new_context(
@@ -165,18 +172,15 @@ class Judge(Metric):
         system = block("system")
 
         async def judge_all() -> list[Judgement | str]:
-            try:
+            async with open_client(recipe, client=self.client) as client:
+                used.append(client)
                 return list(await asyncio.gather(*(
                     self._judge(client, system, block, prediction, reference, criteria)
                     for prediction, reference in zip(predictions, references, strict=True)
                 )))
-            finally:
-                if owns_client:
-                    await client.aclose()
 
         outcomes = run_sync(judge_all())
-        if owns_client and client.cache is not None:
-            client.cache.close()
+        client = used[0]
         total = sum(weights.values())
         per_sample: dict[str, list[float]] = {"score": []}
         per_sample.update({name: [] for name in criteria})
@@ -209,16 +213,14 @@ class Judge(Metric):
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": block("user", reference=reference,
                                                       generated=prediction)}]
-        problem = ""
-        for _ in range(self.parse_retries + 1):
-            try:
-                completion = await client.complete(messages)
-            except RadpromptError as exc:  # the client's request error, after its retries
-                return f"request failed: {exc}"
-            try:
-                return parse_judgement(completion.text, criteria=criteria)
-            except JudgementError as exc:
-                problem = str(exc)
-                messages = [*messages, {"role": "assistant", "content": completion.text},
-                            {"role": "user", "content": block("retry", problem=problem)}]
-        return f"unusable answer after {self.parse_retries + 1} attempt(s): {problem}"
+        try:
+            outcome = await ask_structured(
+                client, messages, _Rubric(tuple(criteria)), retries=self.parse_retries,
+                reask=lambda problem: {"role": "user", "content": block("retry", problem=problem)},
+                store="always")
+        except RadpromptError as exc:  # a stop of the whole run: every pair says why
+            return f"request failed: {exc}"
+        if isinstance(outcome, Answered):
+            judgement: Judgement = outcome.value
+            return judgement
+        return outcome.reason

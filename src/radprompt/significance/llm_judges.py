@@ -26,7 +26,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
 from abc import abstractmethod
@@ -36,6 +35,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radprompt.errors import RadpromptError
+from radprompt.llm.calls import (
+    Answered,
+    AnswerError,
+    ParsedWith,
+    ask_structured,
+    open_client,
+    pick_json,
+    strip_thinking,
+)
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 from radprompt.reports import Report
 
@@ -44,10 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LLMParaphraser", "OnePassJudge", "TwoPassJudge", "VerdictError", "error_types"]
 
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-
-
-class VerdictError(ValueError):
+class VerdictError(AnswerError):
     """An answer that cannot be used; ``str(error)`` is sent back to the model."""
 
 
@@ -61,17 +66,10 @@ def error_types() -> list[dict[str, str]]:
 
 def answer_object(text: str) -> dict[str, Any]:
     """The first JSON object in an answer (after any ``<think>`` block)."""
-    text = _THINK.sub("", text)
-    start = text.find("{")
-    if start < 0:
-        raise VerdictError("the answer has no JSON object; write only the JSON object")
     try:
-        data, _ = json.JSONDecoder().raw_decode(text[start:])
-    except json.JSONDecodeError as exc:
-        raise VerdictError(f"the JSON object is malformed or cut off: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise VerdictError("the answer is not a JSON object")
-    return data
+        return pick_json(text)
+    except AnswerError as exc:
+        raise VerdictError(str(exc)) from exc
 
 
 def _flag(data: Mapping[str, Any], key: str) -> bool:
@@ -106,20 +104,14 @@ async def _ask(client: ModelClient, template: _Template, context: Mapping[str, A
         {"role": "system", "content": template.block("system", **context)},
         {"role": "user", "content": template.block("user", **context)},
     ]
-    problem = ""
-    for _ in range(retries + 1):
-        try:
-            completion = await client.complete(messages)
-        except RadpromptError as exc:
-            return f"request failed: {exc}"
-        try:
-            return parse(completion.text)
-        except VerdictError as exc:
-            problem = str(exc)
-            messages = [*messages, {"role": "assistant", "content": completion.text},
-                        {"role": "user", "content": template.block("retry", **context,
-                                                                   problem=problem)}]
-    return f"unusable answer after {retries + 1} attempt(s): {problem}"
+    try:
+        outcome = await ask_structured(
+            client, messages, ParsedWith(parse), retries=retries, store="always",
+            reask=lambda problem: {"role": "user", "content": template.block(
+                "retry", **context, problem=problem)})
+    except RadpromptError as exc:  # a stop of the whole run: every pair says why
+        return f"request failed: {exc}"
+    return outcome.value if isinstance(outcome, Answered) else outcome.reason
 
 
 class _ModelAccess:
@@ -166,31 +158,26 @@ class _ModelAccess:
     def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
         """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
         one was given; add its usage to ``usage_``."""
-        from radprompt.extractors.llm import run_sync
-        from radprompt.llm import Usage, build_client
+        from radprompt.llm import Usage
+        from radprompt.llm.calls import run_sync
 
-        client = self.client
-        owns = client is None
-        if client is None:
-            client = build_client(self._recipe())
-        before = _copy_usage(client.usage)
+        recipe = self._recipe() if self.client is None else None
+        used: list[tuple[ModelClient, Usage]] = []
 
         async def run_all() -> list[Any]:
-            try:
+            async with open_client(recipe, client=self.client) as client:
+                used.append((client, _copy_usage(client.usage)))
                 return list(await asyncio.gather(*jobs(client)))
-            finally:
-                if owns:
-                    await client.aclose()
 
         try:
             return run_sync(run_all())
         finally:
-            if owns and client.cache is not None:
-                client.cache.close()
             if self.usage_ is None:
                 self.usage_ = Usage()
-            self.usage_.add(_usage_difference(client.usage, before))
-            self.model_name_ = client.model
+            if used:
+                client, before = used[0]
+                self.usage_.add(_usage_difference(client.usage, before))
+                self.model_name_ = client.model
 
 
 def _copy_usage(usage: Usage) -> Usage:
@@ -363,7 +350,7 @@ class _Paraphrase:
 
 
 def _parse_paraphrase(text: str) -> _Paraphrase:
-    text = _THINK.sub("", text).strip()
+    text = strip_thinking(text).strip()
     text = re.sub(r"^\s*<report>\s*|\s*</report>\s*$", "", text).strip()
     if not text:
         raise VerdictError("the answer is empty; answer with the rewritten report")

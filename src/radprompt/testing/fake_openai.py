@@ -70,6 +70,8 @@ class Behaviour:
     cut_off: bool = False
     non_json: bool = False
     message: str | None = None
+    thinks: bool = False
+    wraps: str | None = None
 
     @classmethod
     def fail(cls, status: int, message: str | None = None) -> Behaviour:
@@ -86,6 +88,16 @@ class Behaviour:
     def truncated(cls) -> Behaviour:
         """The normal answer cut in half, with ``finish_reason: length``."""
         return cls(cut_off=True)
+
+    @classmethod
+    def thinking(cls) -> Behaviour:
+        """The normal answer after a ``<think>`` block (Qwen3, DeepSeek-R1 and kin)."""
+        return cls(thinks=True)
+
+    @classmethod
+    def wrapped(cls, key: str = "findings") -> Behaviour:
+        """The normal JSON answer wrapped in one outer key (schema drift of small models)."""
+        return cls(wraps=key)
 
     @classmethod
     def prose(cls) -> Behaviour:
@@ -145,6 +157,8 @@ class FakeOpenAIServer:
         port: int = 0,
         stall_seconds: float = 3600.0,
         keep_requests: bool = True,
+        dialect: str = "openai",
+        context_length: int | None = None,
     ) -> None:
         self.answerer = answerer or _constant_answer
         self.latency = latency
@@ -153,6 +167,11 @@ class FakeOpenAIServer:
         self.port = port
         self.stall_seconds = stall_seconds
         self.keep_requests = keep_requests
+        self.dialect = dialect
+        """``openai`` takes ``response_format: json_schema``; ``llamacpp`` refuses it with HTTP
+        500 as llama-cpp-python's server does and takes ``{"type": "json_object", "schema"}``."""
+        self.context_length = context_length
+        """Refuse (HTTP 400, llama.cpp's words) a prompt + max_tokens over this many tokens."""
         self._rules: list[_Rule] = []
         self._stats = _Stats()
         self._lock = threading.Lock()
@@ -295,7 +314,10 @@ class FakeOpenAIServer:
     async def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any] | None:
         path = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and path.endswith("/models"):
-            return 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]}
+            entry: dict[str, Any] = {"id": self.model, "object": "model"}
+            if self.context_length is not None:
+                entry["max_model_len"] = self.context_length  # as vLLM says it
+            return 200, {"object": "list", "data": [entry]}
         if method == "GET" and path == "/_fake/stats":
             with self._lock:
                 return 200, {"requests": self._stats.count, "peak": self._stats.peak}
@@ -329,7 +351,10 @@ class FakeOpenAIServer:
                 await asyncio.sleep(self.stall_seconds)
                 return None
             reply: tuple[int, Any]
-            if behaviour.status != 200:
+            refusal = self._refusal(messages, params)
+            if refusal is not None:
+                reply = refusal
+            elif behaviour.status != 200:
                 kind = "rate_limit_error" if behaviour.status == 429 else "server_error"
                 reply = behaviour.status, _error(
                     behaviour.message or f"fake HTTP {behaviour.status}", kind)
@@ -348,6 +373,25 @@ class FakeOpenAIServer:
             with self._lock:
                 stats.active -= 1
 
+    def _refusal(self, messages: list[dict[str, Any]],
+                 params: dict[str, Any]) -> tuple[int, Any] | None:
+        """What a real server says to a request it cannot take (dialect, context length)."""
+        kind = (params.get("response_format") or {}).get("type")
+        if self.dialect == "llamacpp" and kind not in (None, "text", "json_object"):
+            return 500, _error("1 validation error for CreateChatCompletionRequest\n"
+                               "response_format.type\n  Input should be 'text' or "
+                               "'json_object'", "server_error")
+        if self.context_length is None:
+            return None
+        prompt = sum(approx_token_count(_text(m.get("content"))) + 4 for m in messages)
+        answer = int(params.get("max_tokens") or 0)
+        if prompt + answer > self.context_length:
+            return 400, _error(
+                f"Requested tokens ({prompt + answer}) exceed context window of "
+                f"{self.context_length}: you requested {prompt + answer} tokens ({prompt} in "
+                f"the messages, {answer} in the completion)", "invalid_request_error")
+        return None
+
     def _completion(self, messages: list[dict[str, Any]], behaviour: Behaviour,
                     model: str) -> dict[str, Any]:
         if behaviour.answer is not None:
@@ -357,6 +401,11 @@ class FakeOpenAIServer:
         else:
             text = self.answerer(messages)
         finish = "stop"
+        if behaviour.wraps is not None:
+            text = json.dumps({behaviour.wraps: json.loads(text)})
+        if behaviour.thinks:
+            text = ("<think>\nThe user wants JSON. Let me read the report {carefully}.\n"
+                    "</think>\n\n" + text)
         if behaviour.cut_off:
             text, finish = text[: max(1, len(text) // 2)], "length"
         prompt_tokens = sum(self._count(_text(m.get("content"))) for m in messages)
