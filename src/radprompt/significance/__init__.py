@@ -8,8 +8,8 @@ with a clinically significant error (``negation_flip``, ``laterality_swap``,
 discrimination (errors it penalises), robustness (variations it tolerates), their balance and
 AUC. ``SignificanceClassifier`` is a trained, interpretable metric on finding-level features;
 ``OnePassJudge`` and ``TwoPassJudge`` are LLM evaluators; ``radprompt.radjudge.check_rankings``
-runs the RadJudge ranking cases. Importing this package is light: scikit-learn, matplotlib, torch and the LLM
-client are imported by the functions that need them.
+runs the RadJudge ranking cases. Importing this package is light: scikit-learn, matplotlib,
+torch and the LLM client are imported by the functions that need them.
 
 Example::
 
