@@ -173,13 +173,13 @@ def score_pairs(pairs: Sequence[Pair], *, metric: Metric, name: str | None = Non
     distinct = list(dict.fromkeys(references))
     ceiling = metric.compute(predictions=distinct, references=distinct).sample_scores
     by_text = dict(zip(distinct, np.asarray(ceiling, dtype=float), strict=True))
-    usage = getattr(metric, "usage_", None)
+    usage = metric.usage_
     return PairScores(
         metric=name or metric.name,
         identity=np.array([by_text[text] for text in references], dtype=float),
         variant=np.asarray(variant, dtype=float),
         seconds=time.perf_counter() - started,
-        usage=usage.__dict__ if usage is not None and hasattr(usage, "__dict__") else None,
+        usage=usage.__dict__ if usage is not None else None,
     )
 
 
