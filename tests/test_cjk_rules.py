@@ -38,7 +38,8 @@ def test_language_is_declared_or_detected() -> None:
 
 
 def test_sentences_end_at_chinese_punctuation_lines_and_numbers() -> None:
-    text = "影像所见：\n双肺纹理清晰；心影不大。\n诊断意见：1.未见气胸！2、右侧肋膈角变钝？\n（3）心影大小2.5cm"
+    text = ("影像所见：\n双肺纹理清晰；心影不大。\n"
+            "诊断意见：1.未见气胸！2、右侧肋膈角变钝？\n（3）心影大小2.5cm")
     got = [(text[s.start:s.end], s.section) for s in cjk_sentences(text)]
     assert got == [("双肺纹理清晰；", "影像所见"), ("心影不大。", "影像所见"),
                    ("未见气胸！", "诊断意见"), ("右侧肋膈角变钝？", "诊断意见"),
