@@ -23,7 +23,7 @@ from radprompt.cli._common import (
     print_problems,
     progress_bar,
 )
-from radprompt.errors import InputError, RowError
+from radprompt.errors import InputError, RadpromptError, RowError
 from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
@@ -89,6 +89,23 @@ def extract(
                                   help="Check the bundle's signature with this key; only a "
                                   "signed bundle's approvals are trusted.")
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Rule engine: extract in N worker processes "
+                          "(same findings, same order, resumable).")
+    ] = 1,
+    run_on: Annotated[
+        str, typer.Option("--engine", help="Where extraction runs: local (this machine) or ray "
+                          "(Ray Data, pip install 'radprompt[ray]'; shards and a manifest in "
+                          "OUTPUT.shards/, resumed shard by shard).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="--engine ray: a running cluster "
+                                 "(auto, ray://head:10001); default a local Ray on this machine.")
+    ] = None,
+    shard_size: Annotated[
+        int | None, typer.Option("--shard-size", min=1, help="--engine ray: reports per shard "
+                                 "(default 1000).")
+    ] = None,
 ) -> None:
     """Extract per-label findings (present / absent / uncertain / not mentioned) from reports.
 
@@ -127,13 +144,33 @@ def extract(
     journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
                               fingerprint=extractor_fingerprint(engine, labelset=labels),
                               input=f"{input.resolve()} ({input_format})")
+    runner = _runner(run_on, extractor=engine, workers=workers, ray_address=ray_address,
+                     shard_size=shard_size, journal=journal, output=output, labels=labels)
     with OutputLock(path=journal.path):
         _run(dataset, engine=engine, journal=journal, output=output, labels=labels,
-             restart=restart)
+             restart=restart, runner=runner)
 
 
-SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock")
-"""Files written beside the output (the resume journal, failures, the journal's lock)."""
+SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock", ".shards")
+"""Files written beside the output (the resume journal, failures, the journal's lock, the
+shards of --engine ray)."""
+
+
+def _runner(name: str, *, extractor: Any, workers: int, ray_address: str | None,
+            shard_size: int | None, journal: FindingsJournal, output: Path, labels: Any) -> Any:
+    from radprompt.engines import ShardStore, build_engine
+
+    store = None
+    if name == "ray":  # the shards replace the journal: resumed shard by shard
+        store = ShardStore(folder=output.with_name(output.name + ".shards"),
+                           fingerprint=journal.fingerprint, input=journal.input,
+                           shard_size=shard_size or 1000, labelset=labels,
+                           format="parquet" if output.suffix.lower() == ".parquet" else "jsonl")
+    try:
+        return build_engine(name, extractor=extractor, workers=workers, ray_address=ray_address,
+                            shard_size=shard_size, store=store)
+    except ValueError as exc:
+        raise RadpromptError(str(exc)) from None
 
 
 def _bundle_engine(bundle: Path, *, key: Path | None, labels: Any,
@@ -152,12 +189,16 @@ def _bundle_engine(bundle: Path, *, key: Path | None, labels: Any,
 
 
 def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, labels: Any,
-         restart: bool) -> None:
+         restart: bool, runner: Any = None) -> None:
+    store = getattr(runner, "store", None)
     if restart:
         journal.discard()
+        if store is not None:
+            store.discard()
     try:
         with progress_bar("extracting", total=len(dataset.reports)) as advance:
-            run = extract_dataset(dataset, extractor=engine, progress=advance, journal=journal)
+            run = extract_dataset(dataset, extractor=engine, progress=advance,
+                                  journal=None if store else journal, engine=runner)
     except LLMStopError as exc:
         kept = len(journal.done()) if journal.path.exists() else 0
         raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "

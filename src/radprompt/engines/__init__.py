@@ -11,17 +11,43 @@ from typing import TYPE_CHECKING, Any
 
 from radprompt.engines._in_process import InProcessEngine
 from radprompt.engines._processes import ProcessPoolEngine
+from radprompt.engines._shards import SHARD_FORMATS, ShardStore
 from radprompt.engines.base import Engine, ResultCallback
+from radprompt.extractors.base import Extractor
 
 if TYPE_CHECKING:
     from radprompt.engines._ray import RayEngine
 
-__all__ = ["ENGINES", "Engine", "InProcessEngine", "ProcessPoolEngine", "RayEngine",
-           "ResultCallback"]
+__all__ = ["ENGINES", "SHARD_FORMATS", "Engine", "InProcessEngine", "ProcessPoolEngine",
+           "RayEngine", "ResultCallback", "ShardStore", "build_engine"]
 
 ENGINES = ("local", "ray")
 """Names for ``radprompt extract --engine``: ``local`` (this process, or ``--workers N``
 processes) and ``ray``."""
+
+
+def build_engine(name: str = "local", *, extractor: Extractor, workers: int = 1,
+                 ray_address: str | None = None, shard_size: int | None = None,
+                 store: ShardStore | None = None) -> Engine:
+    """The engine ``radprompt extract --engine NAME --workers N ...`` runs on; options that
+    do not apply to the chosen engine raise ``ValueError`` naming the one to drop."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+    if name == "ray":
+        if workers != 1:
+            raise ValueError("--workers is for --engine local; Ray uses the cluster's CPUs")
+        from radprompt.engines._ray import RayEngine
+
+        return RayEngine(address=ray_address, shard_size=shard_size or 1000, store=store)
+    for option, value in (("--ray-address", ray_address), ("--shard-size", shard_size)):
+        if value is not None:
+            raise ValueError(f"{option} is for --engine ray")
+    if workers == 1:
+        return InProcessEngine()
+    if getattr(extractor, "recipe", None) is not None:
+        raise ValueError("--workers is for the rule engine; an LLM extractor sends "
+                         "--concurrency requests at once from one process")
+    return ProcessPoolEngine(workers=workers)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,165 @@
+"""Extraction on Ray Data (``radprompt extract --engine ray``; ``pip install 'radprompt[ray]'``).
+
+The driver reads the input with radprompt's own readers (so row problems, ids and texts are
+exactly those of a local run), cuts the reports into shards of ``shard_size`` and hands every
+shard not already finished to Ray Data as one block. ``map_batches`` runs the extractor on the
+workers' CPUs, one block per call: the rule engine, or an LLM extractor that calls its
+configured endpoint with its own cache, privacy check (repeated on the worker, whose
+environment may name other endpoints) and failure records. Each finished shard is written
+beside the output with its manifest entry (``ShardStore``) and handed on; Ray retries the block
+of a worker that died, and a shard is handed on once however often its block ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from radprompt.engines._shards import ShardStore, result_from_record, result_record, shard_key
+from radprompt.engines.base import Engine, ResultCallback
+from radprompt.errors import InputError
+from radprompt.extractors.base import Extractor, ProgressCallback
+from radprompt.reports import Report
+
+__all__ = ["RayEngine"]
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "the Ray engine needs Ray Data: pip install 'radprompt[ray]'"
+
+
+def _ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise InputError(Path("ray"), INSTALL_HINT) from None
+    return ray
+
+
+class RayEngine(Engine):
+    """Run an extractor on Ray Data, shard by shard.
+
+    ``address``: a running cluster (``ray://host:10001``, ``auto``); ``None`` starts a local
+    Ray with ``num_cpus`` (all cores when ``None``) and stops it afterwards. A Ray already
+    initialised in this process is used as it is. ``store`` keeps finished shards so that a
+    stopped run resumes. Ray Data reruns the block of a worker that died.
+    """
+
+    def __init__(self, *, address: str | None = None, shard_size: int = 1000,
+                 num_cpus: int | None = None, store: ShardStore | None = None) -> None:
+        if shard_size < 1:
+            raise ValueError(f"shard_size must be at least 1, not {shard_size}")
+        self.address = address
+        self.shard_size = shard_size
+        self.num_cpus = num_cpus
+        self.store = store
+        self.resumed_ = 0
+
+    def run(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_result: ResultCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        shards = [reports[start:start + self.shard_size]
+                  for start in range(0, len(reports), self.shard_size)]
+        keys = [shard_key(shard) for shard in shards]
+        if self.store is not None:
+            self.store.open()
+        pending = []
+        for index in range(len(shards)):
+            stored = self.store.read(index, keys[index]) if self.store is not None else None
+            if stored is None:
+                pending.append(index)
+                continue
+            for result in stored:
+                on_result(result)
+            self.resumed_ += len(stored)
+            if progress is not None:
+                progress(len(stored))
+        if pending:
+            self._run_on_ray([(index, shards[index], keys[index]) for index in pending],
+                             extractor=extractor, on_result=on_result, progress=progress)
+
+    def _run_on_ray(self, pending: list[tuple[int, Sequence[Report], str]], *,
+                    extractor: Extractor, on_result: ResultCallback,
+                    progress: ProgressCallback | None) -> None:
+        ray = _ray()
+        started = not ray.is_initialized()
+        if started:
+            ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
+                     include_dashboard=False, configure_logging=False, log_to_driver=False)
+        try:
+            context = ray.data.DataContext.get_current()
+            context.enable_progress_bars = False
+            blocks = ray.data.from_arrow([_block(index, shard) for index, shard, _ in pending])
+            mapped = blocks.map_batches(_extract_block, fn_kwargs={"extractor": extractor},
+                                        batch_size=None, batch_format="pyarrow")
+            self._collect(mapped, pending, on_result=on_result, progress=progress)
+        finally:
+            if started:
+                ray.shutdown()
+
+    def _collect(self, mapped: Any, pending: list[tuple[int, Sequence[Report], str]], *,
+                 on_result: ResultCallback, progress: ProgressCallback | None) -> None:
+        expected = {index: (len(shard), key) for index, shard, key in pending}
+        arrived: dict[int, dict[int, str]] = {}
+        for batch in mapped.iter_batches(batch_size=None, batch_format="pyarrow"):
+            for index, position, record in zip(batch["shard"].to_pylist(),
+                                               batch["position"].to_pylist(),
+                                               batch["record"].to_pylist(), strict=True):
+                if index not in expected:  # finished already; a rerun block's copy
+                    continue
+                arrived.setdefault(index, {})[position] = record
+                size, key = expected[index]
+                if len(arrived[index]) < size:
+                    continue
+                got = arrived.pop(index)
+                records = [got[number] for number in range(size)]
+                del expected[index]
+                if self.store is not None:
+                    self.store.write(index, key, records)
+                for line in records:
+                    on_result(result_from_record(line))
+                if progress is not None:
+                    progress(size)
+        if expected:  # pragma: no cover - Ray raises before this
+            raise RuntimeError(f"Ray returned no results for shard(s) {sorted(expected)}")
+
+
+def _block(index: int, shard: Sequence[Report]) -> Any:
+    import pyarrow
+
+    return pyarrow.table({
+        "shard": pyarrow.array([index] * len(shard), type=pyarrow.int64()),
+        "position": pyarrow.array(range(len(shard)), type=pyarrow.int64()),
+        "report": pyarrow.array([pickle.dumps(report) for report in shard],
+                                type=pyarrow.binary()),
+    })
+
+
+def _extract_block(batch: Any, *, extractor: Extractor) -> dict[str, Any]:
+    """On a Ray worker: one block of reports -> their records (the journal's lines)."""
+    _check_destination(extractor)
+    reports = [pickle.loads(blob) for blob in batch["report"].to_pylist()]
+    results = extractor.extract(reports)
+    return {"shard": batch["shard"], "position": batch["position"],
+            "record": [result_record(result) for result in results]}
+
+
+def _check_destination(extractor: Extractor) -> None:
+    """Repeat the privacy check of an LLM extractor where its requests leave from."""
+    recipe = getattr(extractor, "recipe", None)
+    if recipe is None:
+        return
+    from radprompt.llm import check_destination
+
+    check_destination(model=recipe.model, api_base=recipe.api_base,
+                      backend=recipe.resolved_backend, allow_remote=recipe.allow_remote)
+
