@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 
 import numpy as np
 import pytest
 
-from radprompt.metrics import METRICS, Metric, MetricResult, build_metric, metric_class
+from radprompt.metrics import (
+    METRICS,
+    Metric,
+    MetricResult,
+    build_metric,
+    metric_class,
+    metric_names,
+    metric_options,
+)
 from radprompt.metrics.meteor import find_wordnet
 
 REFERENCES = [
@@ -167,3 +176,28 @@ def test_identical_texts_score_at_least_as_well(metrics, results, name):
     same = metrics[name].compute(predictions=REFERENCES, references=REFERENCES)
     assert same.value >= result.value
     assert np.all(same.sample_scores >= result.sample_scores - 1e-9)
+
+
+def test_what_callers_need_is_stated_on_the_class():
+    for name in METRICS:
+        cls = metric_class(name)
+        # one shared check in Metric.compute, then the metric's own _compute
+        assert cls.compute is Metric.compute and not inspect.isabstract(cls), name
+        takes_findings = {"labelset", "extractor"} <= set(metric_options(name))
+        assert cls.needs_extractor == takes_findings, name
+    assert {n for n in METRICS if metric_class(n).needs_model} == {
+        "judge", "trained", "judge_one_pass", "judge_two_pass"}
+    assert metric_names(model_free=True) == [n for n in METRICS if not
+                                             metric_class(n).needs_model]
+
+
+def test_results_agree_with_the_class(results, name):
+    assert results[name].higher_is_better == metric_class(name).higher_is_better
+    assert results[name].metric == name
+
+
+def test_contexts_are_checked_once_for_every_metric(metrics, name):
+    with pytest.raises(ValueError, match="contexts"):
+        metrics[name].compute(predictions=PREDICTIONS, references=REFERENCES, contexts=[{}])
+    with pytest.raises(ValueError, match="not one string"):
+        metrics[name].compute(predictions="a report", references="a report")
