@@ -15,7 +15,7 @@ pip() { .venv/bin/python -m pip "$@"; }
 if [ "${1:-}" = "--all" ]; then
   # torch first: 2.13.0 is the CPU build on this kind of machine; anything newer pulls CUDA.
   pip install -q "torch==2.13.0"
-  pip install -q -e ".[llm,optimize,metrics,bertscore,hf,significance,web,parquet,ray,dev]"
+  pip install -q -e ".[llm,optimize,metrics,bertscore,hf,significance,web,parquet,ray,zh,dev]"
   bash scripts/install-wordnet.sh   # METEOR's WordNet, from Debian's packages
   bash scripts/install-browser.sh   # Debian's chromium + chromedriver for the review page tests
 else

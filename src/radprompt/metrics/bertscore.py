@@ -13,6 +13,10 @@ with baseline rescaling: compare systems with each other, not with papers.
 The model is loaded once per instance; each distinct text is embedded once, in batches of
 similar token length (little padding), on the GPU when there is one.
 
+An English-only encoder (the default MiniLM) says nothing about Chinese text, so BERTScore
+refuses pairs in Chinese unless the encoder reads Chinese: one whose folder name says so
+("multilingual", "xlm", "chinese", "labse", "bge-m3", ...) or ``multilingual=True``.
+
 Example::
 
     >>> from radprompt.metrics.bertscore import BERTScore
@@ -30,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from radprompt.metrics._language import language_note, pair_languages
 from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["BERTScore", "default_encoder"]
@@ -39,6 +44,9 @@ NOT_COMPARABLE = (
     "are NOT comparable to published BERTScore (roberta-large); compare systems only with "
     "each other"
 )
+MULTILINGUAL_HINTS = ("multilingual", "xlm", "chinese", "labse", "bge-m3", "m3e", "text2vec",
+                      "mbert", "distiluse", "-zh", "_zh")
+"""Words in an encoder's folder name that say it reads Chinese."""
 
 
 def default_encoder() -> Path:
@@ -69,6 +77,7 @@ class BERTScore(Metric):
         chunk_pairs: int = 2048,
         max_length: int = 512,
         device: str | None = None,
+        multilingual: bool | None = None,
     ) -> None:
         self.model = model
         self.layer = layer
@@ -77,6 +86,25 @@ class BERTScore(Metric):
         self.chunk_pairs = chunk_pairs
         self.max_length = max_length
         self.device = device
+        self.multilingual = multilingual
+
+    def reads_chinese(self) -> bool:
+        """Does the encoder read Chinese? ``multilingual`` when given, else its folder name."""
+        if self.multilingual is not None:
+            return self.multilingual
+        name = "" if self.model is None else Path(self.model).name.lower()
+        return any(hint in name for hint in MULTILINGUAL_HINTS)
+
+    def _check_language(self, languages: Sequence[str]) -> None:
+        chinese = sum(language == "zh" for language in languages)
+        if chinese and not self.reads_chinese():
+            encoder = "all-MiniLM-L6-v2" if self.model is None else Path(self.model).name
+            raise ValueError(
+                f"BERTScore's encoder {encoder} reads English only, and {chinese} of "
+                f"{len(languages)} pairs are in Chinese: give a multilingual or Chinese encoder "
+                "folder (--option bertscore.model=PATH, e.g. paraphrase-multilingual-MiniLM-L12-v2 "
+                "or bert-base-chinese; add --option bertscore.multilingual=true if its name "
+                "does not say so), or leave bertscore out")
 
     def _load(self) -> tuple[Any, Any, Any]:
         torch = require("torch", extra="bertscore", needed_by="BERTScore")
@@ -119,6 +147,8 @@ class BERTScore(Metric):
                 for token, count in document_frequency.items()}
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        languages = pair_languages(predictions, references)
+        self._check_language(languages)
         torch, _, _ = self._load()
         idf = self._idf_weights(references) if self.idf else None
         default_idf = math.log(len(set(references)) + 1) if self.idf else 1.0
@@ -145,7 +175,8 @@ class BERTScore(Metric):
                                      layer="last" if self.layer is None else self.layer,
                                      idf=self.idf)
         return mean_result(self.name, {"f1": f1, "precision": precision, "recall": recall},
-                           primary="f1", notes=(note,))
+                           primary="f1", notes=(note, language_note(
+                               languages, tokens=f"encoder {self.model_name_}")))
 
     def _embed_texts(self, texts: Sequence[str], *, idf: dict[int, float] | None,
                      default_idf: float) -> dict[str, tuple[Any, Any]]:

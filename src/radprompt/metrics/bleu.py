@@ -6,8 +6,10 @@ sacrebleu's corpus BLEU (``exp`` smoothing, its default). Per sample: sentence B
 ``effective_order`` as sacrebleu recommends for single sentences. ``max_order`` (1-4, default
 4) is the n-gram order of the headline score and of the per-sample scores
 (``--option bleu.max_order=2`` gives BLEU-2). ``tokenize`` is sacrebleu's
-tokenizer name: ``13a`` (default, the WMT standard) or ``none`` to split on whitespace only,
-which reproduces the pycocoevalcap BLEU that RadEval reports.
+tokenizer name: ``auto`` (default) takes ``zh`` (every Chinese character a token) when any
+pair is in Chinese and ``13a`` (the WMT standard) otherwise, and says which in a note;
+``none`` splits on whitespace only, which reproduces the pycocoevalcap BLEU that RadEval
+reports.
 
 Example::
 
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from radprompt.metrics._language import language_note, pair_languages
 from radprompt.metrics.base import Metric, MetricResult, require
 
 if TYPE_CHECKING:
@@ -63,7 +66,7 @@ class BLEU(Metric):
     name = "bleu"
     description = "BLEU-1..4 (sacrebleu), corpus level with brevity penalty"
 
-    def __init__(self, *, tokenize: str = "13a", lowercase: bool = False,
+    def __init__(self, *, tokenize: str = "auto", lowercase: bool = False,
                  max_order: int = MAX_ORDER) -> None:
         if not isinstance(max_order, int) or not 1 <= max_order <= MAX_ORDER:
             raise ValueError(f"bleu max_order must be an integer from 1 to {MAX_ORDER}, "
@@ -72,17 +75,21 @@ class BLEU(Metric):
         self.lowercase = lowercase
         self.max_order = max_order
 
-    def _sacrebleu(self) -> Any:
+    def _sacrebleu(self, tokenize: str) -> Any:
         require("sacrebleu", extra="metrics", needed_by="BLEU")
         from sacrebleu.metrics import bleu as sacrebleu_bleu
 
-        return sacrebleu_bleu.BLEU(max_ngram_order=MAX_ORDER, tokenize=self.tokenize,
+        return sacrebleu_bleu.BLEU(max_ngram_order=MAX_ORDER, tokenize=tokenize,
                          lowercase=self.lowercase, force=True)
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         import numpy as np
 
-        scorer = self._sacrebleu()
+        languages = pair_languages(predictions, references)
+        tokenize = self.tokenize
+        if tokenize == "auto":
+            tokenize = "zh" if "zh" in languages else "13a"
+        scorer = self._sacrebleu(tokenize)
         # Segment statistics, as sacrebleu's own paired significance tests use them.
         statistics = np.asarray(
             scorer._extract_corpus_statistics(predictions, [references]), dtype=float
@@ -106,6 +113,7 @@ class BLEU(Metric):
             per_sample={f"bleu{order}": sentence},
             statistics=statistics,
             reduce=reduce,
-            notes=(f"sacrebleu tokenize={self.tokenize}, lowercase={self.lowercase}, "
-                   f"max_order={order}, scale 0-1",),
+            notes=(f"sacrebleu tokenize={tokenize}, lowercase={self.lowercase}, "
+                   f"max_order={order}, scale 0-1",
+                   language_note(languages, tokens=f"sacrebleu tokenizer {tokenize}")),
         )

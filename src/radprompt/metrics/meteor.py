@@ -10,6 +10,10 @@ WordNet is read from disk, never downloaded: ``scripts/install-wordnet.sh`` copi
 folder is found at ``wordnet_dir=`` when given, else under each ``$NLTK_DATA`` folder, else
 under ``<venv>/nltk_data`` and NLTK's usual data folders.
 
+METEOR is English-only (English WordNet synonyms, Porter stems, words split at spaces): a pair
+in another language (Chinese) is not scored (NaN, left out of the mean) and a note says how
+many, rather than a number that means nothing.
+
 Example::
 
     >>> from radprompt.metrics.meteor import METEOR
@@ -29,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from radprompt.metrics._language import ENGLISH_ONLY, language_note, pair_languages
 from radprompt.metrics.base import (
     Metric,
     MetricResult,
@@ -152,12 +157,20 @@ class METEOR(Metric):
         return self.wordnet_, self.stemmer_
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
+        languages = pair_languages(predictions, references)
+        if ENGLISH_ONLY not in languages:  # nothing to score: WordNet is not needed
+            return mean_result(self.name, {"meteor": [float("nan")] * len(languages)},
+                               primary="meteor", notes=(_english_only(languages),))
         wordnet, stemmer = self._load()
         from nltk.translate.meteor_score import single_meteor_score
 
         tokens: dict[str, list[str]] = {}
         scores = []
-        for prediction, reference in zip(predictions, references, strict=True):
+        for prediction, reference, language in zip(predictions, references, languages,
+                                                   strict=True):
+            if language != ENGLISH_ONLY:
+                scores.append(float("nan"))
+                continue
             hypothesis = tokens.get(prediction) or tokens.setdefault(prediction,
                                                                      tokenize(prediction))
             target = tokens.get(reference) or tokens.setdefault(reference, tokenize(reference))
@@ -165,4 +178,13 @@ class METEOR(Metric):
                 target, hypothesis, stemmer=stemmer, wordnet=wordnet,
             ))
         return mean_result(self.name, {"meteor": scores}, primary="meteor",
-                           notes=("NLTK METEOR with WordNet 3.0",))
+                           notes=("NLTK METEOR with WordNet 3.0", _english_only(languages)))
+
+
+def _english_only(languages: Sequence[str]) -> str:
+    other = sum(language != ENGLISH_ONLY for language in languages)
+    tokens = "English words and WordNet"
+    if other:
+        tokens += (f"; METEOR is English-only: {other} non-English pair(s) not scored (NaN, "
+                   "left out of the mean)")
+    return language_note(languages, tokens=tokens)

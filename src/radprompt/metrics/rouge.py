@@ -7,6 +7,11 @@ precision, recall and F-measure of each type; the corpus scores are the mean F-m
 distinct text is tokenized once, stems are cached, and ROUGE-L's longest common subsequence is
 computed bit-parallel, so the scores equal ``rouge_score.rouge_scorer.RougeScorer``'s.
 
+rouge-score's tokenizer drops every character outside a-z and 0-9, so on Chinese it finds no
+tokens at all. A Chinese text is tokenized instead into its characters (each CJK character a
+token, Latin words and numbers whole), or with ``chinese="jieba"`` into jieba's words; the
+language of the pairs and the tokens used are stated in a note.
+
 Example::
 
     >>> from radprompt.metrics.rouge import ROUGE
@@ -19,15 +24,21 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from radprompt.languages import detect_language
+from radprompt.metrics._language import language_note, pair_languages
 from radprompt.metrics.base import Metric, MetricResult, mean_result, require
 
 __all__ = ["ROUGE", "lcs_length"]
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+CHINESE_TOKENS = ("char", "jieba")
+_CHINESE_CHARACTERS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[a-z0-9]+")
+_WORD = re.compile(r"[\w]")
 
 
 def lcs_length(first: Sequence[str], second: Sequence[str]) -> int:
@@ -52,8 +63,11 @@ def _fmeasure(precision: float, recall: float) -> float:
 class _Tokenizer:
     """rouge-score's tokenizer with every distinct text and word stemmed only once."""
 
-    def __init__(self, *, use_stemmer: bool) -> None:
+    def __init__(self, *, use_stemmer: bool, chinese: str = "char") -> None:
         require("rouge_score", extra="metrics", needed_by="ROUGE")
+        self._segment: Any = None
+        if chinese == "jieba":
+            self._segment = require("jieba", extra="zh", needed_by="ROUGE chinese=jieba").lcut
         from rouge_score import tokenize
 
         self._tokenize = tokenize.tokenize
@@ -69,8 +83,16 @@ class _Tokenizer:
     def tokens(self, text: str) -> tuple[str, ...]:
         cached = self._cache.get(text)
         if cached is None:
-            cached = self._cache[text] = tuple(self._tokenize(text, self._stemmer))
+            cached = self._cache[text] = (self._chinese(text) if detect_language(text) == "zh"
+                                          else tuple(self._tokenize(text, self._stemmer)))
         return cached
+
+    def _chinese(self, text: str) -> tuple[str, ...]:
+        """Characters (Latin words whole), or jieba's words without punctuation."""
+        if self._segment is None:
+            return tuple(_CHINESE_CHARACTERS.findall(text.lower()))
+        return tuple(word for word in self._segment(text.lower())
+                     if word.strip() and _WORD.search(word))
 
 
 class _CachedStemmer:
@@ -103,11 +125,17 @@ class ROUGE(Metric):
     name = "rouge"
     description = "ROUGE-1, ROUGE-2, ROUGE-L (rouge-score tokenizer), mean F-measure"
 
-    def __init__(self, *, use_stemmer: bool = False) -> None:
+    def __init__(self, *, use_stemmer: bool = False, chinese: str = "char") -> None:
+        if chinese not in CHINESE_TOKENS:
+            raise ValueError(f"rouge chinese must be one of {', '.join(CHINESE_TOKENS)}, "
+                             f"not {chinese!r}")
         self.use_stemmer = use_stemmer
+        self.chinese = chinese
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        tokenizer = _Tokenizer(use_stemmer=self.use_stemmer)
+        tokenizer = _Tokenizer(use_stemmer=self.use_stemmer, chinese=self.chinese)
+        languages = pair_languages(predictions, references)
+        chinese = ("jieba words" if self.chinese == "jieba" else "characters") + " for Chinese"
         columns: dict[str, list[float]] = {
             f"{kind}{part}": [] for kind in ROUGE_TYPES
             for part in ("", "_precision", "_recall")
@@ -129,5 +157,6 @@ class ROUGE(Metric):
             {**{kind: columns[kind] for kind in ROUGE_TYPES},
              **{k: v for k, v in columns.items() if k not in ROUGE_TYPES}},
             primary="rougeL",
-            notes=(f"rouge-score tokenizer, use_stemmer={self.use_stemmer}",),
+            notes=(f"rouge-score tokenizer, use_stemmer={self.use_stemmer}",
+                   language_note(languages, tokens=f"rouge-score tokens for English, {chinese}")),
         )
