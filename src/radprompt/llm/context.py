@@ -3,10 +3,10 @@
 A server rejects a request whose prompt tokens plus ``max_tokens`` exceed its context (llama.cpp:
 HTTP 400 "you requested 9843 tokens (8343 in the messages, 1500 in the completion)"); a re-ask
 conversation grows with every round. ``ContextBudget`` estimates the prompt's tokens from its
-characters (calibrated on the prompt-token counts the server reports, starting from a cautious
-3 characters per token), and before each request either leaves it alone, lowers ``max_tokens``
-to what is left (not below ``min_answer_tokens``), or says why the request cannot fit.
-Re-asks are trimmed by the caller first (``radprompt.llm.calls.fit_reask``).
+characters (calibrated on the prompt-token counts the server reports, starting from 4
+characters per token, English BPE's usual density), and before each request either leaves it
+alone, lowers ``max_tokens`` to what is left (not below ``min_answer_tokens``), or says why
+the request cannot fit. Re-asks are trimmed by the caller first (``radprompt.llm.calls.fit_reask``).
 
 Example::
 
@@ -14,8 +14,8 @@ Example::
     >>> params, problem = budget.fit([{"role": "user", "content": "x" * 1500}],
     ...                              {"max_tokens": 800})
     >>> params["max_tokens"], problem
-    (492, None)
-    >>> print(budget.fit([{"role": "user", "content": "x" * 3000}], {"max_tokens": 800})[1])
+    (617, None)
+    >>> print(budget.fit([{"role": "user", "content": "x" * 4000}], {"max_tokens": 800})[1])
     ... # doctest: +NORMALIZE_WHITESPACE
     the prompt is about 1,008 tokens and the answer needs at least 256, over the model's
     context length of 1,000 tokens
@@ -39,7 +39,8 @@ class ContextBudget:
     def __init__(self, *, context_length: int | None, min_answer_tokens: int = 256) -> None:
         self.context_length = context_length
         self.min_answer_tokens = min_answer_tokens
-        self.chars_per_token = 3.0
+        self.chars_per_token = 4.0
+        self._calibrated = False
 
     def estimate(self, messages: Sequence[Mapping[str, Any]]) -> int:
         """Prompt tokens of ``messages``, erring on the high side."""
@@ -51,8 +52,9 @@ class ContextBudget:
         chars = sum(len(str(message.get("content") or "")) for message in messages)
         tokens = prompt_tokens - _PER_MESSAGE * len(messages)
         if tokens > 50 and chars > 0:
-            self.chars_per_token = min(self.chars_per_token * 1.5,
-                                       max(1.0, 0.95 * chars / tokens))
+            seen = max(1.0, 0.95 * chars / tokens)
+            self.chars_per_token = min(self.chars_per_token, seen) if self._calibrated else seen
+            self._calibrated = True
 
     def fits(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> bool:
         """Whether ``messages`` and the full ``max_tokens`` fit (``True`` when not known)."""

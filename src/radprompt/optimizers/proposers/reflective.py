@@ -18,17 +18,24 @@ Example (``options: reflective: {...}`` in ``optimizers/error_driven.yaml``)::
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, ClassVar
 
-from radprompt.extractors.llm import run_sync
-from radprompt.llm import LLMRecipe, ModelClient, RequestError, Usage, build_client
+from radprompt.llm import LLMRecipe, ModelClient, Usage
+from radprompt.llm.calls import (
+    Answered,
+    AnswerError,
+    ParsedWith,
+    ask_structured,
+    open_client,
+    pick_json,
+    run_sync,
+)
 from radprompt.optimizers.analysis import ErrorExample, LabelErrors
 from radprompt.optimizers.program import Revision
 from radprompt.optimizers.prompt_program import PromptProgram, demo_values
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
-from radprompt.prompts import Demo, PromptError, prompt_environment
+from radprompt.prompts import Demo, prompt_environment
 
 __all__ = ["ReflectiveProposer"]
 
@@ -58,9 +65,7 @@ class ReflectiveProposer(Proposer):
         program = context.program
         if not isinstance(program, PromptProgram):
             raise TypeError("the reflective proposer revises prompt programs")
-        client = build_client(self.recipe_for(program.recipe))
-        self.usage_: Usage = client.usage
-        guidance = run_sync(self._ask_all(client, program, context))
+        guidance = run_sync(self._ask_all(program, context))
         revisions: list[Revision] = []
         for label_id, errors in context.errors.items():
             evidence = tuple(dict.fromkeys(e.report_id for e in errors.examples))[:20]
@@ -94,18 +99,15 @@ class ReflectiveProposer(Proposer):
             changes["api_base"] = self.api_base
         return LLMRecipe.model_validate({**recipe.model_dump(), **changes})
 
-    async def _ask_all(self, client: ModelClient, program: PromptProgram,
+    async def _ask_all(self, program: PromptProgram,
                        context: ProposalContext) -> dict[str, tuple[str, str]]:
         labels = [label_id for label_id, errors in context.errors.items() if errors.examples
                   and label_id in program.version.guidance]
-        try:
+        async with open_client(self.recipe_for(program.recipe)) as client:
+            self.usage_: Usage = client.usage
             answers = await asyncio.gather(*(self._ask(client, program,
                                                        context.errors[label_id])
                                              for label_id in labels))
-        finally:
-            await client.aclose()
-            if client.cache is not None:
-                client.cache.close()
         return {label_id: answer for label_id, answer in zip(labels, answers, strict=True)
                 if answer is not None}
 
@@ -138,24 +140,18 @@ class ReflectiveProposer(Proposer):
             blocks[block] = "".join(template.blocks[block](context)).strip()
         messages = [{"role": "system", "content": blocks["system"]},
                     {"role": "user", "content": blocks["user"]}]
-        for attempt in range(self.parse_retries + 1):
-            try:
-                completion = await client.complete(messages, store=False)
-            except RequestError as exc:
-                logger.warning("label %s: the proposer's request failed: %s", label.id, exc)
-                return None
-            try:
-                answer = _parse(completion.text)
-            except PromptError as exc:
-                logger.debug("label %s, attempt %d: unusable proposal: %s", label.id,
-                             attempt + 1, exc)
-                context = template.new_context({**variables, "problem": str(exc)})
-                retry = "".join(template.blocks["retry"](context)).strip()
-                messages = [*messages, {"role": "assistant", "content": completion.text},
-                            {"role": "user", "content": retry}]
-                continue
-            client.store(messages, completion)
+
+        def reask(problem: str) -> dict[str, str]:
+            context = template.new_context({**variables, "problem": problem})
+            return {"role": "user",
+                    "content": "".join(template.blocks["retry"](context)).strip()}
+
+        outcome = await ask_structured(client, messages, ParsedWith(_parse),
+                                       retries=self.parse_retries, reask=reask)
+        if isinstance(outcome, Answered):
+            answer: tuple[str, str] = outcome.value
             return answer
+        logger.warning("label %s: no usable proposal: %s", label.id, outcome.reason)
         return None
 
     def _demos(self, context: ProposalContext,
@@ -183,17 +179,10 @@ def _sample(examples: list[ErrorExample], limit: int) -> list[ErrorExample]:
 
 
 def _parse(text: str) -> tuple[str, str]:
-    cleaned = text.strip()
-    if cleaned.startswith("```"):
-        cleaned = cleaned.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(cleaned)
-    except json.JSONDecodeError as exc:
-        raise PromptError(f"not a JSON object: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("guidance"), str):
-        raise PromptError('the answer needs a "guidance" string')
+    data = pick_json(text)
+    if not isinstance(data.get("guidance"), str):
+        raise AnswerError('the answer needs a "guidance" string')
     guidance = data["guidance"].strip()
     if not guidance:
-        raise PromptError('"guidance" is empty')
+        raise AnswerError('"guidance" is empty')
     return guidance, str(data.get("rationale", "")).strip()
-

@@ -1,0 +1,137 @@
+"""The LLM extractor against a real server, next to the server's own limit on the same prompts.
+
+``radprompt bench llm --api-base URL --model MODEL`` runs, over the same reports:
+
+1. **raw**: each report's rendered prompt sent straight through the backend (no cache, no
+   parsing, no re-asks), with the answer's schema as structured output: what the server can do
+   on these prompts (the limit);
+2. **extract, structured output**: the extractor as users run it, fresh cache;
+3. **extract, plain**: the same without structured output (the prompt alone asks for JSON);
+4. **cached re-run** of (2): requests it sent (0 when the cache works).
+
+For each: reports per second, completion tokens per second, requests, and the share of reports
+with a valid answer. The prefix-cache effect is the first request's latency (the static prefix
+read cold) against the median of the later ones (the server reuses the prefix), with the share
+of prompt tokens in the static prefix.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radprompt.extractors.base import ExtractionFailure
+from radprompt.labelset import LabelSet
+from radprompt.llm.recipe import LLMRecipe
+from radprompt.prompts import PromptVersion
+from radprompt.reports import Report
+
+__all__ = ["ServerBenchRow", "bench_server"]
+
+
+@dataclass(frozen=True)
+class ServerBenchRow:
+    name: str
+    reports: int
+    requests: int
+    seconds: float
+    completion_tokens: int
+    prompt_tokens: int
+    valid: int
+    latencies: tuple[float, ...] = field(default=())
+
+    @property
+    def reports_per_second(self) -> float:
+        return self.reports / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def valid_rate(self) -> float:
+        return self.valid / self.reports if self.reports else 0.0
+
+
+def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report]) -> ServerBenchRow:
+    """Every prompt once, one at a time, straight through the backend."""
+    from radprompt.llm import build_client
+    from radprompt.llm.calls import pick_json, run_sync
+    from radprompt.llm.dialects import canonical_response_format, to_dialect
+    from radprompt.llm.parsing import answer_schema
+
+    client = build_client(recipe, cache=False)
+    dialect = client.dialect if recipe.structured_output_dialect != "auto" else "json_schema"
+    params = to_dialect({**client.params, "response_format": canonical_response_format(
+        answer_schema(version.label_ids), name="findings")}, dialect)
+    latencies: list[float] = []
+    tokens = [0, 0, 0]  # prompt, completion, valid answers
+
+    async def send_all() -> None:
+        try:
+            for report in reports:
+                started = time.perf_counter()
+                completion = await client.backend.complete(version.render(report.text),
+                                                           params=params)
+                latencies.append(time.perf_counter() - started)
+                tokens[0] += completion.prompt_tokens
+                tokens[1] += completion.completion_tokens
+                try:
+                    pick_json(completion.text)
+                    tokens[2] += 1
+                except ValueError:
+                    pass
+        finally:
+            await client.aclose()
+
+    started = time.perf_counter()
+    run_sync(send_all())
+    return ServerBenchRow("raw (server limit)", len(reports), len(reports),
+                          time.perf_counter() - started, tokens[1], tokens[0], tokens[2],
+                          tuple(latencies))
+
+
+def _extract(name: str, recipe: LLMRecipe, labelset: LabelSet,
+             reports: Sequence[Report]) -> ServerBenchRow:
+    from radprompt.extractors.llm import LLMExtractor
+
+    extractor = LLMExtractor(labelset=labelset, recipe=recipe)
+    started = time.perf_counter()
+    results = extractor.extract(reports)
+    seconds = time.perf_counter() - started
+    usage = extractor.usage_
+    assert usage is not None
+    valid = sum(not isinstance(result, ExtractionFailure) for result in results)
+    return ServerBenchRow(name, len(reports), usage.requests, seconds, usage.completion_tokens,
+                          usage.prompt_tokens, valid)
+
+
+def bench_server(*, recipe: LLMRecipe, labelset: LabelSet,
+                 reports: Sequence[Report]) -> tuple[list[ServerBenchRow], float]:
+    """The four rows of the module doc, and the static prefix's share of the prompt tokens."""
+    version = PromptVersion.from_labelset(labelset, mode="all")
+    rows = [_raw(recipe, version, reports)]
+    with tempfile.TemporaryDirectory(prefix="radprompt-bench-") as folder:
+        for name, structured in (("extract, structured output", True),
+                                 ("extract, plain JSON prompt", False)):
+            cache = str(Path(folder) / f"{structured}.sqlite")
+            changed = recipe.model_copy(update={"structured_output": structured,
+                                                "cache_path": cache, "cache": True})
+            rows.append(_extract(name, changed, labelset, reports))
+            if structured:
+                rows.append(_extract("extract, cached re-run", changed, labelset, reports))
+    prefix = len(version.static_prefix())
+    whole = statistics.mean(sum(len(m["content"]) for m in version.render(r.text))
+                            for r in reports)
+    return rows, prefix / whole if whole else 0.0
+
+
+def prefix_effect(row: ServerBenchRow) -> tuple[float, float] | None:
+    """First request's latency (cold prefix) and the median of the rest (warm)."""
+    if len(row.latencies) < 2:
+        return None
+    return row.latencies[0], statistics.median(row.latencies[1:])
