@@ -97,8 +97,9 @@ class ProcessPoolEngine(Engine):
                   on_result: ResultCallback, progress: ProgressCallback | None) -> int:
         """Hand on chunks ``start:`` in order; ``delivered_`` counts chunks handed on."""
         self.delivered_ = start
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                 initializer=_start_worker, initargs=(extractor,)) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
+                                   initializer=_start_worker, initargs=(extractor,))
+        try:
             window: deque[Future[list[ExtractionResult]]] = deque()
             upcoming = iter(range(start, len(chunks)))
             for index in upcoming:  # keep a few chunks per worker in flight, no more
@@ -115,7 +116,18 @@ class ProcessPoolEngine(Engine):
                 following = next(upcoming, None)
                 if following is not None:
                     window.append(pool.submit(_extract_chunk, chunks[following]))
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
         return self.delivered_
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool at once: a broken (or interrupted) pool's survivors are killed, not awaited."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _context() -> multiprocessing.context.BaseContext:

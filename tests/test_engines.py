@@ -1,0 +1,113 @@
+"""Engines on one machine: ``radprompt extract --workers N`` gives the findings of one process,
+in order, survives a killed worker and resumes from its journal. The IU check reads
+../shared/data and skips when it is absent; the other reports are synthetic."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from radprompt.cli import app
+from radprompt.engines import InProcessEngine, ProcessPoolEngine, build_engine
+from radprompt.extractors.base import ExtractionResult, ProgressCallback
+from radprompt.extractors.rules import RulesExtractor
+from radprompt.journal import FindingsJournal
+from radprompt.labelset import load_labelset
+from radprompt.pipeline import extract_dataset
+from radprompt.reports import Report, read_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "experiments" / "demo" / "test.jsonl"
+runner = CliRunner()
+
+
+def _extract(args: list[str]) -> None:
+    result = runner.invoke(app, ["extract", *args])
+    assert result.exit_code in (0, 1), result.output  # 1: rows the reader could not use
+
+
+class KillingRulesExtractor(RulesExtractor):
+    """The rule engine, but the worker process that meets ``victim`` kills itself (SIGKILL)
+    while ``marker`` does not exist yet (or every time, with ``always``)."""
+
+    def __init__(self, *, victim: str, marker: Path, always: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.victim, self.marker, self.always = victim, marker, always
+
+    def extract(self, reports: Sequence[Report], *,
+                progress: ProgressCallback | None = None) -> list[ExtractionResult]:
+        if any(report.id == self.victim for report in reports):
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+                first = True
+            except FileExistsError:
+                first = False
+            if first or self.always:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return super().extract(reports, progress=progress)
+
+
+def test_workers_give_the_findings_of_one_process_byte_for_byte(tmp_path):
+    _extract(["-i", str(DEMO), "-o", str(tmp_path / "one.jsonl")])
+    _extract(["-i", str(DEMO), "-o", str(tmp_path / "two.jsonl"), "--workers", "2"])
+    one = (tmp_path / "one.jsonl").read_bytes()
+    assert one and one == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_workers_on_the_iu_reports(tmp_path, shared_data):
+    reports = shared_data / "iu-openi" / "indiana_reports.csv"
+    _extract(["-i", str(reports), "-o", str(tmp_path / "one.jsonl")])
+    _extract(["-i", str(reports), "-o", str(tmp_path / "two.jsonl"), "--workers", "2"])
+    one = (tmp_path / "one.jsonl").read_bytes()
+    assert one.count(b"\n") > 3000
+    assert one == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_a_killed_worker_loses_and_repeats_nothing(tmp_path, chestxray21):
+    data = read_dataset(DEMO, labelset=chestxray21)
+    expected = extract_dataset(data, extractor=RulesExtractor(labelset=chestxray21))
+    killer = KillingRulesExtractor(victim=data.reports[70].id, marker=tmp_path / "killed",
+                                   labelset=chestxray21)
+    seen: list[str] = []
+    engine = ProcessPoolEngine(workers=2, chunk_size=10)
+    journal = FindingsJournal(path=tmp_path / "out.partial.jsonl")
+    run = extract_dataset(data, extractor=killer, engine=engine, journal=journal,
+                          progress=lambda n: seen.append(str(n)))
+    assert (tmp_path / "killed").exists() and engine.restarts_ == 1
+    assert [f.to_json() for f in run.findings] == [f.to_json() for f in expected.findings]
+    lines = journal.path.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(lines) == len(data.reports)  # each report journaled once
+    assert sum(int(n) for n in seen) == len(data.reports)
+
+
+def test_a_stopped_run_resumes_from_its_journal(tmp_path, chestxray21):
+    data = read_dataset(DEMO, labelset=chestxray21)
+    expected = extract_dataset(data, extractor=RulesExtractor(labelset=chestxray21))
+    journal = FindingsJournal(path=tmp_path / "out.partial.jsonl", fingerprint="rules")
+    killer = KillingRulesExtractor(victim=data.reports[95].id, marker=tmp_path / "killed",
+                                   always=True, labelset=chestxray21)
+    with pytest.raises(RuntimeError, match="died"):
+        extract_dataset(data, extractor=killer, journal=journal,
+                        engine=ProcessPoolEngine(workers=2, chunk_size=20, max_restarts=1))
+    assert len(journal.done()) == 80  # the chunks before the one that always dies, in order
+    run = extract_dataset(data, extractor=RulesExtractor(labelset=chestxray21),
+                          journal=journal, engine=ProcessPoolEngine(workers=2, chunk_size=20))
+    assert run.resumed == 80
+    assert [f.to_json() for f in run.findings] == [f.to_json() for f in expected.findings]
+
+
+def test_options_that_do_not_fit_the_engine_are_refused(tmp_path):
+    rules = RulesExtractor(labelset=load_labelset("chestxray21"))
+    assert isinstance(build_engine("local", extractor=rules), InProcessEngine)
+    with pytest.raises(ValueError, match="known: local, ray"):
+        build_engine("spark", extractor=rules)
+    with pytest.raises(ValueError, match="--shard-size is for --engine ray"):
+        build_engine("local", extractor=rules, shard_size=10)
+    result = runner.invoke(app, ["extract", "-i", str(DEMO), "-o", str(tmp_path / "o.jsonl"),
+                                 "--engine", "ray", "--workers", "2"])
+    assert result.exit_code == 2 and "--workers is for --engine local" in result.output
