@@ -15,10 +15,11 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from radprompt.engines import Engine, InProcessEngine
 from radprompt.errors import InputError, RowError
@@ -37,18 +38,67 @@ from radprompt.reports import Dataset, Report, read_dataset
 from radprompt.scoring import ScoreReport, score
 
 if TYPE_CHECKING:
+    from radprompt.bundles import Bundle
     from radprompt.llm import Usage
 
 __all__ = [
     "EXTRACTOR_KINDS",
     "BenchResult",
+    "ChosenExtractor",
     "ExtractionRun",
     "bench_rules",
     "build_extractor",
+    "choose_extractor",
     "extract_dataset",
     "extractor_fingerprint",
     "score_files",
 ]
+
+
+@dataclass(frozen=True)
+class ChosenExtractor:
+    """The extractor a command asked for, the labelset its findings carry (a bundle's own,
+    when it has one), the verified bundle it came from, and notes for the user."""
+
+    extractor: Extractor
+    labelset: LabelSet
+    bundle: Bundle | None = None
+    notes: tuple[str, ...] = ()
+
+
+def choose_extractor(
+    *,
+    labelset: LabelSet,
+    extractor: str | Path | None = None,
+    bundle: str | Path | None = None,
+    bundle_key: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ChosenExtractor:
+    """The extractor a command asks for: a verified ``bundle`` (with ``bundle_key``, its
+    signature is checked), an ``extractor`` recipe, or with neither the rule engine, or an LLM
+    described by ``overrides`` alone when they name a ``model``. ``overrides`` are LLM
+    settings from the command line (``None`` values are ignored); the rule engine takes none.
+    """
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if bundle is not None:
+        if extractor or "model" in given:
+            raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / --model")
+        # loaded only when a bundle is given: its signing and formats cost an import
+        from radprompt.bundles import bundle_labelset, load_bundle, open_bundle, read_key
+
+        key = read_key(Path(bundle_key)) if bundle_key is not None else None
+        labels = bundle_labelset(load_bundle(bundle, key=key)) or labelset
+        opened = open_bundle(bundle, labelset=labels, overrides=given, key=key)
+        return ChosenExtractor(opened.extractor, labels, opened.bundle, opened.notes)
+    if extractor is None and "model" not in given:
+        extractor = "rules"
+    if extractor == "rules" and given:
+        option = next(iter(given)).replace("_", "-")
+        raise InputError("--extractor", f"--{option} is an LLM option; drop it, or give an LLM "
+                         "recipe with --extractor (or --model without --extractor rules)")
+    return ChosenExtractor(build_extractor(extractor, labelset=labelset, overrides=given),
+                           labelset)
+
 
 @dataclass
 class ExtractionRun:

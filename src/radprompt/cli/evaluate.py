@@ -24,14 +24,14 @@ from radprompt.cli._common import (
     print_problems,
 )
 from radprompt.errors import InputError
-from radprompt.pipeline import build_extractor
+from radprompt.metrics import METRICS
+from radprompt.pipeline import choose_extractor
 
 if TYPE_CHECKING:
     from radprompt.evaluation import Evaluation
 
 _LLM = LLM_PANEL
-METRIC_NAMES = ("clinscore, composite, ranscore, clinical, bleu, rouge, meteor, bertscore, "
-                "readability, judge, trained, judge_one_pass, judge_two_pass")
+METRIC_NAMES = ", ".join(METRICS)
 
 
 @app.command("evaluate")
@@ -122,7 +122,7 @@ def evaluate_command(
     """
     from radprompt.evaluation import evaluate_reports
     from radprompt.labelset import load_labelset
-    from radprompt.metrics import DEFAULT_METRICS, METRICS, metric_options
+    from radprompt.metrics import DEFAULT_METRICS, METRICS, metric_class, metric_options
 
     names = _metric_names(metrics, default=DEFAULT_METRICS, known=list(METRICS))
     if human_preferences is None and (references is None or not generated):
@@ -141,24 +141,14 @@ def evaluate_command(
             "allow_remote": allow_remote})
     labels = load_labelset(labelset)
     engine: Any = "rules"
-    if any("extractor" in metric_options(name) for name in names):
-        overrides = {"model": model, "api_base": api_base,
-                     "allow_remote": True if allow_remote else None}
-        given = {key: value for key, value in overrides.items() if value is not None}
-        if bundle is not None:
-            from radprompt.bundles import bundle_labelset, extractor_from_bundle, load_bundle
-
-            if extractor or model:
-                raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / "
-                                 "--model")
-            labels = bundle_labelset(load_bundle(bundle)) or labels
-            engine = extractor_from_bundle(bundle, labelset=labels, overrides=given)
-        else:
-            if extractor == "rules" and given:
-                raise InputError("--extractor", "--model is an LLM option; give it without "
-                                 "--extractor rules, or an LLM recipe with --extractor")
-            engine = build_extractor(extractor or (None if model else "rules"),
-                                     labelset=labels, overrides=given)
+    if any(metric_class(name).needs_extractor for name in names):
+        reader = choose_extractor(
+            labelset=labels, extractor=extractor, bundle=bundle,
+            overrides={"model": model, "api_base": api_base,
+                       "allow_remote": True if allow_remote else None})
+        for note in reader.notes:
+            err_console.print(f"[yellow]{note}[/]", highlight=False)
+        engine, labels = reader.extractor, reader.labelset
 
     if human_preferences is not None:
         from radprompt.cli.evaluate_human import human_preferences_command
@@ -233,8 +223,9 @@ def _metric_names(text: str, *, default: tuple[str, ...], known: list[str]) -> l
         return list(default)
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     if names == ["all"]:
-        needs_model = ("judge", "trained", "judge_one_pass", "judge_two_pass")
-        return [name for name in known if name not in needs_model]
+        from radprompt.metrics import metric_names
+
+        return metric_names(model_free=True)
     unknown = [name for name in names if name not in known]
     if unknown:
         raise InputError("--metrics", f"unknown metric(s) {unknown}; known: {', '.join(known)}")

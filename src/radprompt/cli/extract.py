@@ -23,12 +23,17 @@ from radprompt.cli._common import (
     print_problems,
     progress_bar,
 )
-from radprompt.errors import InputError, RadpromptError, RowError
+from radprompt.errors import RadpromptError, RowError
 from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
 from radprompt.llm.client import LLMStopError
-from radprompt.pipeline import build_extractor, extract_dataset, extractor_fingerprint
+from radprompt.pipeline import (
+    ChosenExtractor,
+    choose_extractor,
+    extract_dataset,
+    extractor_fingerprint,
+)
 from radprompt.reports import FORMATS, check_output_path, read_dataset, write_findings
 
 _LLM = LLM_PANEL
@@ -126,21 +131,13 @@ def extract(
         "cache": False if no_cache else None, "cache_path": str(cache) if cache else None,
         "structured_output": False if no_structured_output else None,
     }
-    given = {key: value for key, value in overrides.items() if value is not None}
-    if bundle is not None and (extractor or model):
-        raise InputError(bundle, "--bundle fixes the extractor; drop --extractor / --model")
-    if extractor is None and bundle is None:
-        extractor = None if model else "rules"
-    if extractor == "rules" and given:
-        raise InputError(Path("rules"), f"--{next(iter(given)).replace('_', '-')} is an LLM "
-                         "option; give --model or an LLM recipe with --extractor")
+    chosen = choose_extractor(labelset=load_labelset(labelset), extractor=extractor,
+                              bundle=bundle, bundle_key=bundle_key, overrides=overrides)
+    if chosen.bundle is not None:
+        _print_trust(chosen, path=bundle)
+    engine, labels = chosen.extractor, chosen.labelset
     check_output_path(output, inputs=[input], sidecars=SIDECARS)
-    labels = load_labelset(labelset)
     dataset = read_dataset(input, labelset=labels, format=input_format)
-    if bundle is not None:
-        engine, labels = _bundle_engine(bundle, key=bundle_key, labels=labels, given=given)
-    else:
-        engine = build_extractor(extractor, labelset=labels, overrides=given)
     journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
                               fingerprint=extractor_fingerprint(engine, labelset=labels),
                               input=f"{input.resolve()} ({input_format})")
@@ -173,19 +170,14 @@ def _runner(name: str, *, extractor: Any, workers: int, ray_address: str | None,
         raise RadpromptError(str(exc)) from None
 
 
-def _bundle_engine(bundle: Path, *, key: Path | None, labels: Any,
-                   given: dict[str, Any]) -> tuple[Any, Any]:
-    from radprompt.bundles import bundle_labelset, load_bundle, open_bundle
-    from radprompt.cli.export import describe_trust, key_from
+def _print_trust(chosen: ChosenExtractor, *, path: Path | None) -> None:
+    from radprompt.cli.export import describe_trust
 
-    signing_key = key_from(key)
-    labels = bundle_labelset(load_bundle(bundle, key=signing_key)) or labels
-    opened = open_bundle(bundle, labelset=labels, overrides=given, key=signing_key)
-    err_console.print(f"bundle {bundle}: {describe_trust(opened.bundle)}", highlight=False,
-                      markup=False)
-    for note in opened.notes:
+    assert chosen.bundle is not None
+    err_console.print(f"bundle {path}: {describe_trust(chosen.bundle)}",
+                      highlight=False, markup=False)
+    for note in chosen.notes:
         err_console.print(f"[yellow]{note}[/]", highlight=False)
-    return opened.extractor, labels
 
 
 def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, labels: Any,

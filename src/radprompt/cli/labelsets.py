@@ -29,7 +29,7 @@ from radprompt.labelset import (
     load_labelset,
     load_mapping,
 )
-from radprompt.pipeline import build_extractor
+from radprompt.pipeline import choose_extractor
 
 labelsets_app = typer.Typer(help="List, show, validate and test labelsets.",
                             no_args_is_help=True)
@@ -143,20 +143,15 @@ def labelsets_test(
     overrides = {"model": model, "api_base": api_base,
                  "allow_remote": True if allow_remote else None, "mode": mode,
                  "concurrency": concurrency}
-    given = {key: value for key, value in overrides.items() if value is not None}
-    if extractor is None:
-        extractor = None if model else "rules"
-    if extractor == "rules" and given:
-        raise InputError("rules", f"--{next(iter(given)).replace('_', '-')} is an LLM option; "
-                         "give --model or an LLM recipe with --extractor")
     labelset = load_labelset(name)
+    engine = choose_extractor(labelset=labelset, extractor=extractor,
+                              overrides=overrides).extractor
     chosen = [_label_id(labelset, key) for key in label or ()]
-    engine = build_extractor(extractor, labelset=labelset, overrides=given)
     total = sum(len(labelset.get(i).examples) for i in chosen) if chosen else sum(
         len(item.examples) for item in labelset.labels)
     with progress_bar("guard examples", total=total) as advance:
         report = check_guard_examples(labelset, engine, labels=chosen or None, progress=advance)
-    _print_report(report, what=f"{labelset.name} with {extractor or model}")
+    _print_report(report, what=f"{labelset.name} with {extractor or model or 'rules'}")
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
 
