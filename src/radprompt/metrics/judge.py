@@ -80,14 +80,16 @@ class _Rubric:
     criteria: tuple[str, ...]
 
     def json_schema(self) -> dict[str, Any]:
-        from pydantic import BaseModel, Field, create_model
+        from pydantic import BaseModel, ConfigDict, Field, create_model
 
         class Grade(BaseModel):
+            model_config = ConfigDict(extra="forbid")
             justification: str
             score: int = Field(ge=1, le=5)
 
         fields: dict[str, Any] = {name: (Grade, ...) for name in self.criteria}
-        return create_model("Judgement", **fields).model_json_schema()
+        return create_model("Judgement", __config__=ConfigDict(extra="forbid"),
+                            **fields).model_json_schema()
 
     def parse(self, text: str, *, cut_off: bool = False) -> Judgement:
         return parse_judgement(text, criteria=self.criteria)
@@ -162,6 +164,8 @@ class Judge(Metric):
         criteria = list(weights)
         template = self._template()
         recipe = self._recipe() if self.client is None else None
+        # Structured output only where the recipe asks for it (a local model needs it).
+        self._structured = bool(recipe is not None and recipe.structured_output)
         used: list[ModelClient] = []
 
         def block(name: str, **context: Any) -> str:
@@ -217,7 +221,8 @@ class Judge(Metric):
             outcome = await ask_structured(
                 client, messages, _Rubric(tuple(criteria)), retries=self.parse_retries,
                 reask=lambda problem: {"role": "user", "content": block("retry", problem=problem)},
-                store="always")
+                store="always", structured=getattr(self, "_structured", False),
+                schema_name="judgement")
         except RadpromptError as exc:  # a stop of the whole run: every pair says why
             return f"request failed: {exc}"
         if isinstance(outcome, Answered):

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict
+
 from radprompt.errors import RadpromptError
 from radprompt.llm.calls import (
     Answered,
@@ -98,7 +100,8 @@ class _Template:
 
 
 async def _ask(client: ModelClient, template: _Template, context: Mapping[str, Any],
-               parse: Callable[[str], Any], retries: int) -> Any:
+               parse: Callable[[str], Any], retries: int, *,
+               schema: type[BaseModel] | None = None) -> Any:
     """Send the template's messages; re-ask with the problem until ``parse`` accepts."""
     messages: list[dict[str, str]] = [
         {"role": "system", "content": template.block("system", **context)},
@@ -106,7 +109,8 @@ async def _ask(client: ModelClient, template: _Template, context: Mapping[str, A
     ]
     try:
         outcome = await ask_structured(
-            client, messages, ParsedWith(parse), retries=retries, store="always",
+            client, messages, ParsedWith(parse, schema.model_json_schema() if schema else None),
+            retries=retries, store="always", structured=schema is not None,
             reask=lambda problem: {"role": "user", "content": template.block(
                 "retry", **context, problem=problem)})
     except RadpromptError as exc:  # a stop of the whole run: every pair says why
@@ -154,6 +158,10 @@ class _ModelAccess:
             raise ValueError(f"{type(self).__name__} needs a model (model='hosted_vllm/...' "
                              "with api_base) or a recipe")
         return LLMRecipe.model_validate(data)
+
+    def _structured(self) -> bool:
+        """Structured output where the recipe asks for it (``structured_output: true``)."""
+        return self.client is None and self._recipe().structured_output is True
 
     def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
         """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
@@ -247,11 +255,20 @@ class _Judge(_ModelAccess, Metric):
         )
 
 
+class _OnePassAnswer(BaseModel):
+    """The one-pass judge's answer, as structured output asks for it."""
+
+    model_config = ConfigDict(extra="forbid")
+    differences: str
+    significant_error: bool
+    error_type: str
+
+
 def _parse_one_pass(text: str) -> JudgeVerdict:
     data = answer_object(text)
     significant = _flag(data, "significant_error")
     return JudgeVerdict(significant=significant, error_type=str(data.get("error_type") or ""),
-                   explanation=str(data.get("differences") or ""))
+                        explanation=str(data.get("differences") or ""))
 
 
 class OnePassJudge(_Judge):
@@ -269,7 +286,8 @@ class OnePassJudge(_Judge):
                      candidate: str) -> JudgeVerdict | str:
         context = {"error_types": error_types(), "reference": reference, "candidate": candidate}
         result: JudgeVerdict | str = await _ask(client, _cached_template(self.template), context,
-                                           _parse_one_pass, self.parse_retries)
+                                           _parse_one_pass, self.parse_retries,
+                                           schema=_OnePassAnswer if self._structured() else None)
         return result
 
 
