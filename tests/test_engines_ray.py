@@ -115,3 +115,34 @@ def test_a_killed_ray_worker_loses_and_repeats_nothing(tmp_path, chestxray21):
     ids = [json.loads(line)["id"] for path in sorted((tmp_path / "shards").glob("part-*"))
            for line in path.read_text(encoding="utf-8").splitlines()]
     assert ids == [report.id for report in data.reports]
+
+
+def test_an_llm_extractor_on_ray_workers_uses_the_cache_and_keeps_failures(tmp_path):
+    from llm_support import MINI_REPORTS, mini_reports, recipe_for
+
+    from radprompt.engines import RayEngine
+    from radprompt.extractors.base import ExtractionFailure
+    from radprompt.extractors.llm import LLMExtractor
+    from radprompt.labelset import load_labelset
+    from radprompt.reports import Dataset
+    from radprompt.testing import Behaviour, FakeOpenAIServer, RulesAnswerer
+
+    mini = load_labelset(REPO / "tests" / "fixtures" / "mini.yaml")
+    data = Dataset(path=tmp_path / "mini.jsonl", reports=mini_reports())
+    with FakeOpenAIServer(answerer=RulesAnswerer(labelset=mini)) as server:
+        server.script(Behaviour.prose(), match="Right pneumothorax", repeat=True)
+        recipe = recipe_for(server, tmp_path, parse_retries=0)
+        alone = extract_dataset(data, extractor=LLMExtractor(labelset=mini, recipe=recipe))
+        asked = server.request_count
+        store = ShardStore(folder=tmp_path / "shards", fingerprint="llm", input="mini",
+                           shard_size=2, labelset=mini)
+        on_ray = extract_dataset(data, extractor=LLMExtractor(labelset=mini, recipe=recipe),
+                                 engine=RayEngine(shard_size=2, store=store))
+        again = [request.messages[-1]["content"] for request in server.requests[asked:]]
+    assert [f.to_json() for f in on_ray.findings] == [f.to_json() for f in alone.findings]
+    assert len(on_ray.findings) == len(MINI_REPORTS) - 1
+    (failure,) = on_ray.failures
+    assert isinstance(failure, ExtractionFailure) and failure == alone.failures[0]
+    assert again and all("Right pneumothorax" in text for text in again)  # the rest: cached
+    assert json.loads((tmp_path / "shards" / "manifest.json").read_text())["shards"]["2"][
+        "failed"] == 1
