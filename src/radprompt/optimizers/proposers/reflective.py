@@ -21,6 +21,8 @@ import asyncio
 import logging
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
 from radprompt.llm import LLMRecipe, ModelClient, Usage
 from radprompt.llm.calls import (
     Answered,
@@ -60,6 +62,8 @@ class ReflectiveProposer(Proposer):
         self.model = model
         self.api_base = api_base
         self.parse_retries = parse_retries
+        self.structured_output = False
+        """Set from the extraction recipe (``structured_output: true``, a small local model)."""
 
     def propose(self, context: ProposalContext) -> list[Revision]:
         program = context.program
@@ -91,6 +95,7 @@ class ReflectiveProposer(Proposer):
 
     def recipe_for(self, recipe: LLMRecipe) -> LLMRecipe:
         """The proposer's recipe: the extraction recipe with its own model and decoding."""
+        self.structured_output = recipe.structured_output is True
         changes: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens,
                                    "structured_output": False}
         if self.model:
@@ -146,8 +151,10 @@ class ReflectiveProposer(Proposer):
             return {"role": "user",
                     "content": "".join(template.blocks["retry"](context)).strip()}
 
-        outcome = await ask_structured(client, messages, ParsedWith(_parse),
-                                       retries=self.parse_retries, reask=reask)
+        outcome = await ask_structured(
+            client, messages, ParsedWith(_parse, _ProposalAnswer.model_json_schema()),
+            retries=self.parse_retries, reask=reask, structured=self.structured_output,
+            schema_name="proposal")
         if isinstance(outcome, Answered):
             answer: tuple[str, str] = outcome.value
             return answer
@@ -176,6 +183,14 @@ def _sample(examples: list[ErrorExample], limit: int) -> list[ErrorExample]:
             if pool and len(chosen) < limit:
                 chosen.append(pool.pop(0))
     return chosen
+
+
+class _ProposalAnswer(BaseModel):
+    """The proposer's answer, as structured output asks for it."""
+
+    model_config = ConfigDict(extra="forbid")
+    guidance: str
+    rationale: str
 
 
 def _parse(text: str) -> tuple[str, str]:
