@@ -77,6 +77,18 @@ AllowRemoteOption = Annotated[
     typer.Option("--allow-remote", rich_help_panel=LLM_PANEL, help="Allow sending reports to a "
                  "provider that is not on this machine (they may hold patient data)."),
 ]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", rich_help_panel=LLM_PANEL, help="LiteLLM model string "
+                 "(hosted_vllm/Qwen/Qwen3-14B, openai/gpt-4o-mini, ollama/llama3.1 ...); "
+                 "overrides the recipe's."),
+]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option("--judge-model", rich_help_panel=LLM_PANEL, help="LiteLLM model string of the "
+                 "LLM judges (judge, judge_one_pass, judge_two_pass), e.g. "
+                 "hosted_vllm/Qwen/Qwen3-14B."),
+]
 ModeOption = Annotated[
     str | None,
     typer.Option("--mode", rich_help_panel=LLM_PANEL,

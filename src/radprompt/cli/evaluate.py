@@ -17,6 +17,8 @@ from radprompt.cli._common import (
     EXIT_PROBLEMS,
     LLM_PANEL,
     AllowRemoteOption,
+    ApiBaseOption,
+    JudgeModelOption,
     LabelsetOption,
     console,
     err_console,
@@ -76,14 +78,8 @@ def evaluate_command(
                                  "with this LLM (LiteLLM model string, e.g. "
                                  "hosted_vllm/Qwen/Qwen3-14B); overrides the recipe's.")
     ] = None,
-    api_base: Annotated[
-        str | None, typer.Option("--api-base", rich_help_panel=_LLM,
-                                 help="Server of --model, e.g. http://127.0.0.1:8000/v1.")
-    ] = None,
-    judge_model: Annotated[
-        str | None, typer.Option("--judge-model", rich_help_panel=_LLM, help="Model of the "
-                                 "judge metric (default: --model).")
-    ] = None,
+    api_base: ApiBaseOption = None,
+    judge_model: JudgeModelOption = None,
     judge_api_base: Annotated[
         str | None, typer.Option("--judge-api-base", rich_help_panel=_LLM,
                                  help="Server of --judge-model (default: --api-base).")

@@ -16,6 +16,7 @@ from radprompt.cli._common import (
     ApiBaseOption,
     ConcurrencyOption,
     LabelsetOption,
+    ModelOption,
     ModeOption,
     NoStructuredOutputOption,
     err_console,
@@ -55,12 +56,7 @@ def extract(
     input_format: Annotated[
         str, typer.Option("--format", help=f"Input format: {', '.join(FORMATS)}.")
     ] = "auto",
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", rich_help_panel=_LLM, help="LiteLLM model string "
-                     "(hosted_vllm/Qwen/Qwen3-14B, openai/gpt-4o-mini, ollama/llama3.1 ...); "
-                     "overrides the recipe's."),
-    ] = None,
+    model: ModelOption = None,
     api_base: ApiBaseOption = None,
     allow_remote: AllowRemoteOption = False,
     mode: ModeOption = None,

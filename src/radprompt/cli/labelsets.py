@@ -10,10 +10,10 @@ from rich.table import Table
 from radprompt.cli import app
 from radprompt.cli._common import (
     EXIT_PROBLEMS,
-    LLM_PANEL,
     AllowRemoteOption,
     ApiBaseOption,
     ConcurrencyOption,
+    ModelOption,
     ModeOption,
     console,
     err_console,
@@ -120,11 +120,7 @@ def labelsets_test(
         typer.Option("--label", help="Only this label's examples (id or display name); "
                      "repeatable."),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", rich_help_panel=LLM_PANEL,
-                     help="LiteLLM model string; overrides the recipe's."),
-    ] = None,
+    model: ModelOption = None,
     api_base: ApiBaseOption = None,
     allow_remote: AllowRemoteOption = False,
     mode: ModeOption = None,

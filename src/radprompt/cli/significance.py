@@ -11,7 +11,16 @@ import typer
 from rich.table import Table
 
 from radprompt.cli import app
-from radprompt.cli._common import LabelsetOption, console, err_console, handles_errors
+from radprompt.cli._common import (
+    LLM_PANEL,
+    AllowRemoteOption,
+    ApiBaseOption,
+    JudgeModelOption,
+    LabelsetOption,
+    console,
+    err_console,
+    handles_errors,
+)
 from radprompt.errors import InputError
 
 significance_app = typer.Typer(
@@ -40,19 +49,10 @@ ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Trained metric (.joblib with its .json "
                               "sidecar) from 'radprompt significance train'; needed by "
                               "the 'trained' metric.")]
-JudgeModelOption = Annotated[
-    str | None, typer.Option("--judge-model", help="LiteLLM model string for the LLM judges "
-                             "(judge_one_pass, judge_two_pass, judge), e.g. "
-                             "hosted_vllm/Qwen/Qwen3-14B.")]
-ApiBaseOption = Annotated[
-    str | None, typer.Option("--api-base", help="OpenAI-compatible server of the judge "
-                             "model, e.g. http://127.0.0.1:8000/v1.")]
 RecipeOption = Annotated[
-    str | None, typer.Option("--judge-recipe", help="LLM recipe (extractors/*.yaml) for the "
-                             "judges: backend, cache, concurrency, decoding.")]
-AllowRemoteOption = Annotated[
-    bool, typer.Option("--allow-remote", help="Allow sending reports to a provider off this "
-                       "machine.")]
+    str | None, typer.Option("--judge-recipe", rich_help_panel=LLM_PANEL, help="LLM recipe "
+                             "(extractors/*.yaml) for the judges: backend, cache, concurrency, "
+                             "decoding.")]
 
 
 def _judge_options(model: str | None, api_base: str | None, recipe: str | None,
@@ -211,7 +211,7 @@ def evaluate_command(
     --output out/significance/eval[/]
     """
     from radprompt.significance import read_pairs
-    from radprompt.significance.discrimination import evaluate_pairs, plot_tradeoff
+    from radprompt.significance.discrimination import evaluate_pairs
 
     pairs = read_pairs(pairs_file)
     built = _build(metrics, model=model, labelset=labelset,
@@ -228,16 +228,7 @@ def evaluate_command(
                           f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} "
                           f"completion tokens, {scores.seconds:.1f} s", highlight=False)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "rates.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n",
-                                        encoding="utf-8")
-        with (out / "scores.jsonl").open("w", encoding="utf-8") as handle:
-            for index, pair in enumerate(pairs):
-                handle.write(json.dumps({"id": pair.id, "kind": pair.kind, **{
-                    name: {"identity": float(s.identity[index]), "variant": float(s.variant[index])}
-                    for name, s in evaluation.scores.items()}}) + "\n")
-        plot = plot_tradeoff(evaluation.rates, out / "tradeoff.png")
-        console.print(f"wrote {out / 'rates.json'}, {out / 'scores.jsonl'}, {plot}")
+        console.print(f"wrote {', '.join(map(str, evaluation.write(out)))}")
 
 
 @significance_app.command("train")

@@ -27,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -193,6 +194,22 @@ class SignificanceEvaluation:
         return {name: {**rates.to_json(), "seconds": self.scores[name].seconds,
                        "usage": self.scores[name].usage}
                 for name, rates in self.rates.items()}
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write rates.json, scores.jsonl (per pair: each metric's identity and variant
+        score) and tradeoff.png to ``folder``; return their paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        rates = folder / "rates.json"
+        rates.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        scores = folder / "scores.jsonl"
+        with scores.open("w", encoding="utf-8") as handle:
+            for index, pair in enumerate(self.pairs):
+                handle.write(json.dumps({"id": pair.id, "kind": pair.kind, **{
+                    name: {"identity": float(s.identity[index]),
+                           "variant": float(s.variant[index])}
+                    for name, s in self.scores.items()}}) + "\n")
+        return [rates, scores, plot_tradeoff(self.rates, folder / "tradeoff.png")]
 
 
 def evaluate_pairs(
