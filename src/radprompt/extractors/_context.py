@@ -30,6 +30,7 @@ from radprompt.labelset import Cues, Hedges
 __all__ = ["CompiledCues", "SentenceContext", "mention_state"]
 
 _WORD = re.compile(r"[\w']+")
+_TOKEN = re.compile(r"\w+")
 _LIST_CONJUNCTION = re.compile(r"(?<!\w)(?:or|nor|and)(?!\w)", re.IGNORECASE)
 _OR = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.IGNORECASE)
 _COMMA_WITH = re.compile(r",\s*with(?!\w)", re.IGNORECASE)
@@ -60,13 +61,20 @@ class CompiledCues:
     pseudo: re.Pattern[str] | None
     termination: re.Pattern[str] | None
     scope_tokens: int
+    first_words: dict[str, frozenset[str] | None]
+    """Per cue family, the first words of its cues (``None``: a cue starts with no word): a
+    sentence with none of them has no cue of the family, and its pattern need not run."""
 
     @classmethod
     def build(cls, cues: Cues) -> CompiledCues:
         def pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
             return compile_phrases(phrases, plural=False)
 
+        families = {name: getattr(cues, name) for name in (*_CUE_NAMES, "pseudo", "termination")
+                    if name != "bidirectional"}
+        families["bidirectional"] = cues.bidirectional_uncertainty
         return cls(
+            first_words={name: _first_words(phrases) for name, phrases in families.items()},
             negation_pre=pattern(cues.negation_pre),
             negation_post=pattern(cues.negation_post),
             uncertainty_pre=pattern(cues.uncertainty_pre),
@@ -80,10 +88,20 @@ class CompiledCues:
         )
 
 
+def _first_words(phrases: tuple[str, ...]) -> frozenset[str] | None:
+    words = set()
+    for phrase in phrases:
+        match = _TOKEN.match(phrase.strip().lower())
+        if match is None:
+            return None
+        words.add(match.group())
+    return frozenset(words)
+
+
 class SentenceContext:
     """One sentence with its cue and finding matches, computed once and only when needed."""
 
-    __slots__ = ("_cue_cache", "_findings", "_token_starts", "end", "start", "text")
+    __slots__ = ("_cue_cache", "_findings", "_token_starts", "_words", "end", "start", "text")
 
     def __init__(self, text: str, start: int, end: int) -> None:
         self.text = text
@@ -92,6 +110,7 @@ class SentenceContext:
         self._token_starts: list[int] | None = None
         self._cue_cache: dict[int, dict[str, list[tuple[int, int]]]] = {}
         self._findings: tuple[set[int], set[int]] | None = None
+        self._words: frozenset[str] | None = None
 
     def token_index(self, offset: int) -> int:
         if self._token_starts is None:
@@ -111,7 +130,17 @@ class SentenceContext:
         cached = self._cue_cache.get(key)
         if cached is not None:
             return cached
-        pseudo = self._find(cues.pseudo)
+        if self._words is None:
+            self._words = frozenset(_TOKEN.findall(self.text[self.start:self.end].lower()))
+        words = self._words
+
+        def find(name: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+            first = cues.first_words[name]
+            if first is not None and words.isdisjoint(first):
+                return []
+            return self._find(pattern)
+
+        pseudo = find("pseudo", cues.pseudo)
         pseudo_starts = [p_start for p_start, _ in pseudo]
 
         def inside_pseudo(span: tuple[int, int]) -> bool:
@@ -120,9 +149,9 @@ class SentenceContext:
             index = bisect.bisect_left(pseudo_starts, span[1]) - 1
             return index >= 0 and pseudo[index][1] > span[0]
 
-        spans = {name: [span for span in self._find(getattr(cues, name))
-                        if not inside_pseudo(span)] for name in _CUE_NAMES}
-        spans["termination"] = self._find(cues.termination)
+        spans = {name: [span for span in find(name, getattr(cues, name))
+                        if not pseudo or not inside_pseudo(span)] for name in _CUE_NAMES}
+        spans["termination"] = find("termination", cues.termination)
         self._cue_cache[key] = spans
         return spans
 

@@ -198,7 +198,7 @@ class _Scan:
 
 
 # Words one of which a sentence must contain for a pattern to be worth running (substring
-# tests in C cost far less than a regular expression's scan); a superset is harmless.
+# tests cost far less than the full pattern's scan); a superset is harmless.
 _HINTS = {
     "laterality": ("left", "right", "bilat", "both", "bibas", "biapi", "bihil", "lt", "rt"),
     "severity": ("trace", "tiny", "minim", "minor", "small", "mild", "slight", "borderline",
@@ -219,9 +219,13 @@ _HINTS = {
 }
 
 
+_HINT_PATTERNS = {name: re.compile("|".join(map(re.escape, hints)))
+                  for name, hints in _HINTS.items()}
+
+
 def _matches(name: str, pattern: re.Pattern[str], sentence: str, lowered: str
              ) -> list[re.Match[str]]:
-    if not any(hint in lowered for hint in _HINTS[name]):
+    if _HINT_PATTERNS[name].search(lowered) is None:
         return []
     return list(pattern.finditer(sentence))
 

@@ -22,9 +22,8 @@ Example::
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from radprompt.extractors._cjk_reader import CJKReader
@@ -33,7 +32,15 @@ from radprompt.extractors._phrases import compile_phrases
 from radprompt.extractors.attributes import extract_attributes
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
 from radprompt.extractors.segment import cached_sentences, sentences
-from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
+from radprompt.findings import (
+    PRECEDENCE,
+    Attributes,
+    Evidence,
+    Finding,
+    Findings,
+    State,
+    derive_labels,
+)
 from radprompt.labelset import Cues, Hedges, Label, LabelSet
 from radprompt.languages import DEFAULT_LANGUAGE, is_cjk_language, report_language
 from radprompt.reports import Report
@@ -41,6 +48,8 @@ from radprompt.reports import Report
 __all__ = ["RulesExtractor", "compile_phrases"]
 
 _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
+_MEMO_SENTENCES = 200_000
+"""Distinct sentences remembered per engine before the memo starts over (bounded memory)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,9 @@ class RulesExtractor(Extractor):
             (p for label in labelset.labels for p in label.normal_phrases), plural=False)
         self._ignored_sections = frozenset(s.lower() for s in labelset.ignore_sections)
         self._section_verdicts: dict[str, bool] = {"": False}
+        self._mentions_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
+        self._memo: dict[str, _SentenceReading] = {}
+        self._normals_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._languages: dict[str, RulesExtractor | CJKReader] = {}
 
     def _reader_for(self, report: Report) -> RulesExtractor | CJKReader | None:
@@ -121,6 +133,30 @@ class RulesExtractor(Extractor):
                 section.endswith(" " + name) for name in self._ignored_sections)
         return verdict
 
+    def mentions_in(self, phrase: str) -> tuple[tuple[int, int, int], ...]:
+        """(label index, start, end) of each label's mentions inside one matched phrase.
+
+        Reports repeat the same few hundred phrases, so each label's pattern reads a phrase
+        once per process, not once per report. A phrase is a whole-word match of every label's
+        phrases together, so reading it alone gives what reading it in place would.
+        """
+        found = self._mentions_in.get(phrase)
+        if found is None:
+            found = self._mentions_in[phrase] = tuple(
+                (index, *match.span()) for index, compiled in enumerate(self._labels)
+                for match in compiled.mentions.finditer(phrase))
+        return found
+
+    def normals_in(self, phrase: str) -> tuple[tuple[int, int, int], ...]:
+        """(label index, start, end) of the first normal statement of each label in a phrase."""
+        found = self._normals_in.get(phrase)
+        if found is None:
+            found = self._normals_in[phrase] = tuple(
+                (index, *match.span()) for index, compiled in enumerate(self._labels)
+                if compiled.normals is not None
+                and (match := compiled.normals.search(phrase)) is not None)
+        return found
+
     def extract(
         self, reports: Sequence[Report], *, progress: ProgressCallback | None = None
     ) -> list[ExtractionResult]:
@@ -134,126 +170,106 @@ class RulesExtractor(Extractor):
     def extract_report(self, report: Report) -> Findings:
         if (reader := self._reader_for(report)) is not None:
             return reader.extract_report(report)
-        reading = _Reading(self, report.text)
+        text = report.text
+        best: dict[int, tuple[State, int, int, Attributes | None]] = {}
+        normal_at: dict[int, tuple[int, int]] = {}
+        others: set[str] = set()
+        for sentence in self._split(text):
+            if self._ignored(sentence.section):
+                continue
+            read = self._read(text[sentence.start:sentence.end])
+            for index, state, attributes in read.mentions:
+                current = best.get(index)
+                if current is None or _RANK[state] < _RANK[current[0]]:
+                    best[index] = (state, sentence.start, sentence.end, attributes)
+            for index in read.normals:
+                normal_at.setdefault(index, (sentence.start, sentence.end))
+            others |= read.others
         states: dict[str, Finding] = {}
-        for compiled in self._labels:
-            best = reading.label_finding(compiled)
-            if best is not None:
-                states[compiled.label.id] = best
+        for index in sorted(best.keys() | normal_at.keys()):
+            state, start, end, attributes = best.get(index) or (
+                State.ABSENT, *normal_at[index], None)
+            evidence = Evidence(start, end, text[start:end])
+            states[self._labels[index].label.id] = (
+                Finding(state, evidence) if attributes is None
+                else Finding(state, evidence, attributes))
         findings = derive_labels(Findings(report_id=report.id, states=states), self.labelset)
-        cancelled = [label_id for label_id, pattern in self._other_findings.items()
-                     if findings.state(label_id) is State.PRESENT
-                     and reading.mentions_other_finding(pattern)]
+        cancelled = [label_id for label_id in others
+                     if findings.state(label_id) is State.PRESENT]
         if not cancelled:
             return findings
         return Findings(report_id=report.id, binary_only=findings.binary_only, states={
             **findings.states, **{label_id: Finding(State.ABSENT) for label_id in cancelled}})
 
+    def _read(self, sentence: str) -> _SentenceReading:
+        """What one sentence says, remembered: reports repeat their sentences ("The lungs are
+        clear."), and a sentence is read the same wherever it stands."""
+        read = self._memo.get(sentence)
+        if read is None:
+            if len(self._memo) >= _MEMO_SENTENCES:
+                self._memo.clear()
+            read = self._memo[sentence] = _read_sentence(self, sentence)
+        return read
 
-class _Reading:
-    """One report being read: its sentences and their cue matches, shared by every label."""
 
-    __slots__ = ("_engine", "_finding_spans", "_normal_spans", "_sentences", "spans", "starts",
-                 "text")
+@dataclass(frozen=True, slots=True)
+class _SentenceReading:
+    mentions: tuple[tuple[int, State, Attributes | None], ...]
+    """Per label (by index) with a mention: its strongest state in the sentence (present >
+    uncertain > absent, the first such mention) and, unless absent, that mention's attributes."""
+    normals: tuple[int, ...]
+    """Labels with a normal statement in the sentence ("heart size is normal")."""
+    others: frozenset[str]
+    """Derived labels whose ``other_findings`` the sentence names, not negated."""
 
-    def __init__(self, engine: RulesExtractor, text: str) -> None:
-        self._engine = engine
-        self.text = text
-        self.spans = [(s.start, s.end) for s in engine._split(text)
-                      if not engine._ignored(s.section)]
-        self.starts = [start for start, _ in self.spans]
-        self._sentences: dict[int, SentenceContext] = {}
-        self._normal_spans: list[tuple[int, int]] | None = None
-        self._finding_spans: list[tuple[int, int]] | None = None
 
-    def _sentence_of(self, m_start: int, m_end: int) -> SentenceContext | None:
-        index = bisect.bisect_right(self.starts, m_start) - 1
-        if index < 0 or m_end > self.spans[index][1]:
-            return None  # in a header, an ignored section, or across sentences
-        sentence = self._sentences.get(index)
-        if sentence is None:
-            sentence = self._sentences[index] = SentenceContext(self.text, *self.spans[index])
-        return sentence
-
-    def _mentions(self, mentions: re.Pattern[str]) -> Iterator[re.Match[str]]:
-        """A label's mentions, looked for only where some label's phrase matched.
-
-        One pass of every label's phrases together finds where findings are named; each label's
-        own pattern then reads only those stretches, not the whole report.
-        """
-        if self._finding_spans is None:
-            self._finding_spans = _spans(self._engine._findings, self.text)
-        for f_start, f_end in self._finding_spans:
-            yield from mentions.finditer(self.text, f_start, f_end)
-
-    def label_finding(self, compiled: _CompiledLabel) -> Finding | None:
-        """The label's strongest mention (present > uncertain > absent), with its evidence."""
-        text = self.text
-        best: tuple[State, SentenceContext, int, int] | None = None
-        for match in self._mentions(compiled.mentions):
-            m_start, m_end = match.span()
-            sentence = self._sentence_of(m_start, m_end)
-            if sentence is None:
-                continue
+def _read_sentence(engine: RulesExtractor, text: str) -> _SentenceReading:
+    """Read one sentence for every label (the reading rules are in ``_context.py``)."""
+    context = SentenceContext(text, 0, len(text))
+    mentions: list[tuple[int, State, Attributes | None]] = []
+    for index, spans in sorted(_by_label(text, engine._findings, engine.mentions_in).items()):
+        compiled = engine._labels[index]
+        best: tuple[State, int, int] | None = None
+        for m_start, m_end in spans:
             if compiled.exclusions is not None and _inside_any(
-                    compiled.exclusions, text, sentence, m_start, m_end):
+                    compiled.exclusions, text, context, m_start, m_end):
                 continue
             base = State.PRESENT
             if compiled.uncertain is not None and compiled.uncertain.fullmatch(
                     text, m_start, m_end):
                 base = State.UNCERTAIN
-            state = mention_state(sentence, m_start, m_end, cues=compiled.cues,
-                                  hedges=compiled.hedges, findings=self._engine._findings,
-                                  base=base)
+            state = mention_state(context, m_start, m_end, cues=compiled.cues,
+                                  hedges=compiled.hedges, findings=engine._findings, base=base)
             if best is None or _RANK[state] < _RANK[best[0]]:
-                best = (state, sentence, m_start, m_end)
+                best = (state, m_start, m_end)
                 if state is State.PRESENT:
                     break
-        if best is None and compiled.normals is not None:
-            best = self._normal_statement(compiled.normals)
-        if best is None:
-            return None
-        state, sentence, m_start, m_end = best
-        sentence_text = text[sentence.start:sentence.end]
-        evidence = Evidence(sentence.start, sentence.end, sentence_text)
-        if state is State.ABSENT:
-            return Finding(state, evidence)
-        return Finding(state, evidence, extract_attributes(
-            sentence=sentence_text, mention_start=m_start - sentence.start,
-            mention_end=m_end - sentence.start))
-
-    def _normal_statement(
-        self, normals: re.Pattern[str]
-    ) -> tuple[State, SentenceContext, int, int] | None:
-        """A normal statement ("heart size is normal") in a sentence read: absent.
-
-        Every label's normal statements are found in one pass over the report; a label's own
-        pattern then only looks inside those matches.
-        """
-        if self._normal_spans is None:
-            self._normal_spans = _spans(self._engine._normals, self.text)
-        for n_start, n_end in self._normal_spans:
-            match = normals.search(self.text, n_start, n_end)
-            if match is None:
-                continue
-            sentence = self._sentence_of(*match.span())
-            if sentence is not None:
-                return State.ABSENT, sentence, *match.span()
-        return None
-
-    def mentions_other_finding(self, pattern: re.Pattern[str]) -> bool:
-        """Does a finding outside the taxonomy stand in the report, not negated?"""
-        for match in pattern.finditer(self.text):
-            sentence = self._sentence_of(*match.span())
-            if sentence is not None and mention_state(
-                    sentence, *match.span(), cues=self._engine._cues,
-                    hedges=self._engine.labelset.hedges) is not State.ABSENT:
-                return True
-        return False
+        if best is not None:
+            state, m_start, m_end = best
+            mentions.append((index, state, None if state is State.ABSENT else extract_attributes(
+                sentence=text, mention_start=m_start, mention_end=m_end)))
+    normals = tuple(sorted(_by_label(text, engine._normals, engine.normals_in)))
+    others = frozenset(
+        label_id for label_id, pattern in engine._other_findings.items()
+        if any(mention_state(context, *match.span(), cues=engine._cues,
+                             hedges=engine.labelset.hedges) is not State.ABSENT
+               for match in pattern.finditer(text)))
+    return _SentenceReading(tuple(mentions), normals, others)
 
 
-def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
-    return [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+def _by_label(text: str, pattern: re.Pattern[str] | None,
+              read: Callable[[str], tuple[tuple[int, int, int], ...]]
+              ) -> dict[int, list[tuple[int, int]]]:
+    """Each label's matches (by label index), in text order: one pass of every label's phrases
+    together finds where findings are named, and ``read`` says which labels each one names."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    if pattern is None:
+        return found
+    for match in pattern.finditer(text):
+        offset = match.start()
+        for index, start, end in read(match.group()):
+            found.setdefault(index, []).append((offset + start, offset + end))
+    return found
 
 
 def _inside_any(pattern: re.Pattern[str], text: str, sentence: SentenceContext, start: int,

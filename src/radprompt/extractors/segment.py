@@ -27,16 +27,27 @@ _HEADER_WORDS = (
     "summary|note|notes|report|final report|views|view"
 )
 
+# The first line and the lookaheads only make it fast: most positions (inside a word) fail
+# the first line at once, and a word not followed by ":" is never tried as each header word
+# (a header is at most 120 characters, so that the look-ahead never scans a whole report).
 _BOUNDARY = re.compile(
     rf"""
-      (?P<header>(?:(?<=^)|(?<=[\s.;])) (?:(?i:{_HEADER_WORDS})|[A-Z][A-Z/&]+(?:\ [A-Z/&]+){{0,4}})
-                 \s*:(?!\d))
+    (?:(?<=[\s.;])|^|(?=[.!?;\n]))
+    (?:
+      (?P<header>(?:(?<=^)|(?<=[\s.;])) (?=[A-Za-z][A-Za-z/&\s]{{0,120}}:)
+                 (?:(?i:{_HEADER_WORDS})|[A-Z][A-Z/&]+(?:\ [A-Z/&]+){{0,4}}) \s*:(?!\d))
     | (?P<number>(?:(?<=^)|(?<=[\s.;])) \(?\d{{1,2}}[.)](?=\s*[A-Za-z(]))
-    | (?P<stop>(?<!\bvs)(?<!\bDr)(?<!\bdr)(?<!\be\.g)(?<!\bi\.e)(?<!\bapprox)[.!?;]+(?=\s|$))
+    | (?P<stop>(?=[.!?;])(?<!\bvs)(?<!\bDr)(?<!\bdr)(?<!\be\.g)(?<!\bi\.e)(?<!\bapprox)
+               [.!?;]+(?=\s|$))
     | (?P<newline>\n\s*(?=[-*\u2022]|\n))
+    )
     """,
     re.VERBOSE | re.MULTILINE,
 )
+
+
+_ALNUM = re.compile(r"[^\W_]")
+"""A letter or digit: a stretch without one is not a sentence."""
 
 
 class Sentence(NamedTuple):
@@ -81,5 +92,5 @@ def _append(found: list[Sentence], text: str, start: int, end: int, section: str
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if end > start and any(ch.isalnum() for ch in text[start:end]):
+    if end > start and _ALNUM.search(text, start, end) is not None:
         found.append(Sentence(start, end, section))
