@@ -28,8 +28,8 @@ MAX_REPEATED = 10
 WHY = re.compile(r"#\s*long:\s*\S")
 
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
-    "errors resources",
-    "guard_examples",
+    "errors resources languages",
+    "guard_examples vocabulary",
     "labelset",
     "findings outputs",
     "reports scoring prompts",

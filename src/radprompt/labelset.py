@@ -19,11 +19,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from radprompt.errors import InputError, validation_problem
 from radprompt.guard_examples import GuardExample, merge_example_files
 from radprompt.resources import find_resource, has_resource, list_resources
+from radprompt.vocabulary import (
+    Cues,
+    Hedges,
+    LabelVocabulary,
+    LanguagePack,
+    StrictModel,
+    check_language_codes,
+)
 
 __all__ = [
     "DEFAULT_IGNORED_SECTIONS",
@@ -44,6 +52,7 @@ __all__ = [
     "read_yaml",
 ]
 
+_Strict = StrictModel
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 DEFAULT_IGNORED_SECTIONS = (
@@ -59,93 +68,6 @@ class UncertaintyPolicy(StrEnum):
 
     POSITIVE = "positive"
     NEGATIVE = "negative"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Cues(_Strict):
-    """Negation and uncertainty cues of the rule engine (NegEx style).
-
-    ``*_pre`` cues precede the finding they modify ("no", "cannot exclude"); ``*_post`` cues
-    follow it ("has resolved", "is not excluded"). ``pseudo`` are phrases that contain a cue
-    word but do not negate ("no change"); ``termination`` ends a cue's scope ("but").
-    ``bidirectional_uncertainty`` marks every finding on both sides ("X versus Y").
-
-    Hedges carry a strength: ``uncertainty_*`` cues are low-probability hedges ("may",
-    "possibly", "cannot exclude"), ``probable_*`` cues high-probability ones ("likely",
-    "probable", "suggestive of"). Which state each strength gives is the labelset's convention
-    (``LabelSet.hedges``, per label ``Label.hedges``).
-    """
-
-    negation_pre: tuple[str, ...] = ()
-    negation_post: tuple[str, ...] = ()
-    uncertainty_pre: tuple[str, ...] = ()
-    uncertainty_post: tuple[str, ...] = ()
-    probable_pre: tuple[str, ...] = ()
-    probable_post: tuple[str, ...] = ()
-    bidirectional_uncertainty: tuple[str, ...] = ()
-    pseudo: tuple[str, ...] = ()
-    termination: tuple[str, ...] = ()
-    scope_tokens: int = Field(default=8, ge=1, le=200)
-
-    def merged(self, other: Cues) -> Cues:
-        """Return these cues extended with ``other``'s (order kept, duplicates dropped)."""
-        data: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if isinstance(mine, tuple):
-                data[name] = tuple(dict.fromkeys((*mine, *theirs)))
-            else:
-                data[name] = mine
-        return Cues(**data)
-
-
-HedgeState = Literal["present", "uncertain"]
-
-
-class Hedges(_Strict):
-    """The state a finding hedged with each cue strength takes (a labelset's convention).
-
-    Radiologists usually label a high-probability hedge ("likely pneumonia") present; CheXpert's
-    labeler marks it uncertain. A low-probability hedge ("may represent") is uncertain in both.
-    """
-
-    probable: HedgeState = "uncertain"
-    possible: HedgeState = "uncertain"
-
-
-class LabelVocabulary(_Strict):
-    """A label's words in one more language (``zh``, ...): the English fields' counterparts.
-
-    The label's own fields are English; ``Label.languages`` gives the words of any other
-    language, and the rule engine reads a report with the words of the report's language.
-    """
-
-    phrases: tuple[str, ...] = ()
-    synonyms: tuple[str, ...] = ()
-    exclusions: tuple[str, ...] = ()
-    normal_phrases: tuple[str, ...] = ()
-    uncertain_phrases: tuple[str, ...] = ()
-    cues: Cues = Cues()
-
-
-class LanguagePack(_Strict):
-    """A labelset's cues and ignored section headers in one more language."""
-
-    cues: Cues = Cues()
-    ignore_sections: tuple[str, ...] = ()
-
-
-_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-
-
-def _check_language_codes(codes: Any) -> None:
-    for code in codes:
-        if code == "en" or not _LANGUAGE_CODE.match(code):
-            raise ValueError(f"language {code!r}: give other languages by their ISO 639-1 "
-                             "code ('zh', 'de'); English is the label's own fields")
 
 
 class Label(_Strict):
@@ -185,7 +107,7 @@ class Label(_Strict):
     def _known_language_codes(
         cls, value: dict[str, LabelVocabulary]
     ) -> dict[str, LabelVocabulary]:
-        _check_language_codes(value)
+        check_language_codes(value)
         return value
 
     @field_validator("id")
@@ -236,7 +158,7 @@ class LabelSet(_Strict):
 
     @model_validator(mode="after")
     def _label_languages_have_packs(self) -> LabelSet:
-        _check_language_codes(self.languages)
+        check_language_codes(self.languages)
         for label in self.labels:
             missing = sorted(set(label.languages) - set(self.languages))
             if missing:
