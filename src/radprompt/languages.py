@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "cjk_share",
     "detect_language",
     "is_cjk_language",
+    "locate_unspaced",
     "normalise_language",
     "report_language",
 ]
@@ -82,3 +84,46 @@ def report_language(text: str, meta: Mapping[str, Any] | None = None) -> str:
 def is_cjk_language(code: str) -> bool:
     """Is ``code`` a language written without spaces between words?"""
     return normalise_language(code) in CJK_LANGUAGES
+
+
+_QUOTE_MARKS = "\"'`“”\u2018\u2019「」『』"
+_TRAILING_MARKS = ".;,:!?。；，、：！？"
+
+
+def locate_unspaced(quote: str, text: str) -> tuple[int, int] | None:
+    r"""Where a quote with CJK characters stands in ``text``, spaces and character widths aside.
+
+    Chinese has no spaces between words, so a model may add or drop them, write a half-width
+    comma for a full-width one, break a line differently or add quote marks; all whitespace is
+    ignored, both sides are NFKC-normalised and lower-cased, and outer quote marks and final
+    punctuation of the quote are dropped. ``(start, end)`` in ``text``, or ``None`` (also for
+    a quote without CJK characters, which the usual matching handles).
+
+    >>> text = "影像所见：\n双肺纹理清晰，未见明显实变。"
+    >>> start, end = locate_unspaced("“双肺纹理清晰, 未见明显 实变”", text)
+    >>> text[start:end]
+    '双肺纹理清晰，未见明显实变'
+    """
+    if _CJK.search(quote) is None:
+        return None
+    needle, _ = _fold_unspaced(quote.strip().strip(_QUOTE_MARKS).rstrip(_TRAILING_MARKS))
+    if not needle:
+        return None
+    folded, offsets = _fold_unspaced(text)
+    at = folded.find(needle)
+    if at < 0:
+        return None
+    return offsets[at], offsets[at + len(needle) - 1] + 1
+
+
+def _fold_unspaced(text: str) -> tuple[str, list[int]]:
+    """``text`` without whitespace, NFKC-normalised and lower-cased, with each char's offset."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace():
+            continue
+        for folded in unicodedata.normalize("NFKC", char).lower():
+            chars.append(folded)
+            offsets.append(index)
+    return "".join(chars), offsets

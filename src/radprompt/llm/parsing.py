@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from radprompt.findings import ATTRIBUTE_NAMES, Attributes, Evidence, Finding, State
+from radprompt.languages import locate_unspaced
 from radprompt.llm.calls import AnswerError, pick_json
 
 __all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer"]
@@ -138,7 +139,8 @@ def locate_quote(quote: str, report_text: str) -> Evidence | None:
         if needle.strip() and (at := folded.find(needle.strip())) >= 0:
             start, end = offsets[at], offsets[at + len(needle.strip()) - 1] + 1
             return Evidence(start, end, report_text[start:end])
-    return None
+    span = locate_unspaced(quote, report_text)  # Chinese: no spaces to rely on
+    return None if span is None else Evidence(span[0], span[1], report_text[span[0]:span[1]])
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
