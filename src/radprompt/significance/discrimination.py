@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radprompt.metrics.base import Metric
+from radprompt.metrics.base import Metric, require
 from radprompt.significance.perturb import Pair
 
 if TYPE_CHECKING:
@@ -100,24 +100,14 @@ class SignificanceRates:
 
 
 def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """Mann-Whitney AUC of ``positive`` above ``negative`` (ties count half)."""
+    """AUC of ``positive`` above ``negative`` (Mann-Whitney; ties count half)."""
     import numpy as np
 
     if not len(positive) or not len(negative):
         return float("nan")
-    values = np.concatenate([positive, negative])
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    start = 0
-    while start < len(values):  # average ranks over runs of ties
-        stop = start
-        while stop + 1 < len(values) and sorted_values[stop + 1] == sorted_values[start]:
-            stop += 1
-        ranks[order[start:stop + 1]] = (start + stop) / 2 + 1
-        start = stop + 1
-    n_pos, n_neg = len(positive), len(negative)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    metrics = require("sklearn.metrics", extra="significance", needed_by="the AUC of a metric")
+    truth = np.concatenate([np.ones(len(positive)), np.zeros(len(negative))])
+    return float(metrics.roc_auc_score(truth, np.concatenate([positive, negative])))
 
 
 def discrimination_robustness(
@@ -235,18 +225,16 @@ def evaluate_pairs(
 def plot_tradeoff(rates: Mapping[str, SignificanceRates], path: str | Path, *,
                   title: str = "") -> Path:
     """Discrimination against robustness, one point per metric, with iso-balance curves."""
-    from radprompt.metrics.base import require
-
     require("matplotlib", extra="metrics", needed_by="the discrimination / robustness plot")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure, axes = plt.subplots(figsize=(6.4, 6.0))
+    figure = Figure(figsize=(6.4, 6.0))  # no pyplot: no global backend or figure state
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
     grid = np.linspace(0.01, 1.0, 200)
     for level in (0.2, 0.4, 0.6, 0.8, 0.9):
         robustness = level * grid / (2 * grid - level)
@@ -268,7 +256,6 @@ def plot_tradeoff(rates: Mapping[str, SignificanceRates], path: str | Path, *,
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=130)
-    plt.close(figure)
     return path
 
 
