@@ -67,7 +67,7 @@ def cjk_share(text: str) -> float:
 
 def detect_language(text: str) -> str:
     """``zh`` when CJK characters make up most of the text's letters, else ``en``."""
-    if _CJK.search(text) is None:
+    if text.isascii() or _CJK.search(text) is None:
         return DEFAULT_LANGUAGE
     return "zh" if cjk_share(text) >= CJK_THRESHOLD else DEFAULT_LANGUAGE
 
