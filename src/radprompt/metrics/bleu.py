@@ -79,8 +79,10 @@ class BLEU(Metric):
         require("sacrebleu", extra="metrics", needed_by="BLEU")
         from sacrebleu.metrics import bleu as sacrebleu_bleu
 
+        # effective_order only changes sentence scores, which _compute asks for explicitly;
+        # here it keeps sentence_score from warning that it is off
         return sacrebleu_bleu.BLEU(max_ngram_order=MAX_ORDER, tokenize=tokenize,
-                         lowercase=self.lowercase, force=True)
+                                   lowercase=self.lowercase, force=True, effective_order=True)
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
         import numpy as np
@@ -90,10 +92,13 @@ class BLEU(Metric):
         if tokenize == "auto":
             tokenize = "zh" if "zh" in languages else "13a"
         scorer = self._sacrebleu(tokenize)
-        # Segment statistics, as sacrebleu's own paired significance tests use them.
-        statistics = np.asarray(
-            scorer._extract_corpus_statistics(predictions, [references]), dtype=float
-        ).reshape(len(predictions), 2 + 2 * MAX_ORDER)
+        # Segment statistics (sacrebleu's public sentence_score), as its own paired
+        # significance tests use them: lengths, then matched and total n-grams per order.
+        statistics = np.array([
+            [score.sys_len, score.ref_len, *score.counts, *score.totals]
+            for score in (scorer.sentence_score(prediction, [reference])
+                          for prediction, reference in zip(predictions, references, strict=True))
+        ], dtype=float).reshape(len(predictions), 2 + 2 * MAX_ORDER)
         reduce = _BLEUReducer(scorer.smooth_method)
         corpus = reduce(statistics.sum(axis=0))
         order = self.max_order
