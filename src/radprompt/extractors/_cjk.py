@@ -5,7 +5,7 @@
   start of a line ("影像所见：", "诊断意见：") are left out of every sentence.
 - **Matching** has no word boundaries: a phrase matches wherever its characters stand
   ("胸腔积液" inside "左侧胸腔积液"), except that a Latin abbreviation must not touch other Latin
-  letters ("PICC", not "PICCS"). A ``*`` in a phrase stands for up to six characters with no
+  letters ("PICC", not "PICCS"). A ``*`` in a phrase stands for up to eight characters with no
   punctuation but the enumeration comma 、 ("心影 * 增大" finds "心影明显增大").
 - **Scope.** A cue reaches a mention only inside its clause: the stretch between clause
   punctuation (，；：。 and their ASCII forms) and contrast words (the ``termination`` cues:
@@ -33,7 +33,7 @@ from radprompt.labelset import Cues, Hedges
 
 __all__ = ["CJKCues", "cjk_mention_state", "cjk_sentences", "compile_cjk_phrases"]
 
-GAP_CHARS = 6
+GAP_CHARS = 8
 _ATOMS = {" ": r"\s*", GAP: rf"[^\s，,。；;：:！？!?（）()]{{0,{GAP_CHARS}}}"}
 _BOUNDARY = re.compile(
     r"""
