@@ -41,8 +41,8 @@ class ProcessPoolEngine(Engine):
     """Run a picklable extractor (the rule engine) in ``workers`` processes.
 
     ``chunk_size`` reports travel per task; ``max_restarts`` bounds how often a broken pool is
-    replaced without any chunk finishing in between. Workers start from a fork server (a clean
-    process with the extractor modules imported once), or by spawning where there is none.
+    replaced without any chunk finishing in between. Workers are forked where the system
+    can (see ``_context``).
 
     Example::
 
@@ -131,8 +131,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["radprompt.extractors.rules"])
-        return context
+    """Fork where there is fork (Linux, macOS): a worker starts as a copy of this process with
+    the extractor built and warm. Fork server and spawn re-import the program's main module in
+    every worker (the whole CLI), which costs more than the rule engine's work on a corpus of a
+    few thousand reports. Elsewhere (Windows) spawn."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
