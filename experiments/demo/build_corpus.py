@@ -30,7 +30,7 @@ import phrases as ph
 import sentences
 from compose import AnchorCycle
 
-SEED = 20240521
+SEED = 20240543
 N_REPORTS = 700
 SPLIT_SIZES = {"train": 420, "dev": 140, "test": 140}
 

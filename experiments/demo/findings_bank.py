@@ -128,7 +128,7 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p(
                 "Enlarged cardiac silhouette, which could reflect cardiomegaly or pericardial "
                 "effusion.",
-                "cardiomegaly?",
+                "cardiomegaly? mediastinal_other?",
             ),
             p("Heart size is at the upper limits of normal to mildly enlarged.", "cardiomegaly?"),
         ],
@@ -440,6 +440,14 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
                 "lung_lesion+",
             ),
             p("Pancoast tumor at the {side} apex.", "lung_lesion+"),
+            p("Solitary pulmonary nodule in the {region}.", "lung_lesion+"),
+            p(
+                "Mass-like opacity in the {lobe}.",
+                "lung_lesion+ lung_opacity+",
+                p("{lobe} mass.", "lung_lesion+"),
+            ),
+            p("Known bronchogenic carcinoma in the {lobe}.", "lung_lesion+"),
+            p("Enlarging pulmonary metastases in both lungs.", "lung_lesion+"),
         ],
         "uncertain": [
             p(
@@ -571,7 +579,7 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
                 "Calcified pleural plaques.",
             ),
             p("Pleural thickening at the {side} base{s}.", "pleural_other+"),
-            p("Biapical pleural-parenchymal scarring.", "pleural_other+"),
+            p("Biapical pleural-parenchymal scarring.", "pleural_other+ lung_opacity+"),
             p("Old {side} pleural calcification.", "pleural_other+"),
             p(
                 "Chronic blunting of the {side} costophrenic angle from pleural thickening.",
@@ -612,6 +620,8 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p("Bilateral patchy airspace opacities.", "lung_opacity+"),
             p("Streaky {base} opacities.", "lung_opacity+"),
             p("Ground-glass opacity in the {region}.", "lung_opacity+"),
+            p("Reticulonodular interstitial pattern throughout both lungs.", "lung_opacity+"),
+            p("Chronic interstitial changes at the lung bases.", "lung_opacity+"),
             p("Unchanged {base} opacity.", "lung_opacity+"),
             p("New airspace opacity in the {lobe}.", "lung_opacity+"),
             p(
@@ -640,6 +650,7 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
                 "lung_opacity?",
             ),
             p("Questionable {base} opacity.", "lung_opacity?"),
+            p("Questionable fine reticulation at the lung bases.", "lung_opacity?"),
         ],
         "absent": [
             p("No focal opacity.", "lung_opacity-"),
@@ -729,8 +740,8 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p("{ptx} {side} pneumothorax.", "pneumothorax+"),
             p(
                 "Large {side} pneumothorax with mediastinal shift to the {opp}.",
-                "pneumothorax+ !trachea_and_bronchus",
-                "Large {side} pneumothorax, concerning for tension physiology.",
+                "pneumothorax+ mediastinal_other+ !trachea_and_bronchus",
+                p("Large {side} pneumothorax, concerning for tension physiology.", "pneumothorax+"),
             ),
             p(
                 "{side} pneumothorax measuring approximately {cm} cm at the apex.",
@@ -800,16 +811,17 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             ),
             p("Centrilobular emphysema is again noted.", "emphysema+"),
             p(
-                "The lungs are hyperinflated with increased retrosternal airspace.",
+                "The lungs are hyperinflated with increased retrosternal airspace, compatible with "
+                "emphysema.",
                 "emphysema+",
                 "Hyperinflation, compatible with emphysema.",
             ),
             p("Changes of chronic obstructive pulmonary disease.", "emphysema+", "COPD."),
             p("Paraseptal bullae at {apex}.", "emphysema+"),
             p(
-                "Hyperinflated lungs without focal consolidation.",
+                "Emphysematous lungs without focal consolidation.",
                 "emphysema+ consolidation-",
-                p("Hyperinflated lungs.", "emphysema+"),
+                p("Emphysema.", "emphysema+"),
             ),
             p("Severe emphysema with attenuation of the upper lobe vessels.", "emphysema+"),
         ],
@@ -821,9 +833,10 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p("Flattened hemidiaphragms suggestive of underlying emphysema.", "emphysema?"),
         ],
         "absent": [
-            p("No hyperinflation.", "emphysema-"),
+            p("No hyperinflation or emphysema.", "emphysema-"),
             p("No emphysema.", "emphysema-"),
-            p("The lungs are not hyperinflated.", "emphysema-"),
+            p("No emphysematous change.", "emphysema-"),
+            p("No evidence of COPD.", "emphysema-"),
             p("No bullae are seen.", "emphysema-"),
         ],
     },
@@ -837,15 +850,15 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p(
                 "Coarse interstitial markings bilaterally, in keeping with chronic interstitial "
                 "lung disease.",
-                "interstitial_lung_disease+",
-                "Chronic interstitial lung disease.",
+                "interstitial_lung_disease+ lung_opacity+",
+                p("Chronic interstitial lung disease.", "interstitial_lung_disease+"),
             ),
             p("Basilar-predominant honeycombing.", "interstitial_lung_disease+"),
             p("Interstitial fibrosis, unchanged.", "interstitial_lung_disease+"),
             p(
-                "Chronic interstitial changes at the lung bases.",
+                "Chronic fibrotic changes at the lung bases.",
                 "interstitial_lung_disease+",
-                "Chronic interstitial lung disease.",
+                "Chronic fibrotic lung disease.",
             ),
             p(
                 "Bilateral upper lobe fibrotic changes with hilar retraction.",
@@ -854,13 +867,14 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             ),
             p(
                 "Peripheral reticulation with traction bronchiectasis, consistent with UIP.",
-                "interstitial_lung_disease+ trachea_and_bronchus+",
+                "interstitial_lung_disease+ trachea_and_bronchus+ lung_opacity+",
                 p("Fibrotic interstitial lung disease.", "interstitial_lung_disease+"),
             ),
             p("Stable diffuse interstitial lung disease.", "interstitial_lung_disease+"),
             p(
-                "Reticulonodular interstitial pattern throughout both lungs.",
-                "interstitial_lung_disease+",
+                "Honeycombing with a reticular pattern throughout both lungs.",
+                "interstitial_lung_disease+ lung_opacity+",
+                p("Honeycomb lung.", "interstitial_lung_disease+"),
             ),
             p("ILD again noted.", "interstitial_lung_disease+"),
         ],
@@ -868,18 +882,18 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             p(
                 "Prominent interstitial markings, which may represent chronic interstitial "
                 "disease versus mild edema.",
-                "interstitial_lung_disease? edema?",
+                "interstitial_lung_disease? edema? lung_opacity+",
             ),
             p("Possible early fibrotic change at the bases.", "interstitial_lung_disease?"),
             p(
                 "Coarsened interstitial markings could reflect underlying fibrosis.",
-                "interstitial_lung_disease?",
+                "interstitial_lung_disease? lung_opacity+",
             ),
             p(
                 "Findings are suggestive of interstitial lung disease.",
                 "interstitial_lung_disease?",
             ),
-            p("Questionable fine reticulation at the lung bases.", "interstitial_lung_disease?"),
+            p("Questionable early honeycombing at the lung bases.", "interstitial_lung_disease?"),
         ],
         "absent": [
             p("No interstitial lung disease.", "interstitial_lung_disease-"),
@@ -910,6 +924,8 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             ),
             p("Aortic atherosclerosis with mural calcification.", "calcification+"),
             p("Stable small calcified granuloma at the {side} apex.", "calcification+"),
+            p("Calcified aortic knob.", "calcification+"),
+            p("Scattered granulomas in both lungs.", "calcification+"),
         ],
         "uncertain": [
             p(
@@ -966,6 +982,8 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             ),
             p("Cylindrical bronchiectasis at {apex}.", "trachea_and_bronchus+"),
             p("Tracheal narrowing is again noted.", "trachea_and_bronchus+"),
+            p("Mild tracheal displacement to the {side}.", "trachea_and_bronchus+"),
+            p("Thickened bronchial walls in both lower lobes.", "trachea_and_bronchus+"),
         ],
         "uncertain": [
             p("Possible bronchiectasis at the {side} base{s}.", "trachea_and_bronchus?"),
@@ -1063,6 +1081,15 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
             ),
             p("Patulous esophagus with an air-fluid level.", "mediastinal_other+"),
             p("Unchanged moderate hiatal hernia.", "mediastinal_other+"),
+            p("Tortuous thoracic aorta.", "mediastinal_other+"),
+            p("The thoracic aorta is tortuous and ectatic.", "mediastinal_other+"),
+            p("Unfolding of the thoracic aorta.", "mediastinal_other+"),
+            p(
+                "Aneurysmal dilatation of the descending thoracic aorta.",
+                "mediastinal_other+",
+                "Descending thoracic aortic aneurysm.",
+            ),
+            p("Small pericardial effusion.", "mediastinal_other+"),
         ],
         "uncertain": [
             p("Right paratracheal fullness, possibly lymphadenopathy.", "mediastinal_other?"),
@@ -1110,6 +1137,12 @@ FINDINGS: dict[str, dict[str, list[Phrase]]] = {
                 p("{mild} pulmonary vascular congestion.", "pulmonary_vascular_abnormal+"),
             ),
             p("Pulmonary arterial enlargement is again seen.", "pulmonary_vascular_abnormal+"),
+            p(
+                "Enlarged pulmonary arteries, in keeping with pulmonary hypertension.",
+                "pulmonary_vascular_abnormal+",
+                "Pulmonary arterial hypertension.",
+            ),
+            p("Prominent pulmonary vasculature.", "pulmonary_vascular_abnormal+"),
         ],
         "uncertain": [
             p("Questionable mild vascular congestion.", "pulmonary_vascular_abnormal?"),

@@ -393,6 +393,8 @@ NORMAL: dict[str, list[Phrase]] = {
         ),
         p("No focal infiltrate, mass or pulmonary edema.", "lung_opacity- lung_lesion- edema-"),
         p("The lungs are well aerated.", "!emphysema"),
+        # hyperinflation alone is no chestxray21 label (emphysema's definition excludes it)
+        p("The lungs are hyperinflated.", ""),
     ],
     "pleura": [
         p("No pleural effusion or pneumothorax.", "pleural_effusion- pneumothorax-"),
@@ -768,7 +770,12 @@ RELATED_NEGATIONS: dict[str, tuple[str, ...]] = {
     "emphysema": ("lung_lesion", "pneumothorax", "interstitial_lung_disease", "pneumonia"),
     "interstitial_lung_disease": ("edema", "emphysema", "lung_lesion", "pleural_other"),
     "calcification": ("lung_lesion", "cavity_and_cyst", "mediastinal_other"),
-    "trachea_and_bronchus": ("lung_lesion", "mediastinal_other", "interstitial_lung_disease"),
+    "trachea_and_bronchus": (
+        "lung_lesion",
+        "mediastinal_other",
+        "interstitial_lung_disease",
+        "emphysema",
+    ),
     "cavity_and_cyst": ("pleural_effusion", "calcification", "emphysema"),
     "mediastinal_other": ("enlarged_cardiomediastinum", "pleural_effusion", "trachea_and_bronchus"),
     "pulmonary_vascular_abnormal": ("edema", "pleural_effusion", "cardiomegaly"),
