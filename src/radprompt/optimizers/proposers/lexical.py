@@ -2,8 +2,10 @@
 
 For each failing label it reads the sentences of its errors and proposes:
 
-* missed synonyms (false negatives with no mention): n-grams common in the missed reports and
-  rare in reports without the finding -> ``add_phrase``;
+* missed synonyms (false negatives with no mention): n-grams of the findings sentences of the
+  missed reports that are common there, rare in reports without the finding and worded in the
+  label's own terms (``_meaning.MeaningIndex``: "thickened bronchial walls" for an airway
+  label, never "lower lobes") -> ``add_phrase``;
 * negation / uncertainty missed (false positives the reference negates or hedges): n-grams just
   before or after the mention -> ``add_cue`` (``negation_pre`` / ``negation_post`` /
   ``uncertainty_pre`` ...);
@@ -28,6 +30,7 @@ from radprompt.extractors.rules import RulesExtractor, compile_phrases
 from radprompt.labelset import Label, LabelSet
 from radprompt.optimizers.analysis import Cause, ErrorExample
 from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.optimizers.proposers._meaning import MeaningIndex, finding_sentences
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
 from radprompt.reports import Dataset
 from radprompt.scoring import f1_score
@@ -64,18 +67,21 @@ class LexicalMiner(Proposer):
     program_kinds: ClassVar[tuple[str, ...]] = ("rules",)
 
     def __init__(self, *, max_per_label: int = 6, candidates_per_cause: int = 25,
-                 max_ngram: int = 3) -> None:
+                 max_ngram: int = 4) -> None:
         self.max_per_label = max_per_label
         self.candidates_per_cause = candidates_per_cause
         self.max_ngram = max_ngram
         self._findings: re.Pattern[str] | None = None
         self._cue_words: re.Pattern[str] | None = None
+        self._meaning: MeaningIndex | None = None
 
     def propose(self, context: ProposalContext) -> list[Revision]:
         if not isinstance(context.program, RulesProgram):
             raise TypeError("the lexical miner revises rule-engine programs only")
         labelset = context.program.labelset
-        index = _NgramIndex(context.train, max_n=self.max_ngram)
+        index = _NgramIndex(context.train, max_n=self.max_ngram,
+                            ignored_sections=labelset.ignore_sections)
+        self._meaning = MeaningIndex(labelset)
         self._findings = compile_phrases(
             (p for label in labelset.labels for p in label.mention_phrases), plural=True)
         self._cue_words = compile_phrases(
@@ -96,7 +102,9 @@ class LexicalMiner(Proposer):
                 gain = judge.gain(revision)
                 if gain > 0:
                     scored.append(_with_gain(revision, gain))
-            scored.sort(key=lambda r: (-r.gain, r.key))
+            # on a tie the longer, more specific wording ("thickened bronchial walls" over
+            # "bronchial walls") is the one a clinician reads as the finding
+            scored.sort(key=lambda r: (-r.gain, -len(str(r.value).split()), r.key))
             proposals.extend(_distinct(scored)[: self.max_per_label])
         return proposals
 
@@ -140,6 +148,8 @@ class LexicalMiner(Proposer):
         ranked = []
         for gram, hits in counts.items():
             if gram in known or hits < min(2, len(missed)) or self._is_cue_or_finding(gram):
+                continue
+            if self._meaning is not None and not self._meaning.anchored(label.id, gram):
                 continue
             reports = index.reports_with(gram)
             precision = len(reports & positives) / len(reports)
@@ -273,10 +283,15 @@ def _distinct(revisions: list[Revision]) -> list[Revision]:
 
 
 class _NgramIndex:
-    """Per-report n-gram sets of the training split, and the reverse index."""
+    """Per-report n-gram sets of the training split (n-grams of its findings sentences, never
+    across two sentences), and the reverse index."""
 
-    def __init__(self, dataset: Dataset, *, max_n: int) -> None:
-        self.grams = {r.id: _ngrams(_tokens(r.text), max_n=max_n) for r in dataset.reports}
+    def __init__(self, dataset: Dataset, *, max_n: int, ignored_sections: Iterable[str] = ()
+                 ) -> None:
+        self.grams = {
+            r.id: {gram for sentence in finding_sentences(r.text, ignored_sections=ignored_sections)
+                   for gram in _ngrams(_tokens(sentence), max_n=max_n)}
+            for r in dataset.reports}
         self._reverse: dict[str, set[str]] = {}
         for report_id, grams in self.grams.items():
             for gram in grams:

@@ -1,0 +1,88 @@
+"""Does a mined phrase keep a label's clinical meaning? Word stems of each label's definition.
+
+The lexical miner finds n-grams that are common in the reports a label missed. Common is not
+enough: "lower lobes" or "walls" are common in missed bronchial-wall reports too, and a
+clinician would never accept them as an airway finding. A candidate synonym is kept only when
+it is *anchored* in the label's meaning: its words are the words the label's name, definition
+(up to "Do not count") and phrases use, and at least one of them is distinctive (few other
+labels use it). "thickened bronchial walls" is anchored in Trachea and bronchus ("bronchial
+wall thickening"); "pulmonary arterial enlargement" in Pulmonary vascular abnormal ("enlarged
+central pulmonary arteries").
+
+Stems are crude on purpose (a plural s dropped, then the first five letters): "arterial" and
+"arteries", "thickened" and "thickening" share one. No model, no word list to download.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from radprompt.extractors.segment import sentences
+from radprompt.labelset import Label, LabelSet
+
+__all__ = ["MeaningIndex", "finding_sentences", "stem"]
+
+_WORD = re.compile(r"[a-z][a-z'\-]*")
+_EXCLUDED_PART = re.compile(r"\b(do not count|does not count|not counted)\b", re.IGNORECASE)
+_FUNCTION_WORDS = frozenset(
+    "a an the of and or in on at to is are was were be been with for from by as this that "
+    "there these those it its which has have had noted seen again also both any all its into "
+    "other than such when their alone only named report reports label count counted".split()
+)
+_DISTINCTIVE_AT_MOST = 2
+"""A stem shared by at most this many labels' meanings marks one of them."""
+
+
+def stem(word: str) -> str:
+    """Crude stem: lower case, a plural s dropped, the first five letters."""
+    word = word.lower()
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:5]
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _FUNCTION_WORDS and len(w) > 2]
+
+
+def _meaning_text(label: Label) -> str:
+    """What a label is: its name, its definition up to the first exclusion, its phrases."""
+    definition = _EXCLUDED_PART.split(label.definition, maxsplit=1)[0]
+    return " ".join((label.name, label.id.replace("_", " "), definition,
+                     *label.phrases, *label.synonyms))
+
+
+class MeaningIndex:
+    """Each label's meaning stems, and how many labels share each stem."""
+
+    def __init__(self, labelset: LabelSet) -> None:
+        self.stems: dict[str, frozenset[str]] = {
+            label.id: frozenset(stem(w) for w in _content_words(_meaning_text(label)))
+            for label in labelset.labels if label.derived is None}
+        self._spread: Counter[str] = Counter(s for stems in self.stems.values() for s in stems)
+
+    def anchored(self, label_id: str, gram: str) -> bool:
+        """Is ``gram`` worded in the label's own terms (all content words but one, and at
+        least one distinctive)? A gram of fewer than two content words never is."""
+        words = _content_words(gram)
+        if len(words) < 2:
+            return False
+        own = self.stems.get(label_id, frozenset())
+        anchored = [stem(w) for w in words if stem(w) in own]
+        if len(anchored) < len(words) - 1:
+            return False
+        return any(self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
+
+
+def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str]:
+    """The sentences of a report that may state a finding (not indication or history)."""
+    skip = frozenset(s.lower() for s in ignored_sections)
+    kept = []
+    for sentence in sentences(text):
+        section = sentence.section.lower()
+        if section in skip or any(section.endswith(" " + name) for name in skip):
+            continue
+        kept.append(text[sentence.start:sentence.end])
+    return kept
