@@ -321,10 +321,9 @@ def mention_state(
     """
     mention = _Mention(sentence, start, end, sentence.cue_spans(cues), cues.scope_tokens)
     scope = cues.scope_tokens
-    possible = min(mention.inside("uncertainty_pre", "uncertainty_post"),
-                   mention.before("uncertainty_pre", scope),
-                   mention.after("uncertainty_post", scope),
-                   mention.before("bidirectional", _BIDIRECTIONAL_SCOPE),
+    low = min(mention.inside("uncertainty_pre", "uncertainty_post"),
+              mention.before("uncertainty_pre", scope), mention.after("uncertainty_post", scope))
+    possible = min(low, mention.before("bidirectional", _BIDIRECTIONAL_SCOPE),
                    mention.versus_after())
     probable = min(mention.inside("probable_pre", "probable_post"),
                    mention.before("probable_pre", scope), mention.after("probable_post", scope))
@@ -333,12 +332,15 @@ def mention_state(
     nearest = min(possible, probable, negation)
     if nearest == _NONE:
         if base is State.PRESENT and _bare_differential(mention, findings):
-            return State.UNCERTAIN
+            return State(hedges.probable)
         return base
     if nearest != negation and negation != _NONE and mention.negates_hedge(scope):
         return State.ABSENT
     if possible == nearest:
-        return State(hedges.possible) if base is State.PRESENT else base
+        # a differential ("versus") with no low-probability word names what was seen, one of
+        # two readings: a high-probability hedge ("may represent A versus B" stays low)
+        strength = hedges.possible if low != _NONE else hedges.probable
+        return State(strength) if base is State.PRESENT else base
     if probable == nearest:
         return State(hedges.probable) if base is State.PRESENT else base
     return State.ABSENT
