@@ -20,7 +20,7 @@ from typing import Any, Union
 
 from radprompt.errors import InputError, RowError
 from radprompt.labelset import LabelSet
-from radprompt.reports import read_dataset
+from radprompt.reports import allow_long_csv_fields, read_dataset
 
 __all__ = ["CONTEXT_KEYS", "PairedReports", "TextSource", "pair_reports", "read_contexts",
            "read_texts"]
@@ -69,6 +69,7 @@ def read_contexts(source: TextSource) -> dict[str, dict[str, Any]]:
         rows = [{**row, **row["context"]} if isinstance(row.get("context"), dict) else row
                 for row in rows if isinstance(row, dict)]
     elif suffix == ".csv":
+        allow_long_csv_fields()
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
     else:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,20 +115,75 @@ def search(
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     guards = guards or Guards()
     finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
-    study = optuna.create_study(
-        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True,
-        sampler=_sampler(optuna, seed, 0),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
-    )
-    chunks = _minibatches(dev, minibatches)
+    with _quiet(optuna):
+        study = optuna.create_study(
+            study_name=study_name, storage=storage, direction="maximize", load_if_exists=True,
+            sampler=_sampler(optuna, seed, 0),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+        )
 
-    def build(params: dict[str, Any]) -> tuple[Program, tuple[Revision, ...], dict[str, Any]]:
-        chosen = tuple(r for i, r in enumerate(space.revisions) if params.get(f"r{i}", False))
-        settings = {name: params[name] for name in space.settings if name in params}
-        return program.apply(chosen).with_settings(settings), chosen, settings
+        def build(params: dict[str, Any]) -> tuple[Program, tuple[Revision, ...],
+                                                    dict[str, Any]]:
+            chosen = tuple(r for i, r in enumerate(space.revisions) if params.get(f"r{i}"))
+            settings = {name: params[name] for name in space.settings if name in params}
+            return program.apply(chosen).with_settings(settings), chosen, settings
+
+        done, resumed_at = _prepare(study, space=space, states=finished_states)
+
+        def after_trial(study: Any, trial: Any) -> None:
+            finished = len(study.get_trials(deepcopy=False, states=finished_states))
+            study.sampler = _sampler(optuna, seed, finished)
+            if on_trial is not None:
+                on_trial(min(finished, n_trials), n_trials)
+            if should_stop():
+                study.stop()
+
+        if done < n_trials and not should_stop():
+            study.sampler = _sampler(optuna, seed, done)
+            objective = _objective(optuna, space=space, build=build, guards=guards,
+                                   scorer=scorer, chunks=_minibatches(dev, minibatches))
+            study.optimize(objective, callbacks=[
+                MaxTrialsCallback(n_trials, states=finished_states), after_trial])
+    return _result(study, program=program, space=space, build=build, resumed_at=resumed_at,
+                   states=finished_states)
+
+
+@contextmanager
+def _quiet(optuna: Any) -> Iterator[None]:
+    """Optuna's per-trial INFO lines off while searching, and its verbosity as it was after."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
+def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tuple[int, int | None]:
+    """Requeue trials a killed process left running, seed a new study with the two obvious
+    corners; return the finished trials so far and the trial a resumed search starts at."""
+    from optuna.trial import TrialState
+
+    # A trial left running by a killed process: fail it and queue its parameters again.
+    for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(stale.number, state=TrialState.FAIL)
+        study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
+    done = len(study.get_trials(deepcopy=False, states=states))
+    if not study.trials:
+        # Start from the two obvious corners: nothing changed, and everything switched on.
+        baseline = {name: choices[0] for name, choices in space.settings.items()}
+        study.enqueue_trial({**{f"r{i}": False for i in range(len(space.revisions))}, **baseline})
+        if space.revisions:
+            study.enqueue_trial({**{f"r{i}": True for i in range(len(space.revisions))},
+                                 **baseline})
+    return done, (done + 1 if done else None)
+
+
+def _objective(optuna: Any, *, space: SearchSpace, build: Callable[..., Any], guards: Guards,
+               scorer: Scorer, chunks: list[Dataset]) -> Callable[[Any], float]:
+    """Optuna's objective: dev macro-F1 over growing minibatches, pruned on the way."""
 
     def objective(trial: Any) -> float:
         params: dict[str, Any] = {}
@@ -152,34 +208,7 @@ def search(
                 raise optuna.TrialPruned(reason)
         return value
 
-    # A trial left running by a killed process: fail it and queue its parameters again.
-    for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(stale.number, state=TrialState.FAIL)
-        study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
-    done = len(study.get_trials(deepcopy=False, states=finished_states))
-    resumed_at = done + 1 if done else None
-    if not study.trials:
-        # Start from the two obvious corners: nothing changed, and everything switched on.
-        baseline = {name: choices[0] for name, choices in space.settings.items()}
-        study.enqueue_trial({**{f"r{i}": False for i in range(len(space.revisions))}, **baseline})
-        if space.revisions:
-            study.enqueue_trial({**{f"r{i}": True for i in range(len(space.revisions))},
-                                 **baseline})
-
-    def after_trial(study: Any, trial: Any) -> None:
-        finished = len(study.get_trials(deepcopy=False, states=finished_states))
-        study.sampler = _sampler(optuna, seed, finished)
-        if on_trial is not None:
-            on_trial(min(finished, n_trials), n_trials)
-        if should_stop():
-            study.stop()
-
-    if done < n_trials and not should_stop():
-        study.sampler = _sampler(optuna, seed, done)
-        study.optimize(objective, callbacks=[
-            MaxTrialsCallback(n_trials, states=finished_states), after_trial])
-    return _result(study, program=program, space=space, build=build, resumed_at=resumed_at,
-                   states=finished_states)
+    return objective
 
 
 def _result(study: Any, *, program: Program, space: SearchSpace,
