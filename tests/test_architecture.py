@@ -31,7 +31,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "errors resources languages",
     "guard_examples vocabulary",
     "labelset",
-    "findings outputs",
+    "findings outputs parquet",
     "reports scoring prompts",
     "llm",
     "extractors journal guards engines experiments",

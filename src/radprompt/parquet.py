@@ -31,8 +31,8 @@ from radprompt.errors import InputError
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
 
-__all__ = ["MAGIC", "findings_columns", "is_parquet", "table_rows", "write_findings_table",
-           "write_rows"]
+__all__ = ["MAGIC", "findings_columns", "is_parquet", "parquet_records", "table_rows",
+           "write_findings_table", "write_rows"]
 
 MAGIC = b"PAR1"
 INSTALL_HINT = "Parquet needs pyarrow: pip install 'radprompt[parquet]'"
@@ -66,6 +66,37 @@ def table_rows(path: Path) -> list[dict[str, Any]]:
     except (OSError, pyarrow.ArrowException) as exc:
         raise InputError(path, f"not a readable Parquet file ({exc})") from None
     return list(table.to_pylist())
+
+
+def parquet_records(path: Path) -> tuple[str, list[str], list[tuple[int, dict[str, Any]]]]:
+    """The rows of a Parquet reports file, numbered from 1, as ``("jsonl", columns, records)``
+    (a ``labels`` / ``findings`` / ``record`` column: JSONL records, JSON text parsed) or
+    ``("csv", columns, rows)`` (every value as CSV text, blank for null)."""
+    rows = table_rows(path)
+    if not rows:
+        raise InputError(path, "no reports in the file (no rows)")
+    header = list(rows[0])
+    if "record" in header:
+        return "jsonl", header, [(n, _parsed(row["record"])) for n, row in enumerate(rows, 1)]
+    if "labels" not in header and "findings" not in header:
+        return "csv", header, [(n, {key: "" if value is None else str(value)
+                                    for key, value in row.items()})
+                               for n, row in enumerate(rows, 1)]
+    records = []
+    for number, row in enumerate(rows, start=1):
+        for key in ("labels", "findings"):
+            value = _parsed(row.get(key))
+            row[key] = dict(value) if isinstance(value, list) else value  # a map column
+        records.append((number, {key: value for key, value in row.items()
+                                 if value is not None or key not in ("labels", "findings")}))
+    return "jsonl", header, records
+
+
+def _parsed(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        return value
 
 
 def findings_columns(findings: Iterable[Findings], *,

@@ -29,7 +29,7 @@ from radprompt.errors import InputError, RowError
 from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 from radprompt.outputs import check_output_path, write_findings
-from radprompt.parquet import is_parquet, table_rows
+from radprompt.parquet import is_parquet, parquet_records
 
 __all__ = ["Dataset", "Report", "allow_long_csv_fields", "check_output_path", "read_dataset",
            "write_findings"]
@@ -97,10 +97,7 @@ def read_dataset(
     """
     path = Path(path)
     if format in ("auto", "parquet") and path.is_file() and is_parquet(path):
-        dataset = _read_parquet(path, labelset=labelset, require_text=require_text)
-        if dataset.rows == 0:
-            raise InputError(path, "no reports in the file (no rows)")
-        return dataset
+        return _read_parquet(path, labelset=labelset, require_text=require_text)
     text = _read_text(path)
     kind = _detect_format(path, text) if format == "auto" else format
     if kind not in FORMATS[1:-1]:
@@ -394,34 +391,13 @@ def _add_record(collector: _Collector, line_number: int, record: Any, *, labelse
 
 
 def _read_parquet(path: Path, *, labelset: LabelSet, require_text: bool) -> Dataset:
-    """A Parquet file: rows with a ``labels`` / ``findings`` / ``record`` column are JSONL
-    records, other tables are read like a CSV file (see ``radprompt.parquet``)."""
-    rows = table_rows(path)
-    header = list(rows[0]) if rows else []
-    if "record" in header:
-        rows = [_json_record(row["record"]) for row in rows]
-    elif "labels" in header or "findings" in header:
-        rows = [{**row, **{key: _json_record(row[key]) for key in ("labels", "findings")
-                           if isinstance(row.get(key), str)}} for row in rows]
-    else:
-        cells = ((number, {column: "" if value is None else str(value)
-                           for column, value in row.items()})
-                 for number, row in enumerate(rows, start=1))
-        return _read_csv(path, cells, header, labelset=labelset, require_text=require_text)
+    kind, header, rows = parquet_records(path)
+    if kind == "csv":
+        return _read_csv(path, iter(rows), header, labelset=labelset, require_text=require_text)
     collector = _Collector(path, require_text=require_text)
-    for number, row in enumerate(rows, start=1):
-        if isinstance(row.get("labels", row.get("findings")), list):  # a Parquet map column
-            key = "labels" if "labels" in row else "findings"
-            row = {**row, key: dict(row[key])}
-        _add_record(collector, number, row, labelset=labelset, require_text=require_text)
+    for number, record in rows:
+        _add_record(collector, number, record, labelset=labelset, require_text=require_text)
     return collector.dataset
-
-
-def _json_record(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except json.JSONDecodeError:
-        return text
 
 
 def _mapped_states(
