@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-__all__ = ["InputError", "RadpromptError", "RowError", "validation_problem"]
+__all__ = [
+    "InputError",
+    "MissingExtraError",
+    "RadpromptError",
+    "RowError",
+    "require",
+    "validation_problem",
+]
 
 
 class RadpromptError(Exception):
@@ -21,6 +30,35 @@ class InputError(RadpromptError):
         self.where = where
         location = f"{self.path}" + (f", {where}" if where else "")
         super().__init__(f"{location}: {problem}")
+
+
+class MissingExtraError(RadpromptError, ImportError):
+    """An optional dependency is not installed; the message says which extra brings it."""
+
+
+def require(module: str, *, extra: str, needed_by: str) -> ModuleType:
+    """Import ``module`` or raise ``MissingExtraError`` naming the extra that installs it.
+
+    The one optional-import helper: heavy and optional packages are imported through it,
+    where they are needed.
+
+    Example::
+
+        >>> require("json", extra="core", needed_by="this example").__name__
+        'json'
+        >>> try:
+        ...     require("no_such_package", extra="web", needed_by="the review page")
+        ... except MissingExtraError as error:
+        ...     print(error)
+        the review page needs the Python package 'no_such_package': pip install 'radprompt[web]'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{needed_by} needs the Python package {module.split('.')[0]!r}: "
+            f"pip install 'radprompt[{extra}]'"
+        ) from exc
 
 
 class RowError(InputError):

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radprompt.errors import RadpromptError
+from radprompt.errors import MissingExtraError, RadpromptError, require
 
 __all__ = [
     "Backend",
@@ -99,20 +99,8 @@ class BackendError(RadpromptError):
                           and not self.rejects_structured_output)
 
 
-class MissingExtraError(RadpromptError, ImportError):
-    """An optional dependency is not installed; the message says which extra brings it."""
-
-
-def require_extra(module: str, *, extra: str, needed_by: str) -> Any:
-    """Import ``module`` or raise ``MissingExtraError`` with the ``pip install`` line."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingExtraError(
-            f"{needed_by} needs the '{module}' package: pip install 'radprompt[{extra}]'"
-        ) from exc
+require_extra = require
+"""Import an optional package or raise ``MissingExtraError`` (``radprompt.errors.require``)."""
 
 
 def import_litellm(*, needed_by: str) -> Any:

@@ -16,14 +16,12 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from radprompt.errors import RadpromptError
+from radprompt.errors import MissingExtraError, require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,19 +42,8 @@ Reducer = Callable[["np.ndarray"], dict[str, "np.ndarray"]]
 """Maps summed statistics, shape ``(..., k)``, to named scores of shape ``(...)``."""
 
 
-class MissingDependencyError(RadpromptError):
-    """An optional dependency a metric needs is not installed; the message says how to get it."""
-
-
-def require(module: str, *, extra: str, needed_by: str) -> ModuleType:
-    """Import ``module`` or raise ``MissingDependencyError`` naming the extra that installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"{needed_by} needs the Python package {module.split('.')[0]!r}: "
-            f"pip install 'radprompt[{extra}]'"
-        ) from exc
+MissingDependencyError = MissingExtraError
+"""An optional dependency a metric needs is not installed (``radprompt.errors``'s one kind)."""
 
 
 @dataclass(frozen=True)

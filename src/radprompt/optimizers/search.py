@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from radprompt.errors import require
 from radprompt.optimizers.program import Program, Revision
 from radprompt.reports import Dataset
 from radprompt.runs.scoring import ExtractionScore
@@ -74,13 +75,7 @@ class Guards:
 
 
 def _require_optuna() -> Any:
-    try:
-        import optuna
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the optimizer's search needs optuna: pip install 'radprompt[optimize]'"
-        ) from exc
-    return optuna
+    return require("optuna", extra="optimize", needed_by="the optimizer's search")
 
 
 def _sampler(optuna: Any, seed: int, finished: int) -> Any:
