@@ -60,6 +60,12 @@ def test_sentences_end_at_chinese_punctuation_lines_and_numbers() -> None:
     ("右侧气胸较前无明显变化。", {"pneumothorax": "present"}),
     ("左侧肋膈角消失。", {"pleural_effusion": "present"}),
     ("右侧胸腔引流管已拔除。", {"support_devices": "absent"}),
+    ("无气胸，胸腔积液或局灶性实变。",
+     {"pneumothorax": "absent", "pleural_effusion": "absent", "consolidation": "absent"}),
+    ("未见气胸，左侧少量胸腔积液及肺不张。",
+     {"pneumothorax": "absent", "pleural_effusion": "present", "atelectasis": "present"}),
+    ("无气胸，心影增大及肺淤血。", {"pneumothorax": "absent", "cardiomegaly": "present",
+                              "pulmonary_vascular_abnormal": "present"}),
 ])
 def test_chinese_negation_and_hedges_keep_to_their_clause(
         engine: RulesExtractor, text: str, expected: dict[str, str]) -> None:

@@ -48,6 +48,16 @@ _BOUNDARY = re.compile(
 CLAUSE_MARKS = frozenset("，,；;：:。\n")
 """Punctuation that ends a clause, and with it every cue's scope."""
 _DIFFERENTIAL = "或"
+_LIST_COMMAS = "，,"
+_LIST_JOINS = ("或", "及", "和", "与")
+_LIST_ITEM_CHARS = 12
+_LIST_MAX_ITEMS = 4
+_ITEM_BREAKERS = ("左", "右", "双", "两", "少量", "中等", "大量", "轻度", "中度", "重度", "新",
+                  "另", "但")
+"""An item after a comma that starts with a side or an amount states a finding of its own."""
+_CLAUSE_WORDS = ("见", "示", "为", "呈", "位于", "在位", "较前", "同前", "稳定", "增大", "增宽",
+                 "增多", "增粗", "减少", "吸收", "消失", "正常", "清晰", "锐利", "居中", "术后")
+"""Words that make a comma-separated chunk a clause of its own, not an item of a list."""
 _NONE = 10**9
 _KINDS = ("pseudo", "termination", "uncertainty_pre", "uncertainty_post",
           "bidirectional_uncertainty", "negation_pre", "negation_post", "probable_pre",
@@ -128,10 +138,7 @@ def _clause(text: str, start: int, end: int, sentence: tuple[int, int],
             cues: list[tuple[int, int, frozenset[str]]]) -> tuple[int, int]:
     """The clause around ``[start, end)``: punctuation and contrast words bound it."""
     left, right = sentence
-    for index in range(start - 1, left - 1, -1):
-        if text[index] in CLAUSE_MARKS:
-            left = index + 1
-            break
+    left = _list_left(text, _mark_before(text, start, left), start, sentence)
     for index in range(end, right):
         if text[index] in CLAUSE_MARKS:
             right = index
@@ -143,6 +150,38 @@ def _clause(text: str, start: int, end: int, sentence: tuple[int, int],
             elif c_start >= end:
                 right = min(right, c_start)
     return left, right
+
+
+def _mark_before(text: str, position: int, floor: int) -> int:
+    """Just after the last clause mark before ``position`` (``floor`` if there is none)."""
+    for index in range(position - 1, floor - 1, -1):
+        if text[index] in CLAUSE_MARKS:
+            return index + 1
+    return floor
+
+
+def _list_left(text: str, left: int, start: int, sentence: tuple[int, int]) -> int:
+    """Move a clause's left edge back over commas that separate the items of one list.
+
+    "无气胸，胸腔积液或局灶性实变": a comma between short noun phrases, in a sentence that joins
+    its last item with 或 / 及 / 和 / 与, does not end the negation's clause. An item that
+    starts with a side or an amount ("未见气胸，左侧少量胸腔积液") or holds a predicate (见, 为,
+    增大, 正常 ...) is a clause of its own.
+    """
+    if not any(join in text[left:sentence[1]] for join in _LIST_JOINS):
+        return left
+    chunk_end = next((i for i in range(start, sentence[1]) if text[i] in CLAUSE_MARKS),
+                     sentence[1])  # the mention's own item, to its end
+    for _ in range(_LIST_MAX_ITEMS):
+        if left - 1 <= sentence[0] or text[left - 1] not in _LIST_COMMAS:
+            break
+        chunk = text[left:chunk_end]
+        if (len(chunk) > _LIST_ITEM_CHARS or chunk.startswith(_ITEM_BREAKERS)
+                or any(word in chunk for word in _CLAUSE_WORDS)):
+            break
+        chunk_end = left - 1
+        left = _mark_before(text, chunk_end, sentence[0])
+    return left
 
 
 def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
