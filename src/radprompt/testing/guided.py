@@ -15,13 +15,15 @@ prompt tells it, as a real model knows synonyms.
 
 Example::
 
+    >>> import json
     >>> from radprompt.labelset import load_labelset
     >>> labels = load_labelset("chestxray21")
     >>> answer = GuidedAnswerer(labelset=labels)([
     ...     {"role": "system", "content": "## pneumothorax (Pneumothorax)\\nReported as: ptx."},
     ...     {"role": "user", "content": "Small left ptx."}])
-    >>> answer
-    '{"pneumothorax": {"state": "present", "evidence": "Small left ptx."}}'
+    >>> json.loads(answer)["pneumothorax"]
+    {'state': 'present', 'evidence': 'Small left ptx.', 'attributes': {'laterality': 'left', \
+'severity': 'small'}}
 """
 
 from __future__ import annotations
