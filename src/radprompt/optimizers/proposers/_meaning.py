@@ -33,6 +33,12 @@ _FUNCTION_WORDS = frozenset(
 )
 _DISTINCTIVE_AT_MOST = 2
 """A stem shared by at most this many labels' meanings marks one of them."""
+_LONE_WORD_MIN = 8
+_MODIFIER = re.compile(r"(al|ic|ar|ous|ed|ive|ary|ful|less|ly)$")
+"""A word alone is a finding only when it is a long noun that the label's own definition uses
+and no other label's meaning does ('sternotomy' for Support Devices, 'blunting' for Pleural
+Effusion); an adjective alone ('bronchial') or a shared word ('thickening': bronchial wall or
+pleural) never is."""
 
 
 def stem(word: str) -> str:
@@ -62,14 +68,26 @@ class MeaningIndex:
             label.id: frozenset(stem(w) for w in _content_words(_meaning_text(label)))
             for label in labelset.labels if label.derived is None}
         self._spread: Counter[str] = Counter(s for stems in self.stems.values() for s in stems)
+        self._definition_words: dict[str, frozenset[str]] = {
+            label.id: frozenset(_content_words(_EXCLUDED_PART.split(label.definition, 1)[0]))
+            for label in labelset.labels if label.derived is None}
+        self._word_spread: Counter[str] = Counter(
+            w for label in labelset.labels if label.derived is None
+            for w in set(_content_words(_meaning_text(label))))
 
     def anchored(self, label_id: str, gram: str) -> bool:
         """Is ``gram`` worded in the label's own terms (all content words but one, and at
-        least one distinctive)? A gram of fewer than two content words never is."""
+        least one distinctive)? One word alone only when it is a long noun the label's
+        definition names."""
         words = _content_words(gram)
+        own = self.stems.get(label_id, frozenset())
+        if len(words) == 1 and len(gram.split()) == 1:
+            word = words[0]
+            return (len(word) >= _LONE_WORD_MIN and not _MODIFIER.search(word)
+                    and word in self._definition_words.get(label_id, frozenset())
+                    and self._word_spread[word] == 1)
         if len(words) < 2:
             return False
-        own = self.stems.get(label_id, frozenset())
         anchored = [stem(w) for w in words if stem(w) in own]
         if len(anchored) < len(words) - 1:
             return False

@@ -1,0 +1,45 @@
+"""The lexical miner keeps a label's meaning: a mined synonym must be worded in the label's own
+terms (its name, definition and phrases), never a common neighbour of the finding."""
+
+from __future__ import annotations
+
+import pytest
+
+from radprompt.labelset import load_labelset
+from radprompt.optimizers.proposers._meaning import MeaningIndex, finding_sentences
+
+
+@pytest.fixture(scope="module")
+def meaning() -> MeaningIndex:
+    return MeaningIndex(load_labelset("chestxray21"))
+
+
+@pytest.mark.parametrize(("label", "gram"), [
+    ("trachea_and_bronchus", "thickened bronchial walls"),
+    ("pulmonary_vascular_abnormal", "pulmonary arterial enlargement"),
+    ("support_devices", "sternotomy"),
+    ("pleural_effusion", "fluid tracks into"),
+])
+def test_wording_of_the_labels_own_definition_is_anchored(meaning, label, gram):
+    assert meaning.anchored(label, gram)
+
+
+@pytest.mark.parametrize(("label", "gram"), [
+    ("trachea_and_bronchus", "lower lobes"),      # where, not what
+    ("trachea_and_bronchus", "walls"),            # one common word
+    ("trachea_and_bronchus", "bronchial"),        # an adjective alone
+    ("trachea_and_bronchus", "thickening"),       # bronchial wall or pleural
+    ("support_devices", "valve"),                 # 'aortic valve calcification' is no device
+    ("emphysema", "hyperinflated lungs"),         # the definition excludes hyperinflation
+    ("lung_opacity", "bilateral upper"),
+])
+def test_neighbours_and_lone_common_words_are_not(meaning, label, gram):
+    assert not meaning.anchored(label, gram)
+
+
+def test_indication_sentences_are_not_mined():
+    text = ("INDICATION: Bronchial wall thickening?\n"
+            "FINDINGS: Thickened bronchial walls. No effusion.")
+    found = finding_sentences(text, ignored_sections=("indication",))
+    assert not any("?" in s for s in found)
+    assert any("Thickened bronchial walls" in s for s in found)
