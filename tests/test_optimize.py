@@ -51,7 +51,14 @@ def test_main_job_raises_dev_macro_f1_round_by_round(auto_run):
     # narrowing proposal is left for a reviewer
     assert auto_run.status in ("finished", "awaiting_review")
     assert (auto_run.status == "awaiting_review") == bool(run.pending())
-    assert auto_run.reason  # thresholds hold, no further gain, or the rounds ran out
+    # the run says why it stopped: the thresholds hold, no further gain, the rounds ran out,
+    # or the failing labels wait for a reviewer; and it names every proposal left to review
+    reason = auto_run.reason
+    assert run.manifest.reason == reason
+    assert reason.startswith(("4 round(s) done", "every label with enough support",
+                              "no proposal", "the failing labels wait", "proposal ")), reason
+    for proposal in run.pending():
+        assert f"proposal {proposal.id} waits for review" in reason
 
 
 def test_main_job_reports_test_before_and_after(auto_run):

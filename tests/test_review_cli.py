@@ -43,8 +43,14 @@ def test_lists_and_shows_a_pending_proposal(run: Run) -> None:
     fixed = view.fixes[0]
     assert fixed.highlight and fixed.highlight in fixed.text_before + fixed.highlight
     rows = side_by_side(view.diff)
-    assert {"hunk", "change"} <= {row.kind for row in rows} or any(
-        row.kind in ("insert", "delete") for row in rows)
+    assert rows[0].kind == "hunk"
+    # every +/- line of the diff is in the side-by-side view, on its side
+    diff = [line for line in view.diff.splitlines() if not line.startswith(("---", "+++"))]
+    removed = [line[1:] for line in diff if line.startswith("-")]
+    added = [line[1:] for line in diff if line.startswith("+")]
+    assert removed or added
+    assert [row.left for row in rows if row.kind in ("change", "delete")] == removed
+    assert [row.right for row in rows if row.kind in ("change", "insert")] == added
 
 
 def test_accept_goes_to_the_audit_log_once(run: Run) -> None:
