@@ -125,3 +125,12 @@ def test_english_is_not_a_language_entry(chestxray21: LabelSet) -> None:
     data["languages"] = {"en": {}}
     with pytest.raises(ValueError, match="English is the label's own fields"):
         LabelSet.model_validate(data)
+
+
+def test_attributes_are_read_from_the_chinese_sentence(engine: RulesExtractor) -> None:
+    text = "右侧少量胸腔积液，较前减少。左肺上叶结节，大小约1.2cm。"
+    findings = engine.extract_report(Report("r", text))
+    assert findings.states["pleural_effusion"].attributes.to_json() == {
+        "laterality": "right", "severity": "small", "temporal": "decreased"}
+    assert findings.states["lung_lesion"].attributes.to_json() == {
+        "laterality": "left", "size": "1.2cm", "location": "left upper lobe"}

@@ -4,7 +4,7 @@
 ``language`` field, else detected) is CJK and the labelset has words for it
 (``LabelSet.languages``). It reads the labelset *in that language* (``LabelSet.in_language``)
 with the rules of ``_cjk.py``; the findings have the same shape as the English reader's
-(state and evidence sentence; attributes are read for English only).
+(state, evidence sentence, and the attributes of ``_cjk_attributes.py``).
 
 Example::
 
@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from radprompt.extractors._cjk import CJKCues, cjk_mention_state, cjk_sentences, compile_cjk_phrases
+from radprompt.extractors._cjk_attributes import chinese_attributes
 from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
 from radprompt.labelset import Hedges, Label, LabelSet
 from radprompt.reports import Report
@@ -106,7 +107,7 @@ class _Reading:
 
     def label_finding(self, compiled: _CompiledLabel) -> Finding | None:
         text = self.text
-        best: tuple[State, tuple[int, int]] | None = None
+        best: tuple[State, tuple[int, int], int, int] | None = None
         for match in compiled.mentions.finditer(text):
             start, end = match.span()
             sentence = self.sentence_of(start, end)
@@ -122,16 +123,20 @@ class _Reading:
                 found=self.cues_in(compiled.cues, sentence), hedges=compiled.hedges, base=base,
                 gap=match.group().lower() not in compiled.literal)
             if best is None or _RANK[state] < _RANK[best[0]]:
-                best = (state, sentence)
+                best = (state, sentence, start, end)
                 if state is State.PRESENT:
                     break
         if best is None and compiled.normals is not None:
             for match in compiled.normals.finditer(text):
                 sentence = self.sentence_of(*match.span())
                 if sentence is not None:
-                    best = (State.ABSENT, sentence)
+                    best = (State.ABSENT, sentence, *match.span())
                     break
         if best is None:
             return None
-        state, (s_start, s_end) = best
-        return Finding(state, Evidence(s_start, s_end, text[s_start:s_end]))
+        state, (s_start, s_end), start, end = best
+        evidence = Evidence(s_start, s_end, text[s_start:s_end])
+        if state is State.ABSENT:
+            return Finding(state, evidence)
+        return Finding(state, evidence, chinese_attributes(
+            evidence.text, start - s_start, end - s_start))
