@@ -6,7 +6,7 @@ from llm_support import private_cache_fixture  # noqa: F401 - autouse fixture
 from typer.testing import CliRunner
 
 from radprompt.cli import app
-from radprompt.llm.bench import bench_llm
+from radprompt.testing.bench_llm import bench_llm
 from radprompt.testing import synthetic_reports
 
 

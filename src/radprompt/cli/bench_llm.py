@@ -10,7 +10,7 @@ from rich.table import Table
 from radprompt.cli._common import LabelsetOption, console, handles_errors
 from radprompt.cli.bench import bench_app
 from radprompt.labelset import LabelSet, load_labelset
-from radprompt.llm.bench import LLMBenchResult, bench_llm
+from radprompt.testing.bench_llm import LLMBenchResult, bench_llm
 from radprompt.testing.fake_answers import synthetic_reports
 
 
@@ -49,8 +49,12 @@ def bench_llm_command(
 
     Reports requests per report, wall time against the ideal n x latency / concurrency, the
     share of prompt tokens in the static prefix, and how many requests a second run makes.
+    With --api-base: a real server instead, next to its raw throughput on the same prompts.
 
     Example: [bold]radprompt bench llm --reports 1000 --latency 0.05 --concurrency 16[/]
+
+    Example: [bold]radprompt bench llm --api-base http://127.0.0.1:8080/v1 -e llamacpp-local
+    --reports 20[/]
     """
     labels = load_labelset(labelset)
     if api_base:
@@ -67,6 +71,11 @@ def bench_llm_command(
             rows.append(bench_llm(labelset=labels, reports=corpus, latency=latency,
                                   concurrency=concurrency, mode=mode_name,  # type: ignore[arg-type]
                                   backend=backend_name))  # type: ignore[arg-type]
+    _print_fake_rows(rows, labels=labels, latency=latency, concurrency=concurrency)
+
+
+def _print_fake_rows(rows: list[LLMBenchResult], *, labels: LabelSet, latency: float,
+                     concurrency: int) -> None:
     table = Table(title=f"LLM extraction against the fake server ({latency * 1000:g} ms per "
                   f"answer, concurrency {concurrency}, labelset {labels.name})")
     for column in ("mode", "backend", "reports", "requests", "req/report", "wall s", "ideal s",
@@ -86,9 +95,9 @@ def _bench_server(labels: LabelSet, *, api_base: str, extractor: str | None, mod
                   input_path: str | None, count: int, max_tokens: int | None) -> None:
     from radprompt.labelset import read_yaml
     from radprompt.llm import LLMRecipe
-    from radprompt.llm.bench_server import bench_server, prefix_effect
     from radprompt.reports import read_dataset
     from radprompt.resources import find_resource
+    from radprompt.testing.bench_server import bench_server, prefix_effect
 
     data: dict[str, object] = {}
     if extractor:

@@ -24,13 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from radprompt.testing.behaviours import (
+    PROSE,
+    Answerer,
+    Behaviour,
+    RecordedRequest,
+    approx_token_count,
+    constant_answer,
+    message_text,
+    refusal_of,
+)
 
 __all__ = [
     "Answerer",
@@ -40,89 +49,9 @@ __all__ = [
     "approx_token_count",
 ]
 
-Answerer = Callable[[list[dict[str, Any]]], str]
-"""Turns the request's messages into the assistant's answer text."""
-
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-_PROSE = "I am sorry, but I cannot give a structured answer for this report."
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
             404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}
-
-
-def approx_token_count(text: str) -> int:
-    """Words and punctuation marks: the fake server's stand-in for a tokenizer."""
-    return len(_TOKEN.findall(text))
-
-
-def _constant_answer(messages: list[dict[str, Any]]) -> str:
-    return "{}"
-
-
-@dataclass(frozen=True)
-class Behaviour:
-    """What the server does with one request; build one with the class methods."""
-
-    status: int = 200
-    latency: float | None = None
-    answer: str | None = None
-    hangs: bool = False
-    cut_off: bool = False
-    non_json: bool = False
-    message: str | None = None
-    thinks: bool = False
-    wraps: str | None = None
-
-    @classmethod
-    def fail(cls, status: int, message: str | None = None) -> Behaviour:
-        """Answer with HTTP ``status`` (401, 404, 429, 500, 503 ...) and an OpenAI-style error
-        body saying ``message`` (default ``fake HTTP <status>``)."""
-        return cls(status=status, message=message)
-
-    @classmethod
-    def stall(cls) -> Behaviour:
-        """Never answer (until the client times out and hangs up)."""
-        return cls(hangs=True)
-
-    @classmethod
-    def truncated(cls) -> Behaviour:
-        """The normal answer cut in half, with ``finish_reason: length``."""
-        return cls(cut_off=True)
-
-    @classmethod
-    def thinking(cls) -> Behaviour:
-        """The normal answer after a ``<think>`` block (Qwen3, DeepSeek-R1 and kin)."""
-        return cls(thinks=True)
-
-    @classmethod
-    def wrapped(cls, key: str = "findings") -> Behaviour:
-        """The normal JSON answer wrapped in one outer key (schema drift of small models)."""
-        return cls(wraps=key)
-
-    @classmethod
-    def prose(cls) -> Behaviour:
-        """A polite sentence instead of JSON."""
-        return cls(non_json=True)
-
-    @classmethod
-    def reply(cls, text: str) -> Behaviour:
-        """Exactly ``text``."""
-        return cls(answer=text)
-
-    @classmethod
-    def slow(cls, seconds: float) -> Behaviour:
-        """The normal answer after ``seconds``."""
-        return cls(latency=seconds)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One chat request as the server saw it."""
-
-    messages: list[dict[str, Any]]
-    params: dict[str, Any]
-    behaviour: Behaviour
-    started: float
 
 
 @dataclass
@@ -160,7 +89,7 @@ class FakeOpenAIServer:
         dialect: str = "openai",
         context_length: int | None = None,
     ) -> None:
-        self.answerer = answerer or _constant_answer
+        self.answerer = answerer or constant_answer
         self.latency = latency
         self.model = model
         self.host = host
@@ -277,7 +206,8 @@ class FakeOpenAIServer:
             return self._stats.peak
 
     def _next_behaviour(self, messages: list[dict[str, Any]]) -> Behaviour:
-        said = "\n".join(_text(m.get("content")) for m in messages if m.get("role") == "user")
+        said = "\n".join(message_text(m.get("content")) for m in messages
+                         if m.get("role") == "user")
         with self._lock:
             for rule in self._rules:
                 if rule.queue and (rule.match is None or rule.match in said):
@@ -351,7 +281,8 @@ class FakeOpenAIServer:
                 await asyncio.sleep(self.stall_seconds)
                 return None
             reply: tuple[int, Any]
-            refusal = self._refusal(messages, params)
+            refusal = refusal_of(messages, params, dialect=self.dialect,
+                                 context_length=self.context_length)
             if refusal is not None:
                 reply = refusal
             elif behaviour.status != 200:
@@ -373,31 +304,12 @@ class FakeOpenAIServer:
             with self._lock:
                 stats.active -= 1
 
-    def _refusal(self, messages: list[dict[str, Any]],
-                 params: dict[str, Any]) -> tuple[int, Any] | None:
-        """What a real server says to a request it cannot take (dialect, context length)."""
-        kind = (params.get("response_format") or {}).get("type")
-        if self.dialect == "llamacpp" and kind not in (None, "text", "json_object"):
-            return 500, _error("1 validation error for CreateChatCompletionRequest\n"
-                               "response_format.type\n  Input should be 'text' or "
-                               "'json_object'", "server_error")
-        if self.context_length is None:
-            return None
-        prompt = sum(approx_token_count(_text(m.get("content"))) + 4 for m in messages)
-        answer = int(params.get("max_tokens") or 0)
-        if prompt + answer > self.context_length:
-            return 400, _error(
-                f"Requested tokens ({prompt + answer}) exceed context window of "
-                f"{self.context_length}: you requested {prompt + answer} tokens ({prompt} in "
-                f"the messages, {answer} in the completion)", "invalid_request_error")
-        return None
-
     def _completion(self, messages: list[dict[str, Any]], behaviour: Behaviour,
                     model: str) -> dict[str, Any]:
         if behaviour.answer is not None:
             text = behaviour.answer
         elif behaviour.non_json:
-            text = _PROSE
+            text = PROSE
         else:
             text = self.answerer(messages)
         finish = "stop"
@@ -408,7 +320,7 @@ class FakeOpenAIServer:
                     "</think>\n\n" + text)
         if behaviour.cut_off:
             text, finish = text[: max(1, len(text) // 2)], "length"
-        prompt_tokens = sum(self._count(_text(m.get("content"))) for m in messages)
+        prompt_tokens = sum(self._count(message_text(m.get("content"))) for m in messages)
         completion_tokens = approx_token_count(text)
         with self._lock:
             number = self._stats.count
@@ -422,14 +334,6 @@ class FakeOpenAIServer:
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
 
 
 def _error(message: str, kind: str) -> dict[str, Any]:
