@@ -183,10 +183,13 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         journal.discard()
         if store is not None:
             store.discard()
+    journaled = store is None and engine.journaled
+    if not journaled and store is None:
+        journal.done()  # an unfinished run of another extractor or input is refused, not lost
     try:
         with progress_bar("extracting", total=len(dataset.reports)) as advance:
             run = extract_dataset(dataset, extractor=engine, progress=advance,
-                                  journal=None if store else journal, engine=runner)
+                                  journal=journal if journaled else None, engine=runner)
     except LLMStopError as exc:
         kept = len(journal.done()) if journal.path.exists() else 0
         raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "

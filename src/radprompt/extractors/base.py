@@ -47,6 +47,9 @@ class Extractor(ABC):
     """
 
     usage_: Usage | None = None
+    journaled: bool = True
+    """Whether ``radprompt extract`` journals each finished report so that a killed run resumes
+    (``False`` for an extractor that reads a report faster than the journal writes it)."""
 
     @abstractmethod
     def extract(
