@@ -35,8 +35,7 @@ from radprompt.evaluation.resampling import (
 )
 from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet
-from radprompt.metrics import DEFAULT_METRICS, METRICS, build_metric
-from radprompt.metrics import metric_options as options_of
+from radprompt.metrics import DEFAULT_METRICS, METRICS, build_metric, metric_class
 from radprompt.metrics._findings import CachingExtractor, resolve_extractor, resolve_labelset
 from radprompt.metrics.base import MetricResult
 
@@ -231,7 +230,7 @@ def evaluate_reports(
         logger.warning("system %s has no report for %d reference id(s); they are left out",
                        system, len(missing))
     shared: dict[str, Any] = {"labelset": labels}
-    if any("extractor" in options_of(name) for name in metrics):
+    if any(metric_class(name).needs_extractor for name in metrics):
         shared["extractor"] = CachingExtractor(resolve_extractor(extractor, labelset=labels))
     results: dict[tuple[str, str], MetricResult] = {}
     seconds: dict[str, float] = {}
@@ -243,7 +242,7 @@ def evaluate_reports(
             reuse: dict[str, Any] = {}
             if name == "composite":
                 reuse["computed"] = {m: r for (s, m), r in results.items() if s == system}
-            if metric.reads_context and paired.contexts is not None:
+            if paired.contexts is not None:  # Metric.compute gives them to those that read them
                 reuse["contexts"] = paired.contexts
             results[(system, name)] = metric.compute(predictions=texts,
                                                      references=paired.references, **reuse)
@@ -303,15 +302,8 @@ def evaluate(
     *,
     references: TextSource,
     generated: Mapping[str, TextSource],
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    labelset: LabelSet | str | Path = "chestxray21",
-    extractor: Extractor | str | Path = "rules",
-    metric_options: Mapping[str, Mapping[str, Any]] | None = None,
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    test: SignificanceTest = "paired-bootstrap",
-    seed: int = 0,
     output_dir: str | Path | None = None,
+    **settings: Any,
 ) -> pd.DataFrame:
     """Evaluate generated reports against references; one row per system.
 
@@ -325,12 +317,10 @@ def evaluate(
     (paired bootstrap or approximate randomization). With ``output_dir``, the summary,
     per-sample, per-label, significance and ranking CSVs and the plots are written there.
     The returned table's columns are ``<metric>.<score>`` with ``.low`` / ``.high`` bounds.
+    ``settings`` are those of ``evaluate_reports`` (metrics, labelset, extractor,
+    metric_options, n_resamples, confidence, test, seed); an unknown one raises.
     """
-    evaluation = evaluate_reports(
-        references=references, generated=generated, metrics=metrics, labelset=labelset,
-        extractor=extractor, metric_options=metric_options, n_resamples=n_resamples,
-        confidence=confidence, test=test, seed=seed,
-    )
+    evaluation = evaluate_reports(references=references, generated=generated, **settings)
     if output_dir is not None:
         evaluation.write(output_dir)
     return evaluation.summary
