@@ -144,5 +144,7 @@ def test_an_llm_extractor_on_ray_workers_uses_the_cache_and_keeps_failures(tmp_p
     (failure,) = on_ray.failures
     assert isinstance(failure, ExtractionFailure) and failure == alone.failures[0]
     assert again and all("Right pneumothorax" in text for text in again)  # the rest: cached
+    assert on_ray.usage is not None and on_ray.usage.requests == len(again)
+    assert on_ray.usage.cache_hits == len(MINI_REPORTS) - 1
     assert json.loads((tmp_path / "shards" / "manifest.json").read_text())["shards"]["2"][
         "failed"] == 1

@@ -58,6 +58,8 @@ class RayEngine(Engine):
         self.num_cpus = num_cpus
         self.store = store
         self.resumed_ = 0
+        self.usage_: Any = None
+        """An LLM extractor's requests, tokens and cost, summed over the shards run here."""
 
     def run(
         self,
@@ -110,13 +112,16 @@ class RayEngine(Engine):
                  on_result: ResultCallback, progress: ProgressCallback | None) -> None:
         expected = {index: (len(shard), key) for index, shard, key in pending}
         arrived: dict[int, dict[int, str]] = {}
+        usage: dict[int, bytes] = {}
         for batch in mapped.iter_batches(batch_size=None, batch_format="pyarrow"):
-            for index, position, record in zip(batch["shard"].to_pylist(),
-                                               batch["position"].to_pylist(),
-                                               batch["record"].to_pylist(), strict=True):
+            for index, position, record, spent in zip(
+                    batch["shard"].to_pylist(), batch["position"].to_pylist(),
+                    batch["record"].to_pylist(), batch["usage"].to_pylist(), strict=True):
                 if index not in expected:  # finished already; a rerun block's copy
                     continue
                 arrived.setdefault(index, {})[position] = record
+                if spent is not None:
+                    usage[index] = spent
                 size, key = expected[index]
                 if len(arrived[index]) < size:
                     continue
@@ -125,12 +130,22 @@ class RayEngine(Engine):
                 del expected[index]
                 if self.store is not None:
                     self.store.write(index, key, records)
+                self._add_usage(usage.pop(index, None))
                 for line in records:
                     on_result(result_from_record(line))
                 if progress is not None:
                     progress(size)
         if expected:  # pragma: no cover - Ray raises before this
             raise RuntimeError(f"Ray returned no results for shard(s) {sorted(expected)}")
+
+
+    def _add_usage(self, spent: bytes | None) -> None:
+        if spent is None:
+            return
+        if self.usage_ is None:
+            self.usage_ = pickle.loads(spent)
+        else:
+            self.usage_.add(pickle.loads(spent))
 
 
 def _block(index: int, shard: Sequence[Report]) -> Any:
@@ -149,8 +164,10 @@ def _extract_block(batch: Any, *, extractor: Extractor) -> dict[str, Any]:
     _check_destination(extractor)
     reports = [pickle.loads(blob) for blob in batch["report"].to_pylist()]
     results = extractor.extract(reports)
+    spent = getattr(extractor, "usage_", None)  # an LLM extractor's, once per block
+    usage = [pickle.dumps(spent) if spent is not None else None] + [None] * (len(reports) - 1)
     return {"shard": batch["shard"], "position": batch["position"],
-            "record": [result_record(result) for result in results]}
+            "record": [result_record(result) for result in results], "usage": usage}
 
 
 def _check_destination(extractor: Extractor) -> None:
