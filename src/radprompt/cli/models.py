@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from radprompt.cli._common import (
     err_console,
     handles_errors,
 )
+
+if TYPE_CHECKING:
+    from radprompt.llm.probe import ProbeResult
 
 models_app = typer.Typer(help="Check model endpoints.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -50,6 +53,17 @@ def check(
                        backend=backend, timeout=timeout, cache=False,  # type: ignore[arg-type]
                        structured_output_dialect=dialect)  # type: ignore[arg-type]
     result = probe_endpoint(recipe)
+    rows = _rows(result)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        console.print(f"{name:<{width}}  {value}", highlight=False, markup=False)
+    if result.error:
+        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _rows(result: ProbeResult) -> list[tuple[str, str]]:
+    """What ``models check`` prints, one (name, value) per line."""
     info = result.info
 
     def known(value: object, unit: str = "") -> str:
@@ -59,7 +73,7 @@ def check(
                   False: "no (the server rejected the schema)" if result.answer is None else
                   "no (accepted, but the answer did not follow the schema)",
                   None: "not known (the probe failed)"}[result.structured_output]
-    rows = [
+    return [
         ("model", result.model),
         ("endpoint", result.api_base or "the provider's default"),
         ("reached", "yes" if result.reached else "no"),
@@ -76,12 +90,6 @@ def check(
          f"${info.input_cost_per_mtok:g} / ${info.output_cost_per_mtok or 0:g} per million "
          "prompt / completion tokens"),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        console.print(f"{name:<{width}}  {value}", highlight=False, markup=False)
-    if result.error:
-        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False)
-        raise typer.Exit(1)
 
 
 @models_app.command("serve")

@@ -71,6 +71,18 @@ class LLMBenchResult:
         return self.prefix_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
 
 
+def _conversations(version: PromptVersion, reports: Sequence[Report], path: Path) -> Path:
+    """Every request's messages, for the fake model to work out its answers before the clock
+    starts (on a small machine its CPU then does not compete with the client being timed)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for report in reports:
+            for group in version.requests():
+                label_id = group[0] if version.mode == "label" else None
+                messages = version.render(report.text, label_id=label_id)
+                handle.write(json.dumps({"messages": messages}) + "\n")
+    return path
+
+
 def bench_llm(
     *,
     labelset: LabelSet,
@@ -88,15 +100,7 @@ def bench_llm(
         workdir = Path(folder)
         labelset_path = workdir / "labelset.yaml"  # JSON is YAML
         labelset_path.write_text(labelset.model_dump_json(), encoding="utf-8")
-        # The fake model works out its answers before the clock starts, so on a small machine
-        # its CPU does not compete with the client being timed.
-        prepared = workdir / "conversations.jsonl"
-        with prepared.open("w", encoding="utf-8") as handle:
-            for report in reports:
-                for group in version.requests():
-                    label_id = group[0] if mode == "label" else None
-                    messages = version.render(report.text, label_id=label_id)
-                    handle.write(json.dumps({"messages": messages}) + "\n")
+        prepared = _conversations(version, reports, workdir / "conversations.jsonl")
         with fake_server_process(latency=latency, labelset_path=labelset_path,
                                  prepare=prepared) as base_url:
             recipe = LLMRecipe(
