@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, require
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
 
@@ -35,7 +35,6 @@ __all__ = ["MAGIC", "findings_columns", "is_parquet", "parquet_records", "table_
            "write_findings_table", "write_rows"]
 
 MAGIC = b"PAR1"
-INSTALL_HINT = "Parquet needs pyarrow: pip install 'radprompt[parquet]'"
 
 
 def is_parquet(path: Path) -> bool:
@@ -50,11 +49,8 @@ def is_parquet(path: Path) -> bool:
 
 
 def _pyarrow() -> Any:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise InputError(Path("pyarrow"), INSTALL_HINT) from None
+    pyarrow = require("pyarrow", extra="parquet", needed_by="Parquet files")
+    require("pyarrow.parquet", extra="parquet", needed_by="Parquet files")
     return pyarrow
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from radprompt.engines._shards import ShardStore, result_from_record, result_record, shard_key
 from radprompt.engines.base import Engine, ResultCallback
-from radprompt.errors import InputError
+from radprompt.errors import require
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
 
@@ -28,15 +27,9 @@ __all__ = ["RayEngine"]
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "the Ray engine needs Ray Data: pip install 'radprompt[ray]'"
-
-
 def _ray() -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise InputError(Path("ray"), INSTALL_HINT) from None
+    ray = require("ray", extra="ray", needed_by="extract --engine ray")
+    require("ray.data", extra="ray", needed_by="extract --engine ray")
     return ray
 
 
