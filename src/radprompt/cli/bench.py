@@ -54,10 +54,11 @@ def bench_rules_command(
                else _reports(input, labels))
     if not reports:
         raise InputError(input, "no usable reports to time")
-    corpus = reports * max(1, -(-min_reports // len(reports)))
-    err_console.print(f"timing the rule engine on {len(corpus):,} reports from {input}, "
-                      f"best of {repeat} pass(es) ...", highlight=False)
-    result = bench_rules(corpus, labelset=labels, repeat=repeat, source=str(input))
+    copies = max(1, -(-min_reports // len(reports)))
+    err_console.print(f"timing the rule engine on {len(reports) * copies:,} reports from "
+                      f"{input}, best of {repeat} pass(es) ...", highlight=False)
+    result = bench_rules(reports, labelset=labels, repeat=repeat, source=str(input),
+                         copies=copies)
     console.print(
         f"rule engine ({labels.name}): {result.reports} reports from {result.source} "
         f"({len(reports)} distinct) in {result.seconds:.3f} s wall, "
@@ -75,7 +76,11 @@ def _reports(path: Path, labels: LabelSet) -> list[Report]:
         return read_dataset(path, labelset=labels).reports
     except InputError:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
+            if path.suffix.lower() in (".jsonl", ".ndjson"):
+                first = next((line for line in handle if line.strip()), "{}")
+                header = list(json.loads(first))
+            else:
+                header = next(csv.reader(handle), [])
         if {"findings", "impression"} <= set(header):
             return [Report(str(number), iu_report_text(row["findings"], row["impression"]))
                     for number, row in enumerate(_rows(path), 1)
