@@ -91,7 +91,7 @@ def auto_run(workspace, fake, tmp_path_factory):
 def test_prompt_changes_alone_raise_dev_macro_f1(auto_run):
     outcome, _ = auto_run
     rounds = outcome.rounds
-    improving = [r for r in rounds if r["proposal"]]
+    improving = [r for r in rounds if r.proposal]
     assert improving, rounds
     for record in improving:
         assert record.dev_macro_f1 > record.dev_macro_f1_before

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from radprompt.labelset import load_labelset
-from radprompt.runs import Decision, Edit, Manifest, Proposal, Run, ScoreSummary
+from radprompt.runs import (
+    Decision,
+    Edit,
+    Manifest,
+    Proposal,
+    Run,
+    ScoreSummary,
+    VersionRecord,
+)
 from radprompt.runs.versions import labelset_yaml, version_hash
 
 SCORES = {"n_reports": 2, "macro_f1": 0.5, "micro_f1": 0.6, "all_pass": False,
@@ -82,7 +90,12 @@ def test_records_round_trip_key_for_key(tmp_path: Path) -> None:
     edit = Edit(proposal_id="round-01", version="e", parent="p", diff="",
                 dev=ScoreSummary.from_json(SCORES), reviewer="Dr. T", time="t")
     run.record_edit(edit)
-    assert run.edits("round-01") == [edit] and run.parent_of("e") == "p"
+    (run.path / "versions" / "e.yaml").write_text("name: edited (synthetic)\n")
+    (run.path / "versions" / "v.yaml").write_text("name: proposed (synthetic)\n")
+    assert run.edits("round-01") == [edit]
+    assert run.version_record("e") == VersionRecord(version="e", kind="rules", parent="p",
+                                                    dev=edit.dev)
+    assert run.version_record("v").dev == proposal.dev_after
 
 
 def test_unknown_manifest_fields_are_refused(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from radprompt.bundles.formats import FORMATS, PROMPT_ONLY_FORMATS, prompt_files
 from radprompt.bundles.signing import BundleKey
 from radprompt.llm import LLMRecipe
 from radprompt.prompts import PromptVersion
-from radprompt.runs import Run
+from radprompt.runs import Run, VersionRecord
 
 __all__ = ["export_run", "write_prompt_bundle"]
 
@@ -103,7 +103,8 @@ def export_run(
     run = Run.open(run_path)
     path = run.version_path(version or run.accepted_version())
     chosen = path.name.split(".", 1)[0]
-    kind = run.version_kind(chosen)
+    record = run.version_record(chosen)
+    kind = record.kind
     _check_format(format, kind=kind)
     review, decisions = run.approvals(chosen)
     if review in ("unreviewed", "rejected") and not allow_unreviewed:
@@ -114,14 +115,14 @@ def export_run(
     source = {"run": manifest.id, "run_path": str(run.path.resolve()),
               "experiment": manifest.config.get("experiment"),
               "optimizer": manifest.config.get("optimizer")}
-    metrics = _metrics(run, chosen)
+    metrics = _metrics(run, record)
     records = [d.to_json() for d in decisions]
     if kind == "rules":
         labelset = yaml.safe_load(path.read_text("utf-8"))
         files: dict[str, str | bytes] = {"labelset.yaml": path.read_bytes()}
         bundle_manifest = {
             "kind": "rules", "format": format, "version": chosen,
-            "parent": run.parent_of(chosen),
+            "parent": record.parent,
             "labelset": f"{labelset.get('name')}@{labelset.get('version')}",
             "extractor": {"kind": "rules", "labelset": "labelset.yaml"},
             "model": None, "decoding": None,
@@ -156,26 +157,16 @@ def _promptfoo_tests(run: Run, *, include_reports: bool,
             for report in dev.reports[:limit] if report.id in dev.references]
 
 
-def _metrics(run: Run, version: str) -> dict[str, Any]:
-    """Dev / test metrics of ``version`` as the run recorded them (rules: scored if missing)."""
-    dev: Any = None
-    for proposal in run.proposals():
-        if proposal.version == version:
-            dev = proposal.dev_after
-        elif proposal.parent == version and dev is None:
-            dev = proposal.dev_before
-    for edit in run.edits():
-        if edit.version == version:
-            dev = edit.dev
+def _metrics(run: Run, record: VersionRecord) -> dict[str, Any]:
+    """Dev / test metrics of a version as the run recorded them (rules: scored if missing)."""
     manifest = run.manifest
-    test: Any = None
-    if manifest.test_final and manifest.current_version == version:
-        test = manifest.test_final
-    elif manifest.test_initial and manifest.initial_version == version:
-        test = manifest.test_initial
-    dev = dev.to_json() if dev else None
-    test = test.to_json() if test else None
-    if run.version_kind(version) == "rules":
-        dev = dev or run.score(version, "dev").report.to_json()
-        test = test or run.score(version, "test").report.to_json()
+    test = None
+    if manifest.test_final and manifest.current_version == record.version:
+        test = manifest.test_final.to_json()
+    elif manifest.test_initial and manifest.initial_version == record.version:
+        test = manifest.test_initial.to_json()
+    dev = record.dev.to_json() if record.dev else None
+    if record.kind == "rules":
+        dev = dev or run.score(record.version, "dev").report.to_json()
+        test = test or run.score(record.version, "test").report.to_json()
     return {"dev": dev, "test": test}

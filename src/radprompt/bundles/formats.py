@@ -17,6 +17,8 @@ it sends are the ones rendered during optimization. The format adds views for ot
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -151,10 +153,7 @@ def _promptfoo(version: PromptVersion, recipe: LLMRecipe,
 
 
 def _dspy_state(version: PromptVersion) -> str:
-    import tempfile
-    from pathlib import Path
-
-    from radprompt.llm.dspy_program import FindingsProgram
+    from radprompt.llm.dspy_program import FindingsProgram  # imports dspy: heavy, optional
 
     program = FindingsProgram(version=version)
     with tempfile.TemporaryDirectory() as folder:

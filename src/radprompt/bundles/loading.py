@@ -21,18 +21,20 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from radprompt.bundles.container import Bundle, BundleError, verify_bundle
+from radprompt.bundles.formats import rendered_requests
 from radprompt.bundles.signing import BundleKey
 from radprompt.extractors.base import Extractor
-from radprompt.labelset import LabelSet, parse_labelset
+from radprompt.extractors.llm import LLMExtractor
+from radprompt.labelset import LabelSet, load_labelset, parse_labelset
+from radprompt.llm import LLMRecipe, ModelClient, check_destination
+from radprompt.llm.privacy import resolve_endpoint
+from radprompt.prompts import PromptError, PromptVersion
 from radprompt.runs.versions import read_rules_version, rules_extractor
-
-if TYPE_CHECKING:
-    from radprompt.llm import ModelClient
 
 __all__ = [
     "NEVER_FROM_BUNDLE",
@@ -127,12 +129,6 @@ def _bundle_json(bundle: Bundle, name: str) -> dict[str, Any]:
 
 def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[str, Any],
                       client: ModelClient | None) -> BundleExtractor:
-    from radprompt.bundles.formats import rendered_requests
-    from radprompt.extractors.llm import LLMExtractor
-    from radprompt.labelset import load_labelset
-    from radprompt.llm import LLMRecipe, check_destination
-    from radprompt.prompts import PromptError, PromptVersion
-
     try:
         version = PromptVersion.from_json(_bundle_json(bundle, "prompt.json"))
         rendered_requests(version, report="")  # a refused template fails before any request
@@ -151,8 +147,6 @@ def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[
     recorded = saved.get("api_base") or bundle.manifest.get("api_base")
     source = "--api-base"
     if not given.get("api_base") and isinstance(data.get("model"), str):
-        from radprompt.llm.privacy import resolve_endpoint
-
         found = resolve_endpoint(model=data["model"], api_base=None,
                                  backend=str(given.get("backend", data.get("backend", "auto"))))
         if found.source.startswith("$"):

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from radprompt.errors import InputError
 from radprompt.experiments import Experiment, load_experiment
-from radprompt.labelset import LabelSet, load_labelset, read_yaml
+from radprompt.labelset import LabelSet, load_labelset
 from radprompt.optimizers.approvals import (
     apply_accepted,
     auto_decision,
@@ -31,75 +30,22 @@ from radprompt.optimizers.approvals import (
     waits,
 )
 from radprompt.optimizers.budget import Budget, model_failing
+from radprompt.optimizers.config import APPROVAL_MODES, OptimizeConfig, load_recipe
 from radprompt.optimizers.program import Program, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.records import make_proposal, round_record
 from radprompt.optimizers.report import finish_run
-from radprompt.optimizers.rounds import RoundGuards, candidates, choose, score_program
-from radprompt.optimizers.search import SearchSpace, search, settings_space
+from radprompt.optimizers.rounds import Choice, RoundGuards, candidates, choose, score_program
+from radprompt.optimizers.search import SearchResult, SearchSpace, search, settings_space
 from radprompt.optimizers.transfer import TransferSettings
-from radprompt.resources import find_resource
-from radprompt.runs import RoundRecord, Run
+from radprompt.reports import Dataset
+from radprompt.runs import ExtractionScore, RoundRecord, Run
 from radprompt.scoring import ScoreReport, Verdict
 
 __all__ = ["APPROVAL_MODES", "OptimizeConfig", "OptimizeOutcome", "Reporter", "optimize",
            "resume"]
 
 logger = logging.getLogger(__name__)
-
-APPROVAL_MODES = ("safe", "all", "none")
-"""``safe``: accept widening and setting changes automatically, narrowing waits for a reviewer;
-``all``: accept everything (recorded as such); ``none``: a reviewer decides every proposal."""
-
-
-@dataclass
-class OptimizeConfig:
-    """Everything a run needs to be reproduced; stored in its manifest."""
-
-    labelset: str = "chestxray21"
-    experiment: str = "demo"
-    extractor: str = "rules"
-    optimizer: str = "error_driven"
-    auto_approve: bool | str | None = None
-    """One of ``APPROVAL_MODES`` (True means "safe", False "none"). None: "safe" for the rule
-    engine, a reviewer for an LLM prompt."""
-    llm: dict[str, Any] = field(default_factory=dict)
-    """LLM recipe keys given on the command line (model, api_base, allow_remote, ...); they
-    override the ``extractor`` recipe, or describe the model alone (``extractor`` "llm", or
-    the default "rules": a model given here means the prompt is optimized)."""
-    max_rounds: int = 8
-    max_requests: int | None = None
-    max_tokens: int | None = None
-    time_limit: float | None = None
-    labels_per_round: int = 3
-    n_trials: int = 30
-    minibatches: int = 4
-    seed: int = 0
-    min_gain: float = 1e-9
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "llm": dict(self.llm)}
-
-    @property
-    def uses_llm(self) -> bool:
-        return bool(self.llm) or self.extractor != "rules"
-
-    @property
-    def approval(self) -> str:
-        """The approval mode, one of ``APPROVAL_MODES``."""
-        mode = self.auto_approve
-        if mode is None:
-            return "none" if self.uses_llm else "safe"
-        if isinstance(mode, bool):
-            return "safe" if mode else "none"
-        if mode not in APPROVAL_MODES:
-            raise ValueError(f"auto_approve {mode!r}: use one of {', '.join(APPROVAL_MODES)}")
-        return mode
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OptimizeConfig:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
 
 class Reporter(Protocol):
     """What the loop tells whoever is watching (the CLI renders it; tests may ignore it)."""
@@ -132,18 +78,6 @@ class OptimizeOutcome:
     initial_test: ScoreReport | None = None
     final_test: ScoreReport | None = None
     rounds: list[RoundRecord] = field(default_factory=list)
-
-
-def load_recipe(name: str) -> dict[str, Any]:
-    path = find_resource("optimizers", name, suffix=".yaml")
-    recipe = read_yaml(path)
-    if not isinstance(recipe, dict) or "proposer" not in recipe:
-        raise InputError(path, "an optimizer recipe is a mapping with a 'proposer' key")
-    try:
-        TransferSettings.from_recipe(recipe)
-    except (TypeError, ValueError) as exc:
-        raise InputError(path, str(exc), where="transfer") from exc
-    return recipe
 
 
 def optimize(
@@ -274,71 +208,120 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                            rounds=run.rounds())
 
 
+@dataclass
+class _Rounds:
+    """What every round of one session of a run shares."""
+
+    run: Run
+    reporter: Reporter
+    config: OptimizeConfig
+    labelset: LabelSet
+    experiment: Experiment
+    usage: dict[str, int]
+    budget: Budget
+    recipe: dict[str, Any] = field(init=False)
+    settings: TransferSettings = field(init=False)
+    rejected: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recipe = load_recipe(self.config.optimizer)
+        self.settings = TransferSettings.from_recipe(self.recipe)
+        statuses = self.run.statuses()
+        self.rejected = {key for p in self.run.proposals() if statuses.get(p.id) == "rejected"
+                         for key in p.revision_keys}
+
+    def spent(self) -> bool:
+        return self.budget.exhausted(self.usage) is not None
+
+    def score(self, program: Program, dataset: Dataset) -> ExtractionScore:
+        evaluation = score_program(program, dataset, self.labelset, usage=self.usage)
+        self.run.update_manifest(usage=self.usage)
+        return evaluation
+
+    def stop_before(self, number: int) -> tuple[str, str] | None:
+        """Why the run stops before round ``number`` starts (None: it goes on)."""
+        if number > self.config.max_rounds:
+            return "finished", f"{self.config.max_rounds} round(s) done"
+        if spent := self.budget.exhausted(self.usage):
+            return "finished", spent
+        return None
+
+    @staticmethod
+    def stop_after(train: ExtractionScore, dev: ExtractionScore) -> tuple[str, str] | None:
+        """Why the run stops once the current version is scored (None: it goes on)."""
+        if problem := model_failing(train, dev):
+            return "failed", problem
+        if dev.report.all_pass:
+            return "finished", "every label with enough support clears its threshold on dev"
+        return None
+
+    def targets(self, dev: ExtractionScore, parked_labels: set[str]) -> list[str]:
+        """The worst failing labels on dev that no proposal waiting for review narrows."""
+        failing = [s.label_id for s in sorted(dev.report.labels, key=lambda s: s.f1)
+                   if s.verdict is Verdict.FAIL and not self.labelset.get(s.label_id).derived]
+        return [label for label in failing
+                if label not in parked_labels][: self.config.labels_per_round]
+
+    def search(self, number: int, current: Program, scores: tuple[ExtractionScore, ...],
+               targets: list[str], waiting_keys: set[str]
+               ) -> tuple[SearchResult, Choice | None, str, RoundGuards]:
+        """Propose revisions for ``targets``, search them on dev, choose the best candidate."""
+        dev = self.experiment.split("dev")
+        revisions = candidates(self.run, number, self.recipe, current, self.labelset,
+                               self.experiment, scores, targets,
+                               self.rejected | waiting_keys, self.usage, self.settings)
+        guards = RoundGuards(parent=current, labelset=self.labelset, parent_dev=scores[1],
+                             guard_dev=self.experiment.guard_splits("dev"),
+                             settings=self.settings, usage=self.usage, spent=self.spent)
+        result = search(program=current, space=SearchSpace(
+                            revisions=tuple(revisions), settings=settings_space(current)),
+                        dev=dev, scorer=self.score, storage=self.run.study_storage,
+                        study_name=f"round-{number:02d}", n_trials=self.config.n_trials,
+                        minibatches=self.config.minibatches, seed=self.config.seed + number,
+                        should_stop=self.spent, guards=guards.for_search(),
+                        on_trial=self.reporter.trial_finished)
+        if result.resumed_at is not None:
+            self.reporter.message(f"resumed round {number} at trial {result.resumed_at}")
+        choice, how = choose(result, parent=current, parent_dev=scores[1], dev=dev,
+                             labelset=self.labelset, guards=guards, settings=self.settings,
+                             min_gain=self.config.min_gain,
+                             prefer_widening=self.config.approval == "safe",
+                             seed=self.config.seed + number, usage=self.usage)
+        self.run.update_manifest(usage=self.usage)
+        return result, choice, how, guards
+
+    def record(self, record: RoundRecord) -> None:
+        self.run.append_round(record)
+        self.reporter.round_finished(record, self.labelset)
+
+
 def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: LabelSet,
             experiment: Experiment, current: Program, usage: dict[str, int],
             budget: Budget) -> tuple[Program, str, str]:
     """Round after round until a stop; returns the current version, status and reason."""
     mode = config.approval
-    recipe = load_recipe(config.optimizer)
-    settings = TransferSettings.from_recipe(recipe)
-    statuses = run.statuses()
-    rejected = {key for p in run.proposals() if statuses.get(p.id) == "rejected"
-                for key in p.revision_keys}
-    dev = experiment.split("dev")
+    rounds = _Rounds(run, reporter, config, labelset, experiment, usage, budget)
     while True:
         number = len(run.rounds()) + 1
-        if number > config.max_rounds:
-            return current, "finished", f"{config.max_rounds} round(s) done"
-        if spent := budget.exhausted(usage):
-            return current, "finished", spent
+        if stop := rounds.stop_before(number):
+            return current, *stop
         train_eval = score_program(current, experiment.split("train"), labelset, usage=usage)
-        dev_eval = score_program(current, dev, labelset, usage=usage)
+        dev_eval = score_program(current, experiment.split("dev"), labelset, usage=usage)
         run.update_manifest(usage=usage)
-        if problem := model_failing(train_eval, dev_eval):
-            return current, "failed", problem
-        if dev_eval.report.all_pass:
-            return current, "finished", ("every label with enough support clears its "
-                                         "threshold on dev")
+        if stop := rounds.stop_after(train_eval, dev_eval):
+            return current, *stop
         parked_labels, waiting_keys = parked(run)
-        failing = [s.label_id for s in sorted(dev_eval.report.labels, key=lambda s: s.f1)
-                   if s.verdict is Verdict.FAIL and not labelset.get(s.label_id).derived]
-        targets = [label for label in failing
-                   if label not in parked_labels][: config.labels_per_round]
+        targets = rounds.targets(dev_eval, parked_labels)
         if not targets:
             return current, "finished", ("the failing labels wait for a reviewer's decision "
                                          "on narrowing changes")
         reporter.round_started(number, targets)
-        revisions = candidates(run, number, recipe, current, labelset, experiment,
-                               (train_eval, dev_eval), targets, rejected | waiting_keys, usage,
-                               settings)
-        guards = RoundGuards(parent=current, labelset=labelset, parent_dev=dev_eval,
-                             guard_dev=experiment.guard_splits("dev"), settings=settings,
-                             usage=usage, spent=lambda: budget.exhausted(usage) is not None)
-
-        def scorer(program: Program, chunk: Any) -> Any:
-            evaluation = score_program(program, chunk, labelset, usage=usage)
-            run.update_manifest(usage=usage)
-            return evaluation
-
-        result = search(program=current, space=SearchSpace(
-                            revisions=tuple(revisions), settings=settings_space(current)),
-                        dev=dev, scorer=scorer, storage=run.study_storage,
-                        study_name=f"round-{number:02d}", n_trials=config.n_trials,
-                        minibatches=config.minibatches, seed=config.seed + number,
-                        should_stop=lambda: budget.exhausted(usage) is not None,
-                        guards=guards.for_search(), on_trial=reporter.trial_finished)
-        if result.resumed_at is not None:
-            reporter.message(f"resumed round {number} at trial {result.resumed_at}")
-        choice, how = choose(result, parent=current, parent_dev=dev_eval, dev=dev,
-                             labelset=labelset, guards=guards, settings=settings,
-                             min_gain=config.min_gain, prefer_widening=mode == "safe",
-                             seed=config.seed + number, usage=usage)
-        run.update_manifest(usage=usage)
+        result, choice, how, guards = rounds.search(number, current, (train_eval, dev_eval),
+                                                    targets, waiting_keys)
         if choice is None:
-            record = round_record(number, dev_eval.report, dev_eval.report, train_eval.report,
-                                  None, result, note=how, guard_gold=guards.baseline)
-            run.append_round(record)
-            reporter.round_finished(record, labelset)
+            rounds.record(round_record(number, dev_eval.report, dev_eval.report,
+                                       train_eval.report, None, result, note=how,
+                                       guard_gold=guards.baseline))
             # a search cut short by the budget says so, not that nothing helps
             return current, "finished", budget.exhausted(usage) or how
         candidate = choice.candidate.program
@@ -346,11 +329,9 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
         proposal = make_proposal(number, current, choice, dev_eval, experiment, labelset,
                                  guard_report=guards.gate_report(candidate), how=how)
         run.write_proposal(proposal)
-        record = round_record(number, dev_eval.report, choice.evaluation.report,
-                              train_eval.report, proposal.id, result, note=how,
-                              guard_gold={k: v["after"] for k, v in choice.guard_gold.items()})
-        run.append_round(record)
-        reporter.round_finished(record, labelset)
+        rounds.record(round_record(
+            number, dev_eval.report, choice.evaluation.report, train_eval.report, proposal.id,
+            result, note=how, guard_gold={k: v["after"] for k, v in choice.guard_gold.items()}))
         if mode == "none":
             run.update_manifest(status="awaiting_review")
             return current, "awaiting_review", waits(run, proposal.id, None)
@@ -360,5 +341,5 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
             continue
         run.record_decision(auto_decision(proposal.id, candidate.hash, mode))
         current = candidate
-        applied = [*(run.manifest.applied or ()), proposal.id]
-        run.update_manifest(current_version=current.hash, applied=applied)
+        run.update_manifest(current_version=current.hash,
+                            applied=[*(run.manifest.applied or ()), proposal.id])

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from radprompt.runs import Run
+from radprompt.runs import RoundRecord, Run, ScoreSummary
 
 __all__ = ["plot_run", "plot_transfer"]
 
@@ -56,64 +56,66 @@ def plot_transfer(transfer: Mapping[str, Any], path: Path, *, title: str) -> Pat
     return path
 
 
+def _per_label(plt: Any, run: Run, initial: ScoreSummary, final: ScoreSummary) -> Path:
+    before = {s.name: s.f1 for s in initial.labels}
+    after = {s.name: s.f1 for s in final.labels}
+    thresholds = {s.name: s.threshold for s in final.labels}
+    names = list(before)
+    figure, axes = plt.subplots(figsize=(10, 0.38 * len(names) + 1.5))
+    positions = range(len(names))
+    axes.barh([p + 0.2 for p in positions], [before[n] for n in names], height=0.4,
+              label=f"initial (macro-F1 {initial.macro_f1:.3f})", color="#b0b7c3")
+    axes.barh([p - 0.2 for p in positions], [after[n] for n in names], height=0.4,
+              label=f"optimized (macro-F1 {final.macro_f1:.3f})", color="#2b6cb0")
+    for p, name in zip(positions, names, strict=True):
+        axes.plot([thresholds[name]] * 2, [p - 0.45, p + 0.45], color="#c53030", lw=1)
+    axes.set_yticks(list(positions), names)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1.02)
+    axes.set_xlabel("F1 on the held-out test split (red: threshold)")
+    axes.set_title(f"Per-label F1 before / after — run {run.path.name}")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, frameon=False)
+    figure.tight_layout()
+    path = run.path / "plots" / "per_label_f1.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _by_round(plt: Any, run: Run, rounds: list[RoundRecord]) -> Path:
+    figure, axes = plt.subplots(figsize=(7, 4))
+    xs = [0, *(r.round for r in rounds)]
+    dev = [rounds[0].dev_macro_f1_before, *(r.dev_macro_f1 for r in rounds)]
+    axes.plot(xs, dev, marker="o", label="dev macro-F1")
+    train = [r.train_macro_f1 for r in rounds]
+    axes.plot([r.round - 1 for r in rounds], train, marker="s", ls="--",
+              label="train macro-F1 (start of round)")
+    axes.set_xlabel("round")
+    axes.set_ylabel("macro-F1")
+    axes.set_xticks(xs)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    axes.set_title("Macro-F1 by round")
+    figure.tight_layout()
+    path = run.path / "plots" / "macro_f1_by_round.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def plot_run(run: Run) -> list[Path]:
     """Write ``plots/per_label_f1.png``, ``plots/transfer.png`` and
     ``plots/macro_f1_by_round.png``; return the paths."""
     plt = _pyplot()
     manifest = run.manifest
-    out = run.path / "plots"
-    out.mkdir(exist_ok=True)
+    (run.path / "plots").mkdir(exist_ok=True)
     written = []
-
     if manifest.test_initial and manifest.test_final:
-        before = {s.name: s.f1 for s in manifest.test_initial.labels}
-        after = {s.name: s.f1 for s in manifest.test_final.labels}
-        thresholds = {s.name: s.threshold for s in manifest.test_final.labels}
-        names = list(before)
-        figure, axes = plt.subplots(figsize=(10, 0.38 * len(names) + 1.5))
-        positions = range(len(names))
-        axes.barh([p + 0.2 for p in positions], [before[n] for n in names], height=0.4,
-                  label=f"initial (macro-F1 {manifest.test_initial.macro_f1:.3f})",
-                  color="#b0b7c3")
-        axes.barh([p - 0.2 for p in positions], [after[n] for n in names], height=0.4,
-                  label=f"optimized (macro-F1 {manifest.test_final.macro_f1:.3f})",
-                  color="#2b6cb0")
-        for p, name in zip(positions, names, strict=True):
-            axes.plot([thresholds[name]] * 2, [p - 0.45, p + 0.45], color="#c53030", lw=1)
-        axes.set_yticks(list(positions), names)
-        axes.invert_yaxis()
-        axes.set_xlim(0, 1.02)
-        axes.set_xlabel("F1 on the held-out test split (red: threshold)")
-        axes.set_title(f"Per-label F1 before / after — run {run.path.name}")
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, frameon=False)
-        figure.tight_layout()
-        path = out / "per_label_f1.png"
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        written.append(path)
-
+        written.append(_per_label(plt, run, manifest.test_initial, manifest.test_final))
     if manifest.transfer:
-        written.append(plot_transfer(manifest.transfer, out / "transfer.png",
+        written.append(plot_transfer(manifest.transfer, run.path / "plots" / "transfer.png",
                                      title=f"Transfer — run {run.path.name}"))
-
     rounds = run.rounds()
     if rounds:
-        figure, axes = plt.subplots(figsize=(7, 4))
-        xs = [0, *(r.round for r in rounds)]
-        dev = [rounds[0].dev_macro_f1_before, *(r.dev_macro_f1 for r in rounds)]
-        axes.plot(xs, dev, marker="o", label="dev macro-F1")
-        train = [r.train_macro_f1 for r in rounds]
-        axes.plot([r.round - 1 for r in rounds], train, marker="s", ls="--",
-                  label="train macro-F1 (start of round)")
-        axes.set_xlabel("round")
-        axes.set_ylabel("macro-F1")
-        axes.set_xticks(xs)
-        axes.grid(alpha=0.3)
-        axes.legend()
-        axes.set_title("Macro-F1 by round")
-        figure.tight_layout()
-        path = out / "macro_f1_by_round.png"
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        written.append(path)
+        written.append(_by_round(plt, run, rounds))
     return written

@@ -93,14 +93,26 @@ def create_app(run_path: str | Path, *, token: str) -> FastAPI:
     """The review app for one run; ``token`` is required on every page."""
     if len(token) < 8:
         raise ValueError("the access token must have at least 8 characters")
-    run = Run.open(run_path)
-    templates = _templates()
-    csrf = hmac.new(token.encode(), b"radprompt-review-csrf", hashlib.sha256).hexdigest()
-    texts: dict[str, dict[str, str]] = {}
-    app = FastAPI(title=f"radprompt review: {run.path.name}", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    pages = _Pages(Run.open(run_path), token=token)
+    app = FastAPI(title=f"radprompt review: {pages.run.path.name}", docs_url=None,
+                  redoc_url=None, openapi_url=None)
     static = resources.files("radprompt.review") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    _guard(app, token)
+    app.get("/", response_class=HTMLResponse)(pages.index)
+    app.get("/proposals/{proposal_id}", response_class=HTMLResponse)(pages.proposal_page)
+    app.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)(pages.edit_form)
+    app.post("/proposals/{proposal_id}/decide", response_class=HTMLResponse)(pages.decide)
+    app.post("/proposals/{proposal_id}/edit", response_class=HTMLResponse)(pages.rescore)
+    app.post("/proposals/{proposal_id}/accept-edit",
+             response_class=HTMLResponse)(pages.accept_edited)
+    app.get("/audit", response_class=HTMLResponse)(pages.audit)
+    return app
+
+
+def _guard(app: FastAPI, token: str) -> None:
+    """Every page needs the token; every response carries the security headers; errors say
+    what went wrong in words, never with a path or a traceback."""
 
     def authorised(request: Request) -> bool:
         given = (request.cookies.get(COOKIE) or request.query_params.get("token")
@@ -124,103 +136,107 @@ def create_app(run_path: str | Path, *, token: str) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def plain_errors(request: Request, exc: StarletteHTTPException) -> Response:
-        """Errors say what went wrong in words, never with a path or a traceback."""
         detail = exc.detail if exc.status_code != 404 or isinstance(exc, _NotFound) else (
             "no such page")
         return JSONResponse({"detail": detail}, status_code=exc.status_code,
                             headers=dict(SECURITY_HEADERS))
 
-    def check_csrf(value: str) -> None:
-        if not hmac.compare_digest(value, csrf):
+
+class _Pages:
+    """The pages of one run's review app (each method is a route)."""
+
+    def __init__(self, run: Run, *, token: str) -> None:
+        self.run = run
+        self.templates = _templates()
+        self.csrf = hmac.new(token.encode(), b"radprompt-review-csrf",
+                             hashlib.sha256).hexdigest()
+        self.texts: dict[str, str] | None = None
+
+    # --- helpers ---------------------------------------------------------------------------
+    def check_csrf(self, value: str) -> None:
+        if not hmac.compare_digest(value, self.csrf):
             raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
 
-    def render(name: str, **context: Any) -> HTMLResponse:
-        template = templates.get_template(name)
-        return HTMLResponse(template.render(run=run.path.name, csrf=csrf, **context))
+    def render(self, name: str, **context: Any) -> HTMLResponse:
+        template = self.templates.get_template(name)
+        return HTMLResponse(template.render(run=self.run.path.name, csrf=self.csrf, **context))
 
-    def view(proposal_id: str) -> Any:
-        if "dev" not in texts:
-            texts["dev"] = dev_report_texts(run)
-        return proposal_view(run, proposal_id, texts=texts["dev"])
+    def view(self, proposal_id: str) -> Any:
+        if self.texts is None:
+            self.texts = dev_report_texts(self.run)
+        return proposal_view(self.run, proposal_id, texts=self.texts)
 
-    def fail(request: Request, exc: RadpromptError) -> HTMLResponse:
-        body = templates.get_template("_error.html").render(message=str(exc))
+    def found(self, proposal_id: str) -> Any:
+        """The proposal's view, or a 404 that names the proposal and nothing of the disk."""
+        try:
+            return self.view(proposal_id)
+        except (RadpromptError, KeyError, OSError) as exc:
+            logger.info("proposal %r: %s", proposal_id, exc)
+            raise _NotFound(f"no proposal {proposal_id!r} in this run") from None
+
+    def fail(self, request: Request, exc: RadpromptError) -> HTMLResponse:
+        body = self.templates.get_template("_error.html").render(message=str(exc))
         if request.headers.get("hx-request"):  # htmx swaps only 2xx: show it in #errors
             return HTMLResponse(body, headers={"HX-Retarget": "#errors",
                                                "HX-Reswap": "innerHTML"})
         return HTMLResponse(body, status_code=400)
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> HTMLResponse:
-        manifest = run.manifest
-        return render("index.html", proposals=list_proposals(run), manifest=manifest)
+    def after_decision(self, request: Request, proposal_id: str) -> Response:
+        if request.headers.get("hx-request"):
+            return self.render("_status.html", p=self.view(proposal_id), oob=True)
+        return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
 
-    @app.get("/proposals/{proposal_id}", response_class=HTMLResponse)
-    def proposal_page(proposal_id: str) -> HTMLResponse:
-        shown = found(proposal_id)
-        return render("proposal.html", p=shown, rows=side_by_side(shown.diff),
-                      edits=run.edits(proposal_id))
+    # --- routes ----------------------------------------------------------------------------
+    def index(self) -> HTMLResponse:
+        return self.render("index.html", proposals=list_proposals(self.run),
+                           manifest=self.run.manifest)
 
-    def found(proposal_id: str) -> Any:
-        """The proposal's view, or a 404 that names the proposal and nothing of the disk."""
-        try:
-            return view(proposal_id)
-        except (RadpromptError, KeyError, OSError) as exc:
-            logger.info("proposal %r: %s", proposal_id, exc)
-            raise _NotFound(f"no proposal {proposal_id!r} in this run") from None
+    def proposal_page(self, proposal_id: str) -> HTMLResponse:
+        shown = self.found(proposal_id)
+        return self.render("proposal.html", p=shown, rows=side_by_side(shown.diff),
+                           edits=self.run.edits(proposal_id))
 
-    @app.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
-    def edit_form(proposal_id: str) -> HTMLResponse:
-        shown = found(proposal_id)
-        return render("_edit.html", p=shown, text=editable_text(run, proposal_id))
+    def edit_form(self, proposal_id: str) -> HTMLResponse:
+        shown = self.found(proposal_id)
+        return self.render("_edit.html", p=shown, text=editable_text(self.run, proposal_id))
 
-    @app.post("/proposals/{proposal_id}/decide", response_class=HTMLResponse)
-    def decide(proposal_id: str, request: Request, decision: str = Form(...),
+    def decide(self, proposal_id: str, request: Request, decision: str = Form(...),
                reviewer: str = Form(""), comment: str = Form(""),
                csrf_token: str = Form("")) -> Response:
-        check_csrf(csrf_token)
+        self.check_csrf(csrf_token)
         try:
             if decision == "accept":
-                accept(run, proposal_id, reviewer=reviewer, comment=comment)
+                accept(self.run, proposal_id, reviewer=reviewer, comment=comment)
             elif decision == "reject":
-                reject(run, proposal_id, reviewer=reviewer, comment=comment)
+                reject(self.run, proposal_id, reviewer=reviewer, comment=comment)
             else:
                 raise HTTPException(status_code=400, detail="decision is accept or reject")
         except RadpromptError as exc:
-            return fail(request, exc)
-        return _after_decision(request, proposal_id)
+            return self.fail(request, exc)
+        return self.after_decision(request, proposal_id)
 
-    @app.post("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
-    def rescore(proposal_id: str, request: Request, text: str = Form(...), reviewer: str = Form(""),
-                csrf_token: str = Form("")) -> HTMLResponse:
-        check_csrf(csrf_token)
+    def rescore(self, proposal_id: str, request: Request, text: str = Form(...),
+                reviewer: str = Form(""), csrf_token: str = Form("")) -> HTMLResponse:
+        self.check_csrf(csrf_token)
         try:
-            edited = score_edit(run, proposal_id, text, reviewer=reviewer)
+            edited = score_edit(self.run, proposal_id, text, reviewer=reviewer)
         except RadpromptError as exc:
-            return fail(request, exc)
-        shown = view(proposal_id)
+            return self.fail(request, exc)
+        shown = self.view(proposal_id)
         before = {row.label_id: row.f1_before for row in shown.labels}
-        return render("_edited.html", p=shown, edited=edited, before=before,
-                      rows=side_by_side(edited.diff), reviewer=reviewer)
+        return self.render("_edited.html", p=shown, edited=edited, before=before,
+                           rows=side_by_side(edited.diff), reviewer=reviewer)
 
-    @app.post("/proposals/{proposal_id}/accept-edit", response_class=HTMLResponse)
-    def accept_edited(proposal_id: str, request: Request, version: str = Form(...),
+    def accept_edited(self, proposal_id: str, request: Request, version: str = Form(...),
                       reviewer: str = Form(""), comment: str = Form(""),
                       csrf_token: str = Form("")) -> Response:
-        check_csrf(csrf_token)
+        self.check_csrf(csrf_token)
         try:
-            accept_edit(run, proposal_id, version=version, reviewer=reviewer, comment=comment)
+            accept_edit(self.run, proposal_id, version=version, reviewer=reviewer,
+                        comment=comment)
         except RadpromptError as exc:
-            return fail(request, exc)
-        return _after_decision(request, proposal_id)
+            return self.fail(request, exc)
+        return self.after_decision(request, proposal_id)
 
-    @app.get("/audit", response_class=HTMLResponse)
-    def audit() -> HTMLResponse:
-        return render("audit.html", decisions=run.decisions())
-
-    def _after_decision(request: Request, proposal_id: str) -> Response:
-        if request.headers.get("hx-request"):
-            return render("_status.html", p=view(proposal_id), oob=True)
-        return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
-
-    return app
+    def audit(self) -> HTMLResponse:
+        return self.render("audit.html", decisions=self.run.decisions())

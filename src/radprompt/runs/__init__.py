@@ -26,7 +26,7 @@ from radprompt.runs.records import (
     ScoreSummary,
 )
 from radprompt.runs.scoring import ExtractionScore, score_extraction
-from radprompt.runs.store import Run, list_runs
+from radprompt.runs.store import Run, VersionRecord, list_runs
 
 __all__ = [
     "PROPOSAL_FORMAT",
@@ -46,6 +46,7 @@ __all__ = [
     "RunLockedError",
     "ScoreSummary",
     "Significance",
+    "VersionRecord",
     "list_runs",
     "score_extraction",
 ]

@@ -33,6 +33,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -44,15 +45,26 @@ from radprompt.extractors.base import Extractor
 from radprompt.labelset import LabelSet, load_labelset
 from radprompt.runs import locking
 from radprompt.runs.proposal import Proposal
-from radprompt.runs.records import Decision, Edit, Manifest, RoundRecord
+from radprompt.runs.records import Decision, Edit, Manifest, RoundRecord, ScoreSummary
 from radprompt.runs.scoring import ExtractionScore, score_extraction
 from radprompt.runs.versions import read_rules_version, rules_extractor
 
-__all__ = ["Run", "list_runs"]
+__all__ = ["Run", "VersionRecord", "list_runs"]
 
 AUDIT_LOG = "audit.jsonl"
 EDITS_LOG = "edits.jsonl"
 ROUNDS_LOG = "rounds.jsonl"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A stored version as the run recorded it: its kind (``rules``: a labelset YAML,
+    ``prompt``: a prompt program JSON), the version it came from, its dev scores."""
+
+    version: str
+    kind: str
+    parent: str | None
+    dev: ScoreSummary | None
 
 
 def _now() -> str:
@@ -217,12 +229,23 @@ class Run:
             return "rejected", records
         return "unreviewed", records
 
-    def parent_of(self, version: str) -> str | None:
-        """The version ``version`` was proposed (or edited) from."""
-        proposal = self.proposal_for(version)
-        if proposal is not None:
-            return proposal.parent
-        return next((e.parent for e in self.edits() if e.version == version), None)
+    def version_record(self, version: str) -> VersionRecord:
+        """What the run recorded of ``version`` (proposals and edits read once)."""
+        kind = "prompt" if self.version_path(version).suffix == ".json" else "rules"
+        parent: str | None = None
+        dev: ScoreSummary | None = None
+        proposed = False
+        for proposal in self.proposals():
+            if proposal.version == version:
+                kind, parent, dev, proposed = (proposal.program_kind, proposal.parent,
+                                               proposal.dev_after, True)
+            elif proposal.parent == version and dev is None:
+                dev = proposal.dev_before
+        for edit in self.edits():
+            if edit.version == version:
+                dev = edit.dev
+                parent = parent if proposed else edit.parent
+        return VersionRecord(version=version, kind=kind, parent=parent, dev=dev)
 
     # --- versions and their scores ---------------------------------------------------------
     def version_path(self, version_hash: str) -> Path:
@@ -230,13 +253,6 @@ class Run:
         if not matches:
             raise InputError(self.path, f"no version {version_hash!r}")
         return matches[0]
-
-    def version_kind(self, version: str) -> str:
-        """``rules`` (a labelset YAML) or ``prompt`` (a prompt program JSON)."""
-        proposal = self.proposal_for(version)
-        if proposal is not None:
-            return proposal.program_kind
-        return "prompt" if self.version_path(version).suffix == ".json" else "rules"
 
     def score(self, version: str, split: str, *, extractor: Extractor | None = None,
               labelset: LabelSet | None = None) -> ExtractionScore:
@@ -249,7 +265,7 @@ class Run:
         key = (version, split)
         if key not in self._scores:
             if extractor is None:
-                if self.version_kind(version) != "rules":
+                if self.version_record(version).kind != "rules":
                     raise ValueError(f"version {version} is a prompt: scoring it sends reports "
                                      "to a model, so pass its extractor")
                 labelset, _ = read_rules_version(self.version_path(version))
