@@ -106,21 +106,39 @@ VERBS = {
     "extract rules": ["extract", "-i", TEST, "-o", "{tmp}/rules.jsonl"],
     "extract llm": ["extract", "-i", "{tmp}/ten.jsonl", "-o", "{tmp}/llm.jsonl", *LLM],
     "score": ["score", "-p", str(DEMO / "test.jsonl"), "-r", TEST],
-    "evaluate": ["evaluate", "-r", TEST, "-g", f"a={TEST}", "--metrics",
+    "evaluate": ["evaluate", "-r", "{tmp}/ten.jsonl", "-g", "a={tmp}/ten.jsonl", "--metrics",
                  "ranscore,bleu,rouge,meteor", "--resamples", "20", "-o", "{tmp}/eval"],
     "models check": ["models", "check", *LLM],
     "bench rules": ["bench", "rules", "-i", str(DEMO / "dev.jsonl"), "--min-reports", "50",
                     "--repeat", "1"],
     "bench metrics": ["bench", "metrics", "--pairs", "10", "--metrics", "bleu,rouge"],
-    "significance generate": ["significance", "generate", "-r", TEST, "-o",
+    "significance generate": ["significance", "generate", "-r", "{tmp}/ten.jsonl", "-o",
                               "{tmp}/pairs.jsonl"],
-    "optimize": ["optimize", "--max-rounds", "1", "--trials", "2", "--labels-per-round", "1",
-                 "--runs-dir", "{tmp}/runs"],
+    "optimize": ["optimize", "-x", "{tmp}/mini/mini.yaml", "--max-rounds", "1", "--trials", "2",
+                 "--labels-per-round", "1", "--runs-dir", "{tmp}/runs"],
     "runs list": ["runs", "list", "--runs-dir", "{tmp}/runs"],
 }
 """One run of every verb that could touch the network, as a user would type it. Not here:
 ``serve`` (it listens, never connects; tests/test_review_web.py), ``bench llm`` (it starts its
-own fake server in a child process), ``review`` / ``export`` / ``bundle`` (files only)."""
+own fake server in a child process), ``review`` / ``export`` / ``bundle`` (files only). Inputs
+are small slices of the demo corpus (the same code paths, a fraction of the time): ten test
+reports, and a mini experiment of 60 / 30 / 30 reports for optimize."""
+
+MINI_SPLITS = {"train": 60, "dev": 30, "test": 30}
+
+
+def _write_inputs(folder: Path) -> None:
+    """ten.jsonl and the mini experiment (mini/mini.yaml) in ``folder``."""
+    (folder / "mini").mkdir()
+    for split, count in MINI_SPLITS.items():
+        with (DEMO / f"{split}.jsonl").open() as source:
+            lines = [line for _, line in zip(range(count), source, strict=False)]
+        (folder / "mini" / f"{split}.jsonl").write_text("".join(lines))
+        if split == "test":
+            (folder / "ten.jsonl").write_text("".join(lines[:10]))
+    (folder / "mini" / "mini.yaml").write_text(
+        "name: mini\nlabelset: chestxray21\nsynthetic: true\nsplits:\n"
+        + "".join(f"  {split}: {split}.jsonl\n" for split in MINI_SPLITS))
 
 
 @pytest.mark.slow
@@ -129,8 +147,7 @@ def test_no_verb_connects_anywhere_but_the_named_endpoint(verb, tmp_path, fake, 
                                                           monkeypatch):
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("RADPROMPT_CACHE_DIR", str(tmp_path / "cache"))
-    with (DEMO / "test.jsonl").open() as source, (tmp_path / "ten.jsonl").open("w") as ten:
-        ten.writelines(line for _, line in zip(range(10), source, strict=False))
+    _write_inputs(tmp_path)
     argv = [word.format(tmp=tmp_path, url=fake.base_url) for word in VERBS[verb]]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code in (0, 1), f"radprompt {' '.join(argv)}\n{result.output[-2000:]}"
