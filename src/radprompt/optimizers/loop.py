@@ -331,7 +331,8 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
         run.write_proposal(proposal)
         rounds.record(round_record(
             number, dev_eval.report, choice.evaluation.report, train_eval.report, proposal.id,
-            result, note=how, guard_gold={k: v["after"] for k, v in choice.guard_gold.items()}))
+            result, note=how, guard_gold={k: v["after"] for k, v in choice.guard_gold.items()},
+            chosen=choice.candidate.chosen))
         if mode == "none":
             run.update_manifest(status="awaiting_review")
             return current, "awaiting_review", waits(run, proposal.id, None)

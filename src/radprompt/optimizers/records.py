@@ -8,7 +8,7 @@ from typing import Any
 from radprompt.experiments import Experiment
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
-from radprompt.optimizers.program import Program
+from radprompt.optimizers.program import Program, Revision
 from radprompt.optimizers.rounds import Choice
 from radprompt.optimizers.search import SearchResult, settings_space
 from radprompt.reports import Dataset
@@ -31,8 +31,13 @@ __all__ = ["PROPOSAL_FORMAT", "make_proposal", "report_changes", "round_record"]
 
 def round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
                  proposal_id: str | None, result: SearchResult, *, note: str = "",
-                 guard_gold: dict[str, float] | None = None) -> RoundRecord:
-    """One line of ``rounds.jsonl``: dev F1 per label before / after, verdicts, the search."""
+                 guard_gold: dict[str, float] | None = None,
+                 chosen: tuple[Revision, ...] | None = None) -> RoundRecord:
+    """One line of ``rounds.jsonl``: dev F1 per label before / after, verdicts, the search.
+
+    ``chosen``: the proposal's revisions when they differ from the best trial's (its widening
+    part, which ``--auto-approve`` may accept)."""
+    revisions = result.chosen if chosen is None else chosen
     return RoundRecord(
         round=number,
         proposal=proposal_id,
@@ -46,7 +51,7 @@ def round_record(number: int, before: ScoreReport, after: ScoreReport, train: Sc
         trials=result.trials,
         pruned=result.pruned,
         rejected=result.rejected,
-        chosen=tuple(r.describe() for r in result.chosen) if proposal_id else (),
+        chosen=tuple(r.describe() for r in revisions) if proposal_id else (),
         settings=result.settings if proposal_id else {},
         note=note,
         guard_gold_dev=guard_gold or {},
