@@ -8,6 +8,7 @@ a fresh pool, so nothing is lost and nothing is handed on twice.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 from collections import deque
@@ -97,6 +98,7 @@ class ProcessPoolEngine(Engine):
                   on_result: ResultCallback, progress: ProgressCallback | None) -> int:
         """Hand on chunks ``start:`` in order; ``delivered_`` counts chunks handed on."""
         self.delivered_ = start
+        gc.freeze()  # forked workers' collections skip (and so never copy) the parent's objects
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
                                    initializer=_start_worker, initargs=(extractor,))
         try:
@@ -119,6 +121,8 @@ class ProcessPoolEngine(Engine):
         except BaseException:
             _stop(pool)
             raise
+        finally:
+            gc.unfreeze()
         pool.shutdown()
         return self.delivered_
 
