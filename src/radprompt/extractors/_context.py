@@ -205,13 +205,18 @@ def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
     return True
 
 
-@dataclass(frozen=True)
 class _Mention:
-    sentence: SentenceContext
-    start: int
-    end: int
-    spans: dict[str, list[tuple[int, int]]]
-    scope: int
+    """One mention being read (a plain class: built once per mention, on the hot path)."""
+
+    __slots__ = ("end", "scope", "sentence", "spans", "start")
+
+    def __init__(self, sentence: SentenceContext, start: int, end: int,
+                 spans: dict[str, list[tuple[int, int]]], scope: int) -> None:
+        self.sentence = sentence
+        self.start = start
+        self.end = end
+        self.spans = spans
+        self.scope = scope
 
     def terminated(self, left: int, right: int) -> bool:
         """Is a termination word wholly inside [left, right]?"""

@@ -107,6 +107,7 @@ class RulesExtractor(Extractor):
         self._section_verdicts: dict[str, bool] = {"": False}
         self._mentions_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._memo: dict[str, _SentenceReading] = {}
+        self._attributes_of: dict[tuple[str, int, int], Attributes] = {}
         self._normals_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._languages: dict[str, RulesExtractor | CJKReader] = {}
 
@@ -175,28 +176,28 @@ class RulesExtractor(Extractor):
         if (reader := self._reader_for(report)) is not None:
             return reader.extract_report(report)
         text = report.text
-        best: dict[int, tuple[State, int, int, Attributes | None]] = {}
+        best: dict[int, tuple[State, int, int, tuple[int, int] | None]] = {}
         normal_at: dict[int, tuple[int, int]] = {}
         others: set[str] = set()
         for sentence in self._split(text):
             if self._ignored(sentence.section):
                 continue
             read = self._read(text[sentence.start:sentence.end])
-            for index, state, attributes in read.mentions:
+            for index, state, m_start, m_end in read.mentions:
                 current = best.get(index)
                 if current is None or _RANK[state] < _RANK[current[0]]:
-                    best[index] = (state, sentence.start, sentence.end, attributes)
+                    best[index] = (state, sentence.start, sentence.end, (m_start, m_end))
             for index in read.normals:
                 normal_at.setdefault(index, (sentence.start, sentence.end))
             others |= read.others
         states: dict[str, Finding] = {}
         for index in sorted(best.keys() | normal_at.keys()):
-            state, start, end, attributes = best.get(index) or (
+            state, start, end, mention = best.get(index) or (
                 State.ABSENT, *normal_at[index], None)
             evidence = Evidence(start, end, text[start:end])
             states[self._labels[index].label.id] = (
-                Finding(state, evidence) if attributes is None
-                else Finding(state, evidence, attributes))
+                Finding(state, evidence) if mention is None or state is State.ABSENT
+                else Finding(state, evidence, self._attributes(evidence.text, *mention)))
         findings = derive_labels(Findings(report_id=report.id, states=states), self.labelset)
         cancelled = [label_id for label_id in others
                      if findings.state(label_id) is State.PRESENT]
@@ -204,6 +205,18 @@ class RulesExtractor(Extractor):
             return findings
         return Findings(report_id=report.id, binary_only=findings.binary_only, states={
             **findings.states, **{label_id: Finding(State.ABSENT) for label_id in cancelled}})
+
+    def _attributes(self, sentence: str, start: int, end: int) -> Attributes:
+        """The attributes of the finding mentioned at [start, end) of a sentence, remembered
+        (read only for the mention a report's finding ends up with)."""
+        key = (sentence, start, end)
+        found = self._attributes_of.get(key)
+        if found is None:
+            if len(self._attributes_of) >= _MEMO_SENTENCES:
+                self._attributes_of.clear()
+            found = self._attributes_of[key] = extract_attributes(
+                sentence=sentence, mention_start=start, mention_end=end)
+        return found
 
     def _read(self, sentence: str) -> _SentenceReading:
         """What one sentence says, remembered: reports repeat their sentences ("The lungs are
@@ -218,9 +231,9 @@ class RulesExtractor(Extractor):
 
 @dataclass(frozen=True, slots=True)
 class _SentenceReading:
-    mentions: tuple[tuple[int, State, Attributes | None], ...]
+    mentions: tuple[tuple[int, State, int, int], ...]
     """Per label (by index) with a mention: its strongest state in the sentence (present >
-    uncertain > absent, the first such mention) and, unless absent, that mention's attributes."""
+    uncertain > absent, the first such mention) and that mention's offsets."""
     normals: tuple[int, ...]
     """Labels with a normal statement in the sentence ("heart size is normal")."""
     others: frozenset[str]
@@ -230,7 +243,7 @@ class _SentenceReading:
 def _read_sentence(engine: RulesExtractor, text: str) -> _SentenceReading:
     """Read one sentence for every label (the reading rules are in ``_context.py``)."""
     context = SentenceContext(text, 0, len(text))
-    mentions: list[tuple[int, State, Attributes | None]] = []
+    mentions: list[tuple[int, State, int, int]] = []
     for index, spans in sorted(_by_label(text, engine._findings, engine.mentions_in).items()):
         compiled = engine._labels[index]
         best: tuple[State, int, int] | None = None
@@ -249,9 +262,7 @@ def _read_sentence(engine: RulesExtractor, text: str) -> _SentenceReading:
                 if state is State.PRESENT:
                     break
         if best is not None:
-            state, m_start, m_end = best
-            mentions.append((index, state, None if state is State.ABSENT else extract_attributes(
-                sentence=text, mention_start=m_start, mention_end=m_end)))
+            mentions.append((index, *best))
     normals = tuple(sorted(_by_label(text, engine._normals, engine.normals_in)))
     others = frozenset(
         label_id for label_id, pattern in engine._other_findings.items()
