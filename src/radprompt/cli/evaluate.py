@@ -38,6 +38,7 @@ METRIC_NAMES = ", ".join(METRICS)
 
 @app.command("evaluate")
 @handles_errors
+# long: typer declares each of the verb's options in the signature; the body is short
 def evaluate_command(
     references: Annotated[
         Path | None, typer.Option("--references", "-r", help="Reference reports: JSONL / CSV "
@@ -128,13 +129,8 @@ def evaluate_command(
     options = _options(option or [], known=names)
     _check_settings(options, confidence=confidence, output=output_dir, known=metric_options)
     if "judge" in names:
-        chosen = judge_model or model
-        if chosen is None and "recipe" not in options.get("judge", {}):
-            raise InputError("--metrics", "the judge metric needs --judge-model (or --model, "
-                             "or --option judge.recipe=RECIPE)")
-        options.setdefault("judge", {}).update({
-            "model": chosen, "api_base": judge_api_base or api_base,
-            "allow_remote": allow_remote})
+        _judge_settings(options, model=judge_model or model, api_base=judge_api_base or api_base,
+                        allow_remote=allow_remote)
     labels = load_labelset(labelset)
     engine: Any = "rules"
     if any(metric_class(name).needs_extractor for name in names):
@@ -167,7 +163,26 @@ def evaluate_command(
         confidence=confidence, test=test,  # type: ignore[arg-type]
         seed=seed, progress=report_progress,
     )
-    folder = output_dir or Path("runs") / time.strftime("evaluate-%Y%m%d-%H%M%S")
+    _write_and_render(evaluation, folder=output_dir, as_json=as_json, alpha=alpha)
+    _refuse_unscored(evaluation)
+    if evaluation.problems:
+        print_problems(evaluation.problems)
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _judge_settings(options: dict[str, dict[str, Any]], *, model: str | None,
+                    api_base: str | None, allow_remote: bool) -> None:
+    """The judge metric's model (--judge-model, else --model) and server into its options."""
+    if model is None and "recipe" not in options.get("judge", {}):
+        raise InputError("--metrics", "the judge metric needs --judge-model (or --model, "
+                         "or --option judge.recipe=RECIPE)")
+    options.setdefault("judge", {}).update({"model": model, "api_base": api_base,
+                                            "allow_remote": allow_remote})
+
+
+def _write_and_render(evaluation: Evaluation, *, folder: Path | None, as_json: bool,
+                      alpha: float) -> None:
+    folder = folder or Path("runs") / time.strftime("evaluate-%Y%m%d-%H%M%S")
     written = evaluation.write(folder)
     if as_json:
         sys.stdout.write(evaluation.summary.to_json(orient="index", indent=2) + "\n")
@@ -177,10 +192,6 @@ def evaluate_command(
         f"{name} {seconds:.1f} s" for name, seconds in evaluation.seconds.items()),
         highlight=False)
     err_console.print(f"wrote {', '.join(p.name for p in written)} to {folder}")
-    _refuse_unscored(evaluation)
-    if evaluation.problems:
-        print_problems(evaluation.problems)
-        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def _refuse_unscored(evaluation: Evaluation) -> None:

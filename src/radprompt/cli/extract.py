@@ -42,6 +42,7 @@ _LLM = LLM_PANEL
 
 @app.command()
 @handles_errors
+# long: typer declares each of the verb's options in the signature; the body is short
 def extract(
     input: Annotated[Path, typer.Option("--input", "-i", help="Reports: CSV, JSONL or IU CSV.")],
     output: Annotated[
