@@ -115,7 +115,7 @@ def probe_endpoint(recipe: LLMRecipe) -> ProbeResult:
     return ProbeResult(model=recipe.model, api_base=recipe.api_base, reached=reached,
                        latency_s=seconds if reached else None, structured_output=structured,
                        structured_output_default=default, answer=answer, error=error,
-                       info=info, dialect=dialect if structured else None)
+                       info=info, dialect=dialect if answer is not None else None)
 
 
 def served_context_length(api_base: str | None) -> int | None:
