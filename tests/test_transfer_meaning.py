@@ -43,3 +43,13 @@ def test_indication_sentences_are_not_mined():
     found = finding_sentences(text, ignored_sections=("indication",))
     assert not any("?" in s for s in found)
     assert any("Thickened bronchial walls" in s for s in found)
+
+
+def test_a_labels_own_phrase_a_few_words_apart_is_found():
+    from radprompt.optimizers.proposers._meaning import gapped_phrases
+
+    texts = {"a": "FINDINGS: Nodular right lower lobe opacity.",
+             "b": "FINDINGS: Nodular left upper lobe opacities. No effusion.",
+             "c": "INDICATION: nodular opacity?\nFINDINGS: Clear lungs."}
+    found = gapped_phrases(["nodular opacity", "mass"], texts, ignored_sections=("indication",))
+    assert found == {"nodular * opacity": ["a", "b"]}

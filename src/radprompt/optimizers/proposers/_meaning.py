@@ -104,3 +104,22 @@ def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str
             continue
         kept.append(text[sentence.start:sentence.end])
     return kept
+
+
+def gapped_phrases(phrases: Iterable[str], texts: dict[str, str], *,
+                   ignored_sections: Iterable[str]) -> dict[str, list[str]]:
+    """A label's own two-word phrases found a few words apart in missed reports ("nodular right
+    lower lobe opacity" for 'nodular opacity') -> ``"nodular * opacity"`` with the report ids.
+    The words are the label's own; only the gap is new ('*' = up to three words)."""
+    pairs = [tuple(p.lower().split()) for p in phrases if "*" not in p and len(p.split()) == 2]
+    found: dict[str, list[str]] = {}
+    for report_id, text in texts.items():
+        for sentence in finding_sentences(text, ignored_sections=ignored_sections):
+            stems = [stem(w) for w in _WORD.findall(sentence.lower()) if w != "xxxx"]
+            for first, last in pairs:
+                if any(s == stem(first) and stem(last) in stems[i + 2:i + 5]
+                       for i, s in enumerate(stems)):
+                    ids = found.setdefault(f"{first} * {last}", [])
+                    if report_id not in ids:
+                        ids.append(report_id)
+    return found

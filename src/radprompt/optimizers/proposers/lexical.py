@@ -30,7 +30,11 @@ from radprompt.extractors.rules import RulesExtractor, compile_phrases
 from radprompt.labelset import Label, LabelSet
 from radprompt.optimizers.analysis import Cause, ErrorExample
 from radprompt.optimizers.program import Program, Revision, RulesProgram
-from radprompt.optimizers.proposers._meaning import MeaningIndex, finding_sentences
+from radprompt.optimizers.proposers._meaning import (
+    MeaningIndex,
+    finding_sentences,
+    gapped_phrases,
+)
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
 from radprompt.reports import Dataset
 from radprompt.scoring import f1_score
@@ -74,6 +78,7 @@ class LexicalMiner(Proposer):
         self._findings: re.Pattern[str] | None = None
         self._cue_words: re.Pattern[str] | None = None
         self._meaning: MeaningIndex | None = None
+        self._ignored: tuple[str, ...] = ()
 
     def propose(self, context: ProposalContext) -> list[Revision]:
         if not isinstance(context.program, RulesProgram):
@@ -82,6 +87,7 @@ class LexicalMiner(Proposer):
         index = _NgramIndex(context.train, max_n=self.max_ngram,
                             ignored_sections=labelset.ignore_sections)
         self._meaning = MeaningIndex(labelset)
+        self._ignored = labelset.ignore_sections
         self._findings = compile_phrases(
             (p for label in labelset.labels for p in label.mention_phrases), plural=True)
         self._cue_words = compile_phrases(
@@ -120,6 +126,7 @@ class LexicalMiner(Proposer):
         missed = by_cause.get(Cause.MISSED_SYNONYM, [])
         if missed:
             candidates += self._synonyms(label, missed, index, train)
+            candidates += self._gapped(label, missed)
         for example_cause, cue_kinds in (
             (Cause.NEGATION_SCOPE, ("negation_pre", "negation_post")),
             (Cause.UNCERTAINTY, ("uncertainty_pre", "uncertainty_post")),
@@ -164,6 +171,19 @@ class LexicalMiner(Proposer):
                                     if gram in index.grams.get(e.report_id, ()))[:10])
             for hits, gram in ranked[: self.candidates_per_cause]
         ]
+
+    def _gapped(self, label: Label, missed: list[ErrorExample]) -> list[Revision]:
+        """The label's own two-word phrases with a few words between them."""
+        found = gapped_phrases(label.mention_phrases,
+                               {e.report_id: e.sentence for e in missed},
+                               ignored_sections=self._ignored)
+        return [
+            Revision(kind="add_phrase", label_id=label.id, value=gapped,
+                     cause=Cause.MISSED_SYNONYM, proposer=self.name,
+                     rationale=f"{len(ids)} missed report(s) say {gapped!r} ('*' = up to three "
+                               "words)", evidence=tuple(ids)[:10])
+            for gapped, ids in sorted(found.items())
+            if len(ids) >= min(2, len(missed)) and gapped not in label.mention_phrases]
 
     def _cues(self, label: Label, examples: list[ErrorExample], mention: re.Pattern[str] | None,
               kinds: tuple[str, str], cause: str) -> list[Revision]:
