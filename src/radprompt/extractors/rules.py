@@ -39,15 +39,18 @@ from radprompt.findings import (
     Finding,
     Findings,
     State,
-    derive_labels,
 )
-from radprompt.labelset import Cues, Hedges, Label, LabelSet
+from radprompt.labelset import Cues, Hedges, Label, LabelSet, UncertaintyPolicy
 from radprompt.languages import DEFAULT_LANGUAGE, is_cjk_language, report_language
 from radprompt.reports import Report
 
 __all__ = ["RulesExtractor", "compile_phrases"]
 
 _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
+_PRESENT, _ABSENT = Finding(State.PRESENT), Finding(State.ABSENT)
+_POSITIVE = {UncertaintyPolicy.POSITIVE: frozenset((State.PRESENT, State.UNCERTAIN)),
+             UncertaintyPolicy.NEGATIVE: frozenset((State.PRESENT,))}
+"""The states a label's uncertainty policy counts as positive in the binary view."""
 _MEMO_SENTENCES = 200_000
 """Distinct sentences remembered per engine before the memo starts over (bounded memory)."""
 
@@ -108,6 +111,11 @@ class RulesExtractor(Extractor):
         self._mentions_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._memo: dict[str, _SentenceReading] = {}
         self._attributes_of: dict[tuple[str, int, int], Attributes] = {}
+        self._derived = [
+            (label.id, tuple((other.id, _POSITIVE[other.uncertainty_policy])
+                             for other in labelset.labels if other.derived is None
+                             and other.id not in label.derived_ignores))
+            for label in labelset.labels if label.derived == "no_other_positive"]
         self._normals_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._languages: dict[str, RulesExtractor | CJKReader] = {}
 
@@ -198,13 +206,16 @@ class RulesExtractor(Extractor):
             states[self._labels[index].label.id] = (
                 Finding(state, evidence) if mention is None or state is State.ABSENT
                 else Finding(state, evidence, self._attributes(evidence.text, *mention)))
-        findings = derive_labels(Findings(report_id=report.id, states=states), self.labelset)
-        cancelled = [label_id for label_id in others
-                     if findings.state(label_id) is State.PRESENT]
-        if not cancelled:
-            return findings
-        return Findings(report_id=report.id, binary_only=findings.binary_only, states={
-            **findings.states, **{label_id: Finding(State.ABSENT) for label_id in cancelled}})
+        # derived labels (No Finding), as ``findings.derive_labels`` fills them, then cancelled
+        # by a finding outside the taxonomy
+        derived = {label_id: _ABSENT if any(
+            (finding := states.get(other)) is not None and finding.state in positive
+            for other, positive in counted) else _PRESENT for label_id, counted in self._derived}
+        states.update(derived)
+        for label_id in others:
+            if derived.get(label_id) is _PRESENT:
+                states[label_id] = _ABSENT
+        return Findings(report_id=report.id, states=states)
 
     def _attributes(self, sentence: str, start: int, end: int) -> Attributes:
         """The attributes of the finding mentioned at [start, end) of a sentence, remembered
