@@ -13,6 +13,7 @@ of a worker that died, and a shard is handed on once however often its block ran
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Sequence
 from typing import Any
@@ -88,6 +89,10 @@ class RayEngine(Engine):
         ray = _ray()
         started = not ray.is_initialized()
         if started:
+            # Ray reports usage statistics to its authors unless told not to; radprompt opens
+            # no connection but to the endpoints the user names (RAY_USAGE_STATS_ENABLED=1 to
+            # allow it). Set for the Ray processes this run starts.
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus,
                      include_dashboard=False, configure_logging=False, log_to_driver=False)
         try:
