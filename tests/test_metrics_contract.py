@@ -54,8 +54,8 @@ def judge_server():
 @pytest.fixture(scope="module")
 def significance_server():
     from radprompt.labelset import load_labelset
-    from radprompt.significance.fake_judge import RulesJudgeAnswerer
     from radprompt.testing import FakeOpenAIServer
+    from radprompt.testing.fake_judge import RulesJudgeAnswerer
 
     answerer = RulesJudgeAnswerer(labelset=load_labelset("chestxray21"))
     with FakeOpenAIServer(answerer=answerer) as server:

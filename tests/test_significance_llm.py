@@ -10,7 +10,6 @@ import pytest
 from radprompt.llm import LLMRecipe
 from radprompt.reports import Report
 from radprompt.significance.discrimination import evaluate_pairs
-from radprompt.significance.fake_judge import RulesJudgeAnswerer
 from radprompt.significance.llm_judges import (
     LLMParaphraser,
     OnePassJudge,
@@ -21,6 +20,7 @@ from radprompt.significance.llm_judges import (
 )
 from radprompt.significance.perturb import Pair
 from radprompt.testing import Behaviour, FakeOpenAIServer
+from radprompt.testing.fake_judge import RulesJudgeAnswerer
 
 REFERENCE = "FINDINGS: Small left pleural effusion. No pneumothorax."
 CANDIDATES = [

@@ -40,8 +40,8 @@ def bench_metrics_command(
 
     Example: [bold]radprompt bench metrics --metrics bleu,rouge,ranscore --pairs 10000[/]
     """
-    from radprompt.evaluation.benchmark import BenchmarkPairs, benchmark_pairs, time_metrics
     from radprompt.metrics import DEFAULT_METRICS, METRICS
+    from radprompt.testing.bench_metrics import BenchmarkPairs, benchmark_pairs, time_metrics
 
     names = [m.strip() for m in metrics.split(",") if m.strip()] or list(DEFAULT_METRICS)
     unknown = [name for name in names if name not in METRICS]

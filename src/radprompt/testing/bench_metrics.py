@@ -8,7 +8,7 @@ is reported apart as ``setup_seconds``), then timed on all pairs in one ``comput
 
 Example::
 
-    >>> from radprompt.evaluation.benchmark import benchmark_pairs, time_metrics
+    >>> from radprompt.testing.bench_metrics import benchmark_pairs, time_metrics
     >>> pairs = benchmark_pairs(200, labelset="chestxray21")
     >>> [t.metric for t in time_metrics(pairs, metrics=["bleu", "rouge"])]
     ['bleu', 'rouge']

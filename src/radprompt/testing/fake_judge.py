@@ -20,7 +20,7 @@ Example::
 
 From a shell (prints ``READY <base url>``; stops when stdin closes)::
 
-    python -m radprompt.significance.fake_judge --latency 0.01
+    python -m radprompt.testing.fake_judge --latency 0.01
 """
 
 from __future__ import annotations
