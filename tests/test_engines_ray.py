@@ -149,3 +149,22 @@ def test_an_llm_extractor_on_ray_workers_uses_the_cache_and_keeps_failures(tmp_p
     assert on_ray.usage.cache_hits == len(MINI_REPORTS) - 1
     assert json.loads((tmp_path / "shards" / "manifest.json").read_text())["shards"]["2"][
         "failed"] == 1
+
+
+def test_a_stop_on_a_worker_reads_as_in_one_process(tmp_path):
+    from llm_support import mini_reports, recipe_for
+
+    from radprompt.engines import RayEngine
+    from radprompt.extractors.llm import LLMExtractor
+    from radprompt.labelset import load_labelset
+    from radprompt.llm.client import LLMStopError
+    from radprompt.reports import Dataset
+    from radprompt.testing import Behaviour, FakeOpenAIServer, RulesAnswerer
+
+    mini = load_labelset(REPO / "tests" / "fixtures" / "mini.yaml")
+    data = Dataset(path=tmp_path / "mini.jsonl", reports=mini_reports())
+    with FakeOpenAIServer(answerer=RulesAnswerer(labelset=mini)) as server:
+        server.script(Behaviour.fail(401), repeat=True)
+        extractor = LLMExtractor(labelset=mini, recipe=recipe_for(server, tmp_path))
+        with pytest.raises(LLMStopError, match="401"):
+            extract_dataset(data, extractor=extractor, engine=RayEngine(shard_size=3))

@@ -20,7 +20,7 @@ from typing import Any
 
 from radprompt.engines._shards import ShardStore, result_from_record, result_record, shard_key
 from radprompt.engines.base import Engine, ResultCallback
-from radprompt.errors import require
+from radprompt.errors import RadpromptError, require
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
 
@@ -112,6 +112,9 @@ class RayEngine(Engine):
         arrived: dict[int, dict[int, str]] = {}
         usage: dict[int, bytes] = {}
         for batch in mapped.iter_batches(batch_size=None, batch_format="pyarrow"):
+            for stop in batch["stop"].to_pylist():
+                if stop is not None:  # as in one process: LLMStopError, a refused endpoint ...
+                    raise pickle.loads(stop)
             for index, position, record, spent in zip(
                     batch["shard"].to_pylist(), batch["position"].to_pylist(),
                     batch["record"].to_pylist(), batch["usage"].to_pylist(), strict=True):
@@ -159,13 +162,29 @@ def _block(index: int, shard: Sequence[Report]) -> Any:
 
 def _extract_block(batch: Any, *, extractor: Extractor) -> dict[str, Any]:
     """On a Ray worker: one block of reports -> their records (the journal's lines)."""
-    _check_destination(extractor)
     reports = [pickle.loads(blob) for blob in batch["report"].to_pylist()]
-    results = extractor.extract(reports)
+    first = [None] * (len(reports) - 1)
+    try:
+        _check_destination(extractor)
+        results = extractor.extract(reports)
+    except RadpromptError as exc:  # a stop the driver raises as its own (Ray would wrap it)
+        return {"shard": batch["shard"], "position": batch["position"],
+                "record": [""] * len(reports), "usage": [None, *first],
+                "stop": [_picklable(exc), *first]}
     spent = getattr(extractor, "usage_", None)  # an LLM extractor's, once per block
-    usage = [pickle.dumps(spent) if spent is not None else None] + [None] * (len(reports) - 1)
     return {"shard": batch["shard"], "position": batch["position"],
-            "record": [result_record(result) for result in results], "usage": usage}
+            "record": [result_record(result) for result in results],
+            "usage": [pickle.dumps(spent) if spent is not None else None, *first],
+            "stop": [None] * len(reports)}
+
+
+def _picklable(exc: RadpromptError) -> bytes:
+    try:
+        blob = pickle.dumps(exc)
+        pickle.loads(blob)
+    except Exception:  # an error whose constructor takes other arguments than its message
+        blob = pickle.dumps(RadpromptError(str(exc)))
+    return blob
 
 
 def _check_destination(extractor: Extractor) -> None:
