@@ -44,9 +44,12 @@ _LLM = LLM_PANEL
 @handles_errors
 # long: typer declares each of the verb's options in the signature; the body is short
 def extract(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Reports: CSV, JSONL or IU CSV.")],
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="Reports: CSV, JSONL, Parquet or IU CSV.")
+    ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Findings: .jsonl (with evidence) or .csv.")
+        Path, typer.Option("--output", "-o",
+                           help="Findings: .jsonl (with evidence), .csv or .parquet.")
     ],
     labelset: LabelsetOption = "chestxray21",
     extractor: Annotated[
