@@ -178,25 +178,14 @@ def score(
     threshold_support = labelset.min_support if min_support is None else min_support
     ids = list(references)
     missing = tuple(report_id for report_id in ids if report_id not in predictions)
-    empty = Findings(report_id="")
     binary_only = any(ref.binary_only for ref in references.values())
     scores = []
     for label in labelset.labels:
         if label.id not in wanted:
             continue
-        tp = fp = fn = tn = 0
-        policy = uncertain_as or label.uncertainty_policy
-        for report_id in ids:
-            gold = references[report_id].is_positive(label.id, policy)
-            guess = predictions.get(report_id, empty).is_positive(label.id, policy)
-            if gold and guess:
-                tp += 1
-            elif guess:
-                fp += 1
-            elif gold:
-                fn += 1
-            else:
-                tn += 1
+        tp, fp, fn, tn = _confusion(label.id, ids, predictions=predictions,
+                                    references=references,
+                                    policy=uncertain_as or label.uncertainty_policy)
         states = None if binary_only else _state_scores(
             label.id, ids, predictions=predictions, references=references)
         if tp + fn < threshold_support:
@@ -219,6 +208,27 @@ def score(
         unscored_labels=tuple(i for i in labelset.ids if i not in wanted),
         notes=tuple(notes),
     )
+
+
+def _confusion(label_id: str, ids: Sequence[str], *, predictions: Mapping[str, Findings],
+               references: Mapping[str, Findings],
+               policy: UncertaintyPolicy) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of one label in the binary view; a missing prediction is "not
+    mentioned" everywhere."""
+    empty = Findings(report_id="")
+    tp = fp = fn = tn = 0
+    for report_id in ids:
+        gold = references[report_id].is_positive(label_id, policy)
+        guess = predictions.get(report_id, empty).is_positive(label_id, policy)
+        if gold and guess:
+            tp += 1
+        elif guess:
+            fp += 1
+        elif gold:
+            fn += 1
+        else:
+            tn += 1
+    return tp, fp, fn, tn
 
 
 def _state_scores(

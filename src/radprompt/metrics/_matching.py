@@ -118,13 +118,7 @@ def compare_reports(
     def attributes_of(side: str, label: str, finding: Finding) -> Attributes:
         return finding.attributes or attrs.get((side, label)) or Attributes()
 
-    for label in ref:  # "pneumonia" for "consolidation" in a patient with fever
-        if label not in cand:
-            for other in weights.equivalents(label, context):
-                if other in cand and other not in ref:
-                    cand[label] = cand.pop(other)
-                    attrs[("candidate", label)] = attrs.get(("candidate", other), Attributes())
-                    break
+    _take_equivalents(ref, cand, attrs, weights, context)
     entries: list[Entry] = []
     explained: set[str] = set()
     for label, r in ref.items():
@@ -151,18 +145,37 @@ def compare_reports(
         else:
             entries.append(Entry(label, "missed", weight))
     for label, c in cand.items():
-        if label in ref or _is_vague_name(label, ref, weights):
-            continue
-        weight = _reference_weight(label, c, weights, context,
-                                   attributes_of("candidate", label, c))
-        broader = _broader_reference(label, ref, weights)
-        if broader is not None:  # "pneumonia" where the reference saw only an opacity
-            weight *= weights.overinterpretation_factor
-            entries.append(Entry(label, "overinterpreted", weight, penalty=weight,
-                                 errors=(f"reference says only {broader}",)))
-        elif label not in explained:
-            entries.append(Entry(label, "false", weight, penalty=weight))
+        if not (label in ref or _is_vague_name(label, ref, weights)):
+            entries.extend(_unmatched(label, ref, weights, explained, _reference_weight(
+                label, c, weights, context, attributes_of("candidate", label, c))))
     return Breakdown(entries=tuple(entries), smoothing=weights.smoothing)
+
+
+def _take_equivalents(ref: dict[str, Finding], cand: dict[str, Finding],
+                      attrs: dict[tuple[str, str], Attributes], weights: SignificanceWeights,
+                      context: PatientContext | None) -> None:
+    """A candidate finding equivalent to a reference one in this patient counts as it
+    ("pneumonia" for "consolidation" in a patient with fever)."""
+    for label in ref:
+        if label not in cand:
+            for other in weights.equivalents(label, context):
+                if other in cand and other not in ref:
+                    cand[label] = cand.pop(other)
+                    attrs[("candidate", label)] = attrs.get(("candidate", other), Attributes())
+                    break
+
+
+def _unmatched(label: str, ref: dict[str, Finding], weights: SignificanceWeights,
+               explained: set[str], weight: float) -> list[Entry]:
+    """The entry of a candidate finding the reference does not have."""
+    broader = _broader_reference(label, ref, weights)
+    if broader is not None:  # "pneumonia" where the reference saw only an opacity
+        weight *= weights.overinterpretation_factor
+        return [Entry(label, "overinterpreted", weight, penalty=weight,
+                      errors=(f"reference says only {broader}",))]
+    if label not in explained:
+        return [Entry(label, "false", weight, penalty=weight)]
+    return []
 
 
 def _reference_weight(label: str, finding: Finding, weights: SignificanceWeights,
