@@ -131,6 +131,7 @@ def render_before_after(initial: ScoreReport, final: ScoreReport) -> None:
 
 @app.command("optimize")
 @handles_errors
+# long: typer declares each of the verb's options in the signature; the body is short
 def optimize_command(
     labelset: LabelsetOption = "chestxray21",
     experiment: Annotated[
