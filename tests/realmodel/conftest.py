@@ -4,12 +4,14 @@ One server per session (``local_model``), started from ``extractors/llamacpp-loc
 free port with ``THREADS`` threads. Every test here is marked ``realmodel`` (``pytest -m
 realmodel`` runs them alone, ``-m "not realmodel"`` leaves them out); they skip with the reason
 where the local model could not be set up (``scripts/setup-local-model.sh``: no compiler, a
-failed build).
+failed build). ``RADPROMPT_REALMODEL_API_BASE`` (and ``RADPROMPT_REALMODEL_MODEL``) run them
+against a server that is already running instead.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,12 +59,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def local_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMRecipe]:
     """The recipe of a running local server (its own answer cache in a temporary folder)."""
-    if (reason := skip_reason()) is not None:
-        pytest.skip(reason)
     folder = tmp_path_factory.mktemp("local-model")
     data = dict(read_yaml(ROOT / "extractors" / "llamacpp-local.yaml"))
     data.update(api_base=f"http://127.0.0.1:{_free_port()}/v1",
                 cache_path=str(folder / "cache.sqlite"))
+    if running := os.environ.get("RADPROMPT_REALMODEL_API_BASE"):
+        # a server already running (a bigger GGUF, Ollama's /v1 ...): use it as it is
+        data.update(api_base=running, model=os.environ.get("RADPROMPT_REALMODEL_MODEL",
+                                                           data["model"]))
+        yield LLMRecipe.model_validate(data)
+        return
+    if (reason := skip_reason()) is not None:
+        pytest.skip(reason)
     recipe = LLMRecipe.model_validate(data)
     command = server_command(recipe, gguf=find_gguf(), threads=THREADS)
     with LocalServer(command, base_url=str(recipe.api_base), log=folder / "server.log"):
