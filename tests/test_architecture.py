@@ -28,7 +28,7 @@ MAX_REPEATED = 10
 WHY = re.compile(r"#\s*long:\s*\S")
 
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
-    "errors resources languages",
+    "errors resources languages text_files",
     "guard_examples vocabulary",
     "labelset",
     "findings outputs parquet",

@@ -16,10 +16,7 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +27,11 @@ from radprompt.findings import Attributes, Evidence, Finding, Findings, State, p
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 from radprompt.outputs import check_output_path, write_findings
 from radprompt.parquet import is_parquet, parquet_records
+from radprompt.text_files import allow_long_csv_fields
+from radprompt.text_files import csv_rows as _csv_rows
+from radprompt.text_files import detect_format as _detect_format
+from radprompt.text_files import pick_column as _pick_column
+from radprompt.text_files import read_text as _read_text
 
 __all__ = ["Dataset", "Report", "allow_long_csv_fields", "check_output_path", "read_dataset",
            "write_findings"]
@@ -40,17 +42,6 @@ TEXT_COLUMNS = ("text", "report", "report_text")
 META_COLUMNS = ("split", "synthetic", "path", "patient_id", "source", "language", "lang")
 IU_MESH_MAPPING = "iu_mesh_to_chestxray21"
 NEGBIO_MAPPING = "chestxray14_to_chestxray21"
-
-CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
-"""Longest CSV field read (characters): a report is one field; the csv default is 128 KiB."""
-
-
-def allow_long_csv_fields() -> None:
-    """Raise the csv module's field limit to ``CSV_FIELD_LIMIT`` (never lower it); called by
-    the CSV readers when they read, not when this module is imported."""
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:
-        csv.field_size_limit(CSV_FIELD_LIMIT)
-
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -115,90 +106,6 @@ def read_dataset(
     if dataset.rows == 0:
         raise InputError(path, "no reports in the file (a header or blank lines only)")
     return dataset
-
-
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "not a regular file")
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(path, "the file is empty")
-    for magic, kind in _BINARY_FORMATS:
-        if data.startswith(magic):
-            raise InputError(path, f"a {kind} file, which radprompt does not read; convert it "
-                             "to JSONL (one object per line with id and text) or CSV")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            path,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-save the file as UTF-8",
-            where=f"line {line}",
-        ) from exc
-
-
-_BINARY_FORMATS = ((b"PAR1", "Parquet"), (b"PK\x03\x04", "zip (or Excel)"),
-                   (b"\x1f\x8b", "gzip"), (b"SQLite format 3", "SQLite"))
-
-
-def _detect_format(path: Path, text: str) -> str:
-    if text.lstrip().startswith("["):
-        raise InputError(path, "a JSON array; radprompt reads JSON Lines: one object per line "
-                         "with id and text (e.g. jq -c '.[]' file.json > file.jsonl)",
-                         where="line 1")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return "jsonl"
-    first_line = text.lstrip().split("\n", 1)[0]
-    if first_line.startswith("{"):
-        return "jsonl"
-    header = {column.strip().lower() for column in next(csv.reader([first_line]), [])}
-    if {"uid", "mesh", "findings", "impression"} <= header:
-        return "iu"
-    if "filename" in header and "effusion" in header:
-        return "negbio"
-    return "csv"
-
-
-def _csv_rows(path: Path, text: str) -> tuple[Iterator[tuple[int, dict[str, str]]], list[str]]:
-    allow_long_csv_fields()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [column.strip() for column in next(reader)]
-    except csv.Error as exc:
-        raise InputError(path, f"malformed CSV header: {exc}", where="line 1") from exc
-    if len(set(header)) != len(header):
-        duplicated = sorted({c for c in header if header.count(c) > 1})
-        raise InputError(path, f"duplicate column(s) {duplicated}", where="header")
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        row_number = 1
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InputError(
-                    path, f"malformed CSV: {exc}", where=f"line {reader.line_num}"
-                ) from exc
-            row_number += 1
-            if not any(v.strip() for v in values):
-                continue
-            yield row_number, dict(zip(header, values, strict=False))
-
-    return rows(), header
-
-
-def _pick_column(header: Iterable[str], candidates: tuple[str, ...]) -> str | None:
-    lowered = {column.lower(): column for column in header}
-    for candidate in candidates:
-        if candidate in lowered:
-            return lowered[candidate]
-    return None
 
 
 class _Collector:
