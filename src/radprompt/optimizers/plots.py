@@ -6,20 +6,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from radprompt.errors import require
 from radprompt.runs import RoundRecord, Run, ScoreSummary
 
 __all__ = ["plot_run", "plot_transfer"]
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'radprompt[optimize]'") from exc
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+class _Figures:
+    """The two pyplot calls the plots use, on matplotlib's object API with the Agg canvas: no
+    global backend switch (``matplotlib.use``) and no pyplot figure state."""
 
-    return plt
+    def __init__(self) -> None:
+        require("matplotlib", extra="optimize", needed_by="the run's plots")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self._figure, self._canvas = Figure, FigureCanvasAgg
+
+    def subplots(self, *, figsize: tuple[float, float]) -> tuple[Any, Any]:
+        figure = self._figure(figsize=figsize)
+        self._canvas(figure)
+        return figure, figure.subplots()
+
+    def close(self, figure: Any) -> None:
+        """Nothing to release: the figure is not registered anywhere."""
+
+
+def _pyplot() -> Any:
+    return _Figures()
 
 
 def plot_transfer(transfer: Mapping[str, Any], path: Path, *, title: str) -> Path:
