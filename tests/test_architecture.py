@@ -239,3 +239,50 @@ def test_no_block_of_more_than_10_lines_is_repeated() -> None:
                 last_end = here[2]
     assert not repeated, (f"blocks of more than {MAX_REPEATED} lines repeated in src/:\n"
                           + "\n".join(repeated.values()))
+
+
+_SIDE_EFFECTS = """
+import csv, importlib, json, os, sys, warnings
+ours = []
+def spy(function):
+    def wrapper(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("radprompt"):
+            ours.append(f"{caller} calls warnings.{function.__name__}")
+        return function(*args, **kwargs)
+    return wrapper
+warnings.filterwarnings = spy(warnings.filterwarnings)
+warnings.simplefilter = spy(warnings.simplefilter)
+before = (csv.field_size_limit(), dict(os.environ))
+skipped = []
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:  # an optional extra that is not installed
+        skipped.append(f"{name}: {exc}")
+after = (csv.field_size_limit(), dict(os.environ))
+changed = [what for what, a, b in zip(("csv field limit", "environment"), before, after)
+           if a != b] + ours
+if "matplotlib.pyplot" in sys.modules:
+    changed.append("pyplot imported")
+if "optuna" in sys.modules:
+    import optuna
+    if optuna.logging.get_verbosity() != optuna.logging.INFO:
+        changed.append("optuna verbosity")
+print(json.dumps({"changed": changed, "skipped": skipped}))
+"""
+
+
+def test_importing_any_module_changes_nothing_global() -> None:
+    """No side effects on import: the csv field limit, the environment, Optuna's verbosity
+    and matplotlib's pyplot state are as they were after importing every module (in a fresh
+    process), and no radprompt module sets a warning filter."""
+    import json
+    import subprocess
+    import sys
+
+    names = [name for name in _modules() if not name.endswith("__main__")]
+    done = subprocess.run([sys.executable, "-c", _SIDE_EFFECTS, *names], capture_output=True,
+                          text=True, timeout=600, check=True, cwd=SRC.parent)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not report["changed"], report
