@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from radprompt.evaluation.benchmark import benchmark_pairs
 from radprompt.metrics import BLEU, ROUGE, Metric
+from radprompt.testing.bench_metrics import benchmark_pairs
 
 HERE = Path(__file__).resolve().parent
 
