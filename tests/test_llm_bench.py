@@ -6,8 +6,8 @@ from llm_support import private_cache_fixture  # noqa: F401 - autouse fixture
 from typer.testing import CliRunner
 
 from radprompt.cli import app
-from radprompt.testing.bench_llm import bench_llm
 from radprompt.testing import synthetic_reports
+from radprompt.testing.bench_llm import bench_llm
 
 
 def test_all_labels_mode_figures(chestxray21):
