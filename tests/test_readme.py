@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +43,10 @@ NOT_RUN = {
 SHORTER = {
     "radprompt optimize": ["--max-rounds", "1", "--trials", "2", "--labels-per-round", "1"],
     "radprompt optimize --review": ["--max-rounds", "1"],  # the review commands need its proposal
+    # the prompt loop on a 60 / 30 / 30 slice of the demo corpus (no later command reads its run)
+    "radprompt optimize --labelset chestxray21 --model": [
+        "--max-rounds", "1", "--trials", "2", "--labels-per-round", "1",
+        "--experiment", "mini/mini.yaml"],
     "radprompt bench rules": ["--input", "experiments/demo/dev.jsonl", "--min-reports", "100",
                               "--repeat", "1"],
     "radprompt bench llm": ["--reports", "10", "--label-reports", "2", "--latency", "0"],
@@ -150,9 +153,18 @@ def _project(tmp_path: Path) -> Path:
     project.mkdir()
     for folder in ("experiments", "labelsets", "prompts", "extractors", "optimizers"):
         os.symlink(REPO / folder, project / folder)
-    demo = REPO / "experiments" / "demo" / "test.jsonl"
+    # the reader's files: 40 demo test reports (every metric and extractor runs the same code
+    # on them as on all 140, in a fraction of the time)
+    demo = (REPO / "experiments" / "demo" / "test.jsonl").read_text().splitlines(True)[:40]
     for name in ("reports.jsonl", "refs.jsonl", "a.jsonl", "b.jsonl"):
-        shutil.copy(demo, project / name)
+        (project / name).write_text("".join(demo))
+    (project / "mini").mkdir()
+    for split, count in (("train", 60), ("dev", 30), ("test", 30)):
+        lines = (REPO / "experiments" / "demo" / f"{split}.jsonl").read_text().splitlines(True)
+        (project / "mini" / f"{split}.jsonl").write_text("".join(lines[:count]))
+    (project / "mini" / "mini.yaml").write_text(
+        "name: mini\nlabelset: chestxray21\nsynthetic: true\nsplits:\n  train: train.jsonl\n"
+        "  dev: dev.jsonl\n  test: test.jsonl\n")
     return project
 
 
