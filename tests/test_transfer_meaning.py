@@ -18,6 +18,7 @@ def meaning() -> MeaningIndex:
     ("trachea_and_bronchus", "thickened bronchial walls"),
     ("pulmonary_vascular_abnormal", "pulmonary arterial enlargement"),
     ("support_devices", "sternotomy"),
+    ("lung_opacity", "patchy opacity"),          # the label's own name
     ("pleural_effusion", "fluid tracks into"),
 ])
 def test_wording_of_the_labels_own_definition_is_anchored(meaning, label, gram):
@@ -53,3 +54,14 @@ def test_a_labels_own_phrase_a_few_words_apart_is_found():
              "c": "INDICATION: nodular opacity?\nFINDINGS: Clear lungs."}
     found = gapped_phrases(["nodular opacity", "mass"], texts, ignored_sections=("indication",))
     assert found == {"nodular * opacity": ["a", "b"]}
+
+
+@pytest.mark.parametrize(("label", "gram"), [
+    ("support_devices", "leads show"),
+    ("support_devices", "chest with overlying"),
+    ("enlarged_cardiomediastinum", "prominent but"),
+    ("pulmonary_vascular_abnormal", "bases with indistinct"),
+    ("emphysema", "consistent with obstructive"),
+])
+def test_report_structure_words_are_no_meaning(meaning, label, gram):
+    assert not meaning.anchored(label, gram)

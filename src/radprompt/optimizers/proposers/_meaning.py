@@ -4,10 +4,10 @@ The lexical miner finds n-grams that are common in the reports a label missed. C
 enough: "lower lobes" or "walls" are common in missed bronchial-wall reports too, and a
 clinician would never accept them as an airway finding. A candidate synonym is kept only when
 it is *anchored* in the label's meaning: its words are the words the label's name, definition
-(up to "Do not count") and phrases use, and at least one of them is distinctive (few other
-labels use it). "thickened bronchial walls" is anchored in Trachea and bronchus ("bronchial
-wall thickening"); "pulmonary arterial enlargement" in Pulmonary vascular abnormal ("enlarged
-central pulmonary arteries").
+(up to "Do not count") and phrases use, and at least one of them is distinctive (a word of the
+label's own name, or one few other labels use). "thickened bronchial walls" is anchored in
+Trachea and bronchus ("bronchial wall thickening"); "pulmonary arterial enlargement" in
+Pulmonary vascular abnormal ("enlarged central pulmonary arteries").
 
 Stems are crude on purpose (a plural s dropped, then the first five letters): "arterial" and
 "arteries", "thickened" and "thickening" share one. No model, no word list to download.
@@ -29,12 +29,15 @@ _EXCLUDED_PART = re.compile(r"\b(do not count|does not count|not counted)\b", re
 _FUNCTION_WORDS = frozenset(
     "a an the of and or in on at to is are was were be been with for from by as this that "
     "there these those it its which has have had noted seen again also both any all its into "
-    "other than such when their alone only named report reports label count counted".split()
+    "other than such when their alone only named report reports label count counted but "
+    "however show shows showing demonstrate demonstrates overlying projecting consistent "
+    "compatible suggesting suggest suggests suggestive base bases side".split()
 )
+"""Words of report structure and hedging, and bare locations: never a finding's meaning."""
 _DISTINCTIVE_AT_MOST = 2
 """A stem shared by at most this many labels' meanings marks one of them."""
 _LONE_WORD_MIN = 8
-_MODIFIER = re.compile(r"(al|ic|ar|ous|ed|ive|ary|ful|less|ly)$")
+_MODIFIER = re.compile(r"(al|ic|ar|ous|ed|ive|ary|ful|less|ly|ent|ant)$")
 """A word alone is a finding only when it is a long noun that the label's own definition uses
 and no other label's meaning does ('sternotomy' for Support Devices, 'blunting' for Pleural
 Effusion); an adjective alone ('bronchial') or a shared word ('thickening': bronchial wall or
@@ -71,6 +74,9 @@ class MeaningIndex:
         self._definition_words: dict[str, frozenset[str]] = {
             label.id: frozenset(_content_words(_EXCLUDED_PART.split(label.definition, 1)[0]))
             for label in labelset.labels if label.derived is None}
+        self._name_stems: dict[str, frozenset[str]] = {
+            label.id: frozenset(stem(w) for w in _content_words(label.name))
+            for label in labelset.labels if label.derived is None}
         self._word_spread: Counter[str] = Counter(
             w for label in labelset.labels if label.derived is None
             for w in set(_content_words(_meaning_text(label))))
@@ -91,7 +97,8 @@ class MeaningIndex:
         anchored = [stem(w) for w in words if stem(w) in own]
         if len(anchored) < len(words) - 1:
             return False
-        return any(self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
+        names = self._name_stems.get(label_id, frozenset())
+        return any(s in names or self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
 
 
 def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str]:
