@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from radprompt.errors import InputError
+from radprompt.errors import InputError, validation_problem
 from radprompt.labelset import LabelSet, read_yaml
 from radprompt.resources import find_resource
 
@@ -188,9 +188,8 @@ def load_vocabulary(
     try:
         vocabulary = PerturbationVocabulary.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        raise InputError(where, first["msg"], where=location or None) from exc
+        location, problem = validation_problem(exc)
+        raise InputError(where, problem, where=location or None) from exc
     try:
         vocabulary.check_against(labelset)
     except ValueError as exc:
