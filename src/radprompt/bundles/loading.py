@@ -28,6 +28,7 @@ import yaml
 from radprompt.bundles.container import Bundle, BundleError, verify_bundle
 from radprompt.bundles.formats import rendered_requests
 from radprompt.bundles.signing import BundleKey
+from radprompt.errors import validation_problem
 from radprompt.extractors.base import Extractor
 from radprompt.extractors.llm import LLMExtractor
 from radprompt.labelset import LabelSet, load_labelset, parse_labelset
@@ -168,11 +169,8 @@ def _prompt_extractor(bundle: Bundle, *, labelset: LabelSet | None, given: dict[
 
 
 def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
+    if callable(getattr(exc, "errors", None)):  # a pydantic ValidationError
+        where, message = validation_problem(exc)
         return f"{where}: {message}" if where else message
     return str(exc)
 
