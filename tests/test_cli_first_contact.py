@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import radprompt
 from radprompt.cli import app
+from radprompt.cli._lazy import load_all_verbs
 
 runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "experiments" / "demo"
@@ -26,6 +27,7 @@ def test_version():
 
 
 def test_every_output_option_is_named_output_with_short_o():
+    load_all_verbs()
     group = typer.main.get_command(app)
     stack, seen = [group], 0
     while stack:

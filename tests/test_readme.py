@@ -22,6 +22,7 @@ import typer
 from typer.testing import CliRunner
 
 from radprompt.cli import app
+from radprompt.cli._lazy import load_all_verbs
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -76,6 +77,7 @@ def _walk(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[s
 
 def help_examples() -> list[str]:
     """The commands in every verb's ``--help`` examples (``[bold]...[/]``)."""
+    load_all_verbs()
     examples = []
     for _path, command in _walk(typer.main.get_command(app)):
         for example in _HELP_EXAMPLE.findall(getattr(command, "help", None) or ""):

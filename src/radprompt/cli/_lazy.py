@@ -17,7 +17,7 @@ from typer.core import TyperCommand
 
 from radprompt.cli._group import RadpromptGroup
 
-__all__ = ["VERBS", "LazyGroup"]
+__all__ = ["VERBS", "LazyGroup", "load_all_verbs"]
 
 VERBS: dict[str, tuple[tuple[str, ...], str]] = {
     "optimize": (("optimize",), "Improve an extractor round by round until every label's F1 "
@@ -58,6 +58,13 @@ def load_verb(name: str) -> Any:
     for module in VERBS[name][0]:
         importlib.import_module(f"radprompt.cli.{module}")
     return typer.main.get_group(app).commands[name]
+
+
+def load_all_verbs() -> None:
+    """Import every verb's modules (for tools that walk the whole command tree)."""
+    for modules, _help in VERBS.values():
+        for module in modules:
+            importlib.import_module(f"radprompt.cli.{module}")
 
 
 class LazyGroup(RadpromptGroup):
