@@ -247,3 +247,18 @@ def test_transfer_report_at_the_end_and_in_runs_show(tmp_path):
     examples = transfer["guard_examples"]
     assert examples["final"]["total"] > 0
     assert Run(run_dir).manifest.format_version == 2
+
+
+@pytest.mark.parametrize("field", ["pseudo", "termination"])
+def test_a_new_pseudo_cue_or_scope_terminator_narrows(field):
+    """'without definite' as a pseudo-cue would read "without definite effusion" as present:
+    auto-approve must not take it as a widening."""
+    from radprompt.optimizers.changes import ChangeClass, labelset_changes
+
+    before = load_labelset("chestxray21")
+    cues = before.cues.model_copy(update={field: (*getattr(before.cues, field),
+                                                   "without definite")})
+    after = before.model_copy(update={"cues": cues})
+    changes = labelset_changes(before, after)
+    assert [c.change_class for c in changes] == [ChangeClass.NARROWING]
+    assert "without definite" in changes[0].description

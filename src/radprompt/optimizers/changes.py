@@ -65,8 +65,10 @@ class Change:
                    label_id=data.get("label_id"), core_term=bool(data.get("core_term")))
 
 
-_EXCLUDING = frozenset({"exclusions"})
-"""List fields whose additions narrow a label (and whose removals widen it)."""
+_EXCLUDING = frozenset({"exclusions", "pseudo", "termination"})
+"""List fields whose additions narrow a label (and whose removals widen it): an exclusion, and
+a pseudo-cue or scope terminator, which stop a negation or hedge from reading text it read
+before ('without definite' as a pseudo-cue would read "without definite effusion" as present)."""
 _SETTINGS = frozenset({"scope_tokens"})
 _IGNORED = frozenset({"examples"})
 """Guard examples are never changed by the optimizer; an edit of them is not a change class."""
