@@ -29,40 +29,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from radprompt.labelset import Label, LabelSet
 from radprompt.optimizers.program import Program, Revision, RulesProgram
+from radprompt.runs.proposal import Change, ChangeClass
 
 __all__ = ["Change", "ChangeClass", "classify_changes", "narrowing_reason"]
-
-
-class ChangeClass(StrEnum):
-    WIDENING = "widening"
-    NARROWING = "narrowing"
-    SETTING = "setting"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One classified change: its class, what it does, to which label."""
-
-    change_class: ChangeClass
-    description: str
-    label_id: str | None = None
-    core_term: bool = False
-    """Removes a word of the label's display name (``opacity`` from Lung Opacity)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"class": self.change_class.value, "description": self.description,
-                "label_id": self.label_id, "core_term": self.core_term}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Change:
-        return cls(change_class=ChangeClass(data["class"]), description=data["description"],
-                   label_id=data.get("label_id"), core_term=bool(data.get("core_term")))
 
 
 _EXCLUDING = frozenset({"exclusions", "pseudo", "termination"})

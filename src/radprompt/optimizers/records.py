@@ -14,7 +14,6 @@ from radprompt.optimizers.search import SearchResult, settings_space
 from radprompt.reports import Dataset
 from radprompt.runs import (
     PROPOSAL_FORMAT,
-    ChangeRecord,
     ExtractionScore,
     GuardExamplesResult,
     GuardGold,
@@ -85,7 +84,7 @@ def make_proposal(number: int, parent: Program, choice: Choice, before: Extracti
         revisions=tuple(r.to_json() for r in chosen),
         revision_keys=tuple(r.key for r in chosen),
         settings=settings,
-        changes=tuple(ChangeRecord.from_json(c.to_json()) for c in choice.changes),
+        changes=tuple(choice.changes),
         needs_review=choice.needs_review,
         rationale="\n".join([*(f"{r.describe()}: {r.rationale}"
                                 + (f" (train F1 {r.gain:+.3f})" if r.gain else "")

@@ -9,7 +9,8 @@ files' format. Layers above (optimizers, review, bundles) use these objects, nev
 from radprompt.runs.locking import RunLockedError
 from radprompt.runs.proposal import (
     PROPOSAL_FORMAT,
-    ChangeRecord,
+    Change,
+    ChangeClass,
     GuardExamplesResult,
     GuardGold,
     Proposal,
@@ -31,7 +32,8 @@ from radprompt.runs.store import Run, VersionRecord, list_runs
 __all__ = [
     "PROPOSAL_FORMAT",
     "RUN_FORMAT",
-    "ChangeRecord",
+    "Change",
+    "ChangeClass",
     "Decision",
     "Edit",
     "ExtractionScore",

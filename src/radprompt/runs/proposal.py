@@ -8,42 +8,52 @@ classes or guard results; they read with those empty.
 
 Example::
 
-    >>> change = ChangeRecord.from_json({"class": "widening", "description": "add phrase"})
-    >>> change.change_class, change.to_json()["core_term"]
-    ('widening', False)
+    >>> change = Change.from_json({"class": "widening", "description": "add phrase"})
+    >>> change.change_class is ChangeClass.WIDENING, change.to_json()["core_term"]
+    (True, False)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from radprompt.runs.records import ScoreSummary
 
-__all__ = ["PROPOSAL_FORMAT", "ChangeRecord", "GuardExamplesResult", "GuardGold", "Proposal",
-           "ReportChange", "Significance"]
+__all__ = ["PROPOSAL_FORMAT", "Change", "ChangeClass", "GuardExamplesResult", "GuardGold",
+           "Proposal", "ReportChange", "Significance"]
 
 PROPOSAL_FORMAT = 2
 """Format version of a proposal record: 1 (no key) had no change classes or guard results."""
 
 
-@dataclass(frozen=True)
-class ChangeRecord:
-    """One change of a proposal and its class: widening, narrowing or setting."""
+class ChangeClass(StrEnum):
+    """What a change does to a label's meaning (radprompt.optimizers.changes classifies)."""
 
-    change_class: str
+    WIDENING = "widening"
+    NARROWING = "narrowing"
+    SETTING = "setting"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One classified change of a proposal: its class, what it does, to which label."""
+
+    change_class: ChangeClass
     description: str
     label_id: str | None = None
     core_term: bool = False
+    """Removes a word of the label's display name (``opacity`` from Lung Opacity)."""
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ChangeRecord:
-        return cls(change_class=data["class"], description=data["description"],
+    def from_json(cls, data: Mapping[str, Any]) -> Change:
+        return cls(change_class=ChangeClass(data["class"]), description=data["description"],
                    label_id=data.get("label_id"), core_term=bool(data.get("core_term")))
 
     def to_json(self) -> dict[str, Any]:
-        return {"class": self.change_class, "description": self.description,
+        return {"class": self.change_class.value, "description": self.description,
                 "label_id": self.label_id, "core_term": self.core_term}
 
 
@@ -128,7 +138,7 @@ class Proposal:
     """The revisions as ``Revision.to_json()`` (read with ``Revision.from_json``)."""
     revision_keys: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
-    changes: tuple[ChangeRecord, ...] = ()
+    changes: tuple[Change, ...] = ()
     needs_review: str | None = None
     """Why ``--auto-approve`` leaves the proposal for a reviewer (narrowing changes)."""
     significance: Significance | None = None
@@ -142,7 +152,7 @@ class Proposal:
     def narrowed_labels(self) -> set[str]:
         """Labels a narrowing change of this proposal touches."""
         return {c.label_id for c in self.changes
-                if c.change_class == "narrowing" and c.label_id}
+                if c.change_class is ChangeClass.NARROWING and c.label_id}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Proposal:
@@ -157,7 +167,7 @@ class Proposal:
             revisions=tuple(data.get("revisions", ())),
             revision_keys=tuple(data.get("revision_keys", ())),
             settings=dict(data.get("settings") or {}),
-            changes=tuple(ChangeRecord.from_json(c) for c in data.get("changes", ())),
+            changes=tuple(Change.from_json(c) for c in data.get("changes", ())),
             needs_review=data.get("needs_review"),
             significance=Significance(**significance) if significance else None,
             guard_gold={name: GuardGold(before=v["before"], after=v["after"])
