@@ -6,4 +6,6 @@ bash scripts/setup.sh --all
 export LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/mypy
-.venv/bin/pytest "$@"
+# Test files run in parallel on up to 4 cores (a file's tests stay together: module fixtures
+# are built once); RADPROMPT_TEST_WORKERS=0 runs them in this one process.
+.venv/bin/pytest -n "${RADPROMPT_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadfile "$@"
