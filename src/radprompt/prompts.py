@@ -51,9 +51,11 @@ __all__ = [
     "prompt_environment",
 ]
 
-Mode = Literal["all", "label"]
-DEFAULT_TEMPLATES: dict[str, str] = {"all": "extract_all", "label": "extract_label"}
-"""The template each extraction mode renders unless a recipe names another."""
+Mode = Literal["all", "mentioned", "label"]
+DEFAULT_TEMPLATES: dict[str, str] = {"all": "extract_all", "mentioned": "extract_mentioned",
+                                     "label": "extract_label"}
+"""The template each extraction mode renders unless a recipe names another (``mentioned``:
+all labels in one request, the answer listing only those the report mentions)."""
 GUIDANCE_TEMPLATE = "label_guidance"
 BLOCKS = ("system", "user", "retry")
 _SENTINEL = "\x00REPORT\x00"
@@ -130,11 +132,14 @@ class Demo:
             for label_id, finding in findings.states.items()
         })
 
-    def answer(self, label_ids: Iterable[str]) -> str:
-        """The exact JSON answer for ``label_ids`` (what the model should write)."""
+    def answer(self, label_ids: Iterable[str], *, mentioned_only: bool = False) -> str:
+        """The exact JSON answer for ``label_ids`` (what the model should write); with
+        ``mentioned_only`` the labels the report does not mention are left out."""
         answer = {}
         for label_id in label_ids:
             state, evidence = self.findings.get(label_id, (State.NOT_MENTIONED.value, None))
+            if mentioned_only and state == State.NOT_MENTIONED.value:
+                continue
             answer[label_id] = {"state": state, "evidence": evidence}
         return json.dumps(answer, ensure_ascii=False)
 
@@ -283,8 +288,9 @@ class PromptVersion:
 
     # -- rendering -------------------------------------------------------------------------
     def requests(self) -> list[tuple[str, ...]]:
-        """The label ids of each request a report needs: one group (all) or one per label."""
-        if self.mode == "all":
+        """The label ids of each request a report needs: one group (all, mentioned) or one per
+        label."""
+        if self.mode != "label":
             return [tuple(self.label_ids)]
         return [(label_id,) for label_id in self.label_ids]
 
@@ -294,7 +300,9 @@ class PromptVersion:
         context: dict[str, Any] = {
             "labels": labels,
             "label_ids": list(label_ids),
-            "demos": [{"report": d.report, "answer": d.answer(label_ids)} for d in self.demos],
+            "demos": [{"report": d.report,
+                       "answer": d.answer(label_ids, mentioned_only=self.mode == "mentioned")}
+                      for d in self.demos],
         }
         if self.mode == "label":
             context["label"] = labels[0]

@@ -115,7 +115,7 @@ def _provider(recipe: LLMRecipe) -> dict[str, Any]:
 
 def _promptfoo(version: PromptVersion, recipe: LLMRecipe,
                tests: list[dict[str, Any]]) -> dict[str, str]:
-    if version.mode != "all":
+    if version.mode == "label":
         raise BundleError("the promptfoo export needs a prompt in mode 'all' (one request per "
                           "report); this one asks one label per request")
     files: dict[str, str] = {}

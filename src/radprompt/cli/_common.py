@@ -92,7 +92,9 @@ JudgeModelOption = Annotated[
 ModeOption = Annotated[
     str | None,
     typer.Option("--mode", rich_help_panel=LLM_PANEL,
-                 help="all: one request per report; label: one per label and report."),
+                 help="all: one request per report; mentioned: one request per report, the "
+                 "answer listing only the labels it mentions (small models); label: one per "
+                 "label and report."),
 ]
 ConcurrencyOption = Annotated[
     int | None, typer.Option("--concurrency", "-j", rich_help_panel=LLM_PANEL,

@@ -1,7 +1,9 @@
 """The LLM extractor: render a PromptVersion per report, ask a model, validate the answer.
 
-In ``all`` mode a report costs one request (every label in one JSON answer); in ``label`` mode
-one request per label (the Ran Score way). An answer that does not fit the schema is sent back
+In ``all`` mode a report costs one request (every label in one JSON answer); in ``mentioned``
+mode one request whose answer lists only the labels the report mentions (compact, for small or
+slow models: ``radprompt.llm.compact``); in ``label`` mode one request per label (the Ran Score
+way). An answer that does not fit the schema is sent back
 with the problem (``parse_retries`` times); a report whose answer still does not fit, or whose
 request failed after its retries, becomes an ``ExtractionFailure`` with the reason and the raw
 answer: never "absent". An evidence quote not found in the report is dropped and flagged, and a
@@ -39,11 +41,12 @@ from radprompt.findings import Finding, Findings, State, derive_labels
 from radprompt.labelset import LabelSet
 from radprompt.llm import LLMRecipe, ModelClient
 from radprompt.llm.calls import Answered, ask_structured, open_client, run_sync
+from radprompt.llm.compact import answer_token_cap, mentioned_schema, parse_mentioned
 from radprompt.llm.parsing import EvidenceFlag, ParsedAnswer, answer_schema, parse_answer
 from radprompt.prompts import Demo, PromptVersion
 from radprompt.reports import Report
 
-__all__ = ["LLMExtractor", "LLMFindings", "run_sync"]
+__all__ = ["FindingsAnswer", "LLMExtractor", "LLMFindings", "run_sync"]
 
 logger = logging.getLogger(__name__)
 ResultCallback = Callable[[ExtractionResult], None]
@@ -103,18 +106,27 @@ class _Failed:
 
 
 @dataclass(frozen=True)
-class _FindingsAnswer:
+class FindingsAnswer:
     """The answer model of one request: the schema for ``label_ids`` and ``parse_answer``."""
 
     label_ids: tuple[str, ...]
     report_text: str
+    mode: str = "all"
 
     def json_schema(self) -> dict[str, Any]:
+        if self.mode == "mentioned":
+            return mentioned_schema(self.label_ids)
         return answer_schema(self.label_ids)
 
     def parse(self, text: str, *, cut_off: bool = False) -> ParsedAnswer:
-        return parse_answer(text, label_ids=self.label_ids, report_text=self.report_text,
-                            cut_off=cut_off)
+        read = parse_mentioned if self.mode == "mentioned" else parse_answer
+        return read(text, label_ids=self.label_ids, report_text=self.report_text,
+                    cut_off=cut_off)
+
+    def max_tokens(self, wanted: int) -> int:
+        """``wanted``, lowered to what an answer of the schema can take."""
+        return min(wanted, answer_token_cap(label_ids=self.label_ids, mode=self.mode,
+                                            report_text=self.report_text))
 
 
 async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> None:
@@ -263,10 +275,13 @@ class LLMExtractor(Extractor):
     ) -> ParsedAnswer | _Failed:
         label_id = label_ids[0] if version.mode == "label" else None
         messages = version.render(report.text, label_id=label_id)
+        answer = FindingsAnswer(label_ids, report.text, version.mode)
+        structured = self.recipe.uses_structured_output
         outcome = await ask_structured(
-            client, messages, _FindingsAnswer(label_ids, report.text),
-            retries=self.recipe.parse_retries, structured=self.recipe.uses_structured_output,
+            client, messages, answer, retries=self.recipe.parse_retries, structured=structured,
             schema_name="findings",
+            # the grammar holds the answer to the schema, so its size bounds the answer
+            max_tokens=answer.max_tokens(self.recipe.max_tokens) if structured else None,
             reask=lambda problem: version.retry_message(problem, label_id=label_id))
         if isinstance(outcome, Answered):
             parsed: ParsedAnswer = outcome.value

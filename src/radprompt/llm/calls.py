@@ -208,6 +208,7 @@ async def ask_structured(
     structured: bool = False,
     schema_name: str = "answer",
     store: str = "usable",
+    max_tokens: int | None = None,
 ) -> Answered[Any] | Unanswered:
     """Ask until ``answer_model`` accepts the answer, at most ``retries`` re-asks.
 
@@ -215,15 +216,17 @@ async def ask_structured(
     problem as it is). ``structured`` sends the answer model's JSON Schema as structured output
     in the server's dialect (see ``radprompt.llm.dialects``). ``store="usable"`` caches an
     exchange only when it ends in a usable answer (a glitch is asked again next time);
-    ``"always"`` caches every answer as it comes.
+    ``"always"`` caches every answer as it comes. ``max_tokens`` overrides the client's.
     """
     reader = as_answer_model(answer_model)
-    params = None
+    params: dict[str, Any] | None = None
     if structured:
         from radprompt.llm.dialects import canonical_response_format
 
         params = {"response_format": canonical_response_format(reader.json_schema(),
                                                                name=schema_name)}
+    if max_tokens is not None:
+        params = {**(params or {}), "max_tokens": max_tokens}
     sent: list[Message] = [dict(message) for message in messages]
     base = len(sent)
     exchange: list[tuple[list[Message], Completion]] = []

@@ -28,7 +28,8 @@ from radprompt.findings import ATTRIBUTE_NAMES, Attributes, Evidence, Finding, S
 from radprompt.languages import locate_unspaced
 from radprompt.llm.calls import AnswerError, pick_json
 
-__all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer"]
+__all__ = ["AnswerError", "EvidenceFlag", "ParsedAnswer", "answer_schema", "parse_answer",
+           "read_findings"]
 
 _STATES = {state.value: state for state in State} | {"not mentioned": State.NOT_MENTIONED}
 
@@ -76,7 +77,7 @@ def answer_schema(label_ids: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _json_object(text: str, *, cut_off: bool) -> dict[str, Any]:
+def json_object(text: str, *, cut_off: bool) -> dict[str, Any]:
     return pick_json(text, cut_off=cut_off, shorter="answer with a shorter evidence quote per "
                      "label")
 
@@ -90,11 +91,12 @@ def undrift(data: dict[str, Any], label_ids: Sequence[str]) -> dict[str, Any]:
     object wrapped in one outer key (``{"findings": {...}}``) and label keys written as names
     ("Pleural Effusion", "PLEURAL_EFFUSION") instead of ids."""
     asked = set(label_ids)
-    if len(data) == 1 and not asked & set(data):
-        (inner,) = data.values()
-        if isinstance(inner, dict):
-            data = inner
     by_key = {_key(label_id): label_id for label_id in label_ids}
+    if len(data) == 1 and not asked & set(data):
+        ((outer, inner),) = data.items()
+        # not a single label written by name ({"Cardiomegaly": {"state": ...}})
+        if isinstance(inner, dict) and _key(str(outer)) not in by_key and "state" not in inner:
+            data = inner
     renamed = {}
     for key, value in data.items():
         label_id = key if key in asked else by_key.get(_key(str(key)))
@@ -169,14 +171,23 @@ def parse_answer(
     ``cut_off`` says the model stopped at its token limit (``finish_reason == "length"``).
     Keys the prompt did not ask for are ignored.
     """
-    data = undrift(_json_object(text, cut_off=cut_off), label_ids)
+    data = undrift(json_object(text, cut_off=cut_off), label_ids)
     missing = [label_id for label_id in label_ids if label_id not in data]
     if missing:
         raise AnswerError(f"the JSON object lacks key(s) {', '.join(missing)}; give every one "
                           f"of the {len(label_ids)} keys")
+    return read_findings(data, label_ids=label_ids, report_text=report_text)
+
+
+def read_findings(data: dict[str, Any], *, label_ids: Sequence[str],
+                  report_text: str) -> ParsedAnswer:
+    """The findings of the answer's entries for ``label_ids`` (those present in ``data``),
+    each evidence quote located in the report or flagged."""
     states: dict[str, Finding] = {}
     flags: list[EvidenceFlag] = []
     for label_id in label_ids:
+        if label_id not in data:
+            continue
         state, quote = _state(label_id, data[label_id])
         attributes = Attributes()
         if state in (State.PRESENT, State.UNCERTAIN) and isinstance(data[label_id], dict):

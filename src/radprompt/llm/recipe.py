@@ -42,7 +42,11 @@ class LLMRecipe(BaseModel):
     backend_options: dict[str, Any] = Field(
         default_factory=dict, description="passed to an in-process backend (vllm.LLM(...) "
         "engine arguments, or device / dtype for hf)")
-    mode: Literal["all", "label"] = "all"
+    mode: Literal["all", "mentioned", "label"] = Field(
+        default="all", description="all: one request per report, an entry for every label "
+        "(state, evidence, attributes); mentioned: one request, the answer lists only the "
+        "labels the report mentions (state, evidence): a few dozen tokens, for small or slow "
+        "models; label: one request per label")
     template: str | None = Field(default=None, description="prompts/<name>.j2; default "
                                  "extract_all or extract_label by mode")
     demos: str | None = Field(default=None, description="labelled reports (any format "

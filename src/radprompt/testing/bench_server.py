@@ -59,15 +59,21 @@ class ServerBenchRow:
 
 def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report]) -> ServerBenchRow:
     """Every prompt once, one at a time, straight through the backend."""
+    from radprompt.extractors.llm import FindingsAnswer
     from radprompt.llm import build_client
     from radprompt.llm.calls import pick_json, run_sync
     from radprompt.llm.dialects import canonical_response_format, to_dialect
-    from radprompt.llm.parsing import answer_schema
 
     client = build_client(recipe, cache=False)
     dialect = client.dialect if recipe.structured_output_dialect != "auto" else "json_schema"
-    params = to_dialect({**client.params, "response_format": canonical_response_format(
-        answer_schema(version.label_ids), name="findings")}, dialect)
+
+    def params(report: Report) -> dict[str, object]:
+        # what the extractor sends: the mode's schema, max_tokens lowered to its size
+        answer = FindingsAnswer(tuple(version.label_ids), report.text, version.mode)
+        return to_dialect({**client.params, "max_tokens": answer.max_tokens(recipe.max_tokens),
+                           "response_format": canonical_response_format(
+                               answer.json_schema(), name="findings")}, dialect)
+
     latencies: list[float] = []
     tokens = [0, 0, 0]  # prompt, completion, valid answers
 
@@ -76,7 +82,7 @@ def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report]) -
             for report in reports:
                 started = time.perf_counter()
                 completion = await client.backend.complete(version.render(report.text),
-                                                           params=params)
+                                                           params=params(report))
                 latencies.append(time.perf_counter() - started)
                 tokens[0] += completion.prompt_tokens
                 tokens[1] += completion.completion_tokens
@@ -113,7 +119,10 @@ def _extract(name: str, recipe: LLMRecipe, labelset: LabelSet,
 def bench_server(*, recipe: LLMRecipe, labelset: LabelSet,
                  reports: Sequence[Report]) -> tuple[list[ServerBenchRow], float]:
     """The four rows of the module doc, and the static prefix's share of the prompt tokens."""
-    version = PromptVersion.from_labelset(labelset, mode="all")
+    if recipe.mode == "label":
+        raise ValueError("the server bench times one request per report: a recipe in mode "
+                         "all or mentioned")
+    version = PromptVersion.from_labelset(labelset, mode=recipe.mode, template=recipe.template)
     rows = [_raw(recipe, version, reports)]
     with tempfile.TemporaryDirectory(prefix="radprompt-bench-") as folder:
         for name, structured in (("extract, structured output", True),

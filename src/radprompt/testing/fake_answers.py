@@ -27,11 +27,16 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from radprompt.findings import Finding, State
+from radprompt.findings import Finding, Findings, State
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
 
-__all__ = ["RulesAnswerer", "answer_entry", "synthetic_reports"]
+__all__ = ["COMPACT_MARKER", "RulesAnswerer", "answer_entry", "answer_json",
+           "synthetic_reports"]
+
+COMPACT_MARKER = "Leave out every finding the report does not mention."
+"""A system prompt holding this sentence (``prompts/extract_mentioned.j2``) asks for the
+compact answer: only mentioned labels, state and evidence."""
 
 
 def answer_entry(finding: Finding, evidence: str | None) -> dict[str, Any]:
@@ -41,6 +46,23 @@ def answer_entry(finding: Finding, evidence: str | None) -> dict[str, Any]:
     if finding.state in (State.PRESENT, State.UNCERTAIN):
         entry["attributes"] = finding.attributes.to_json() or None
     return entry
+
+
+def answer_json(findings: Findings, asked: Iterable[str], *, system: str) -> str:
+    """The JSON answer for the ``asked`` labels as the prompt in ``system`` asks for it: an
+    entry per label, or (``COMPACT_MARKER``) only the mentioned ones without attributes."""
+    compact = COMPACT_MARKER in system
+    answer: dict[str, dict[str, Any]] = {}
+    for label_id in asked:
+        finding = findings.finding(label_id)
+        evidence = finding.evidence.text if finding.evidence is not None else None
+        if finding.state is State.NOT_MENTIONED:
+            if compact:
+                continue
+            evidence = None
+        answer[label_id] = ({"state": finding.state.value, "evidence": evidence} if compact
+                            else answer_entry(finding, evidence))
+    return json.dumps(answer)
 
 
 class RulesAnswerer:
@@ -94,14 +116,7 @@ class RulesAnswerer:
             self._engine = RulesExtractor(labelset=self.labelset)
         system, report = _key(messages)
         findings = self._engine.extract_report(Report(id="fake", text=report))
-        answer: dict[str, dict[str, Any]] = {}
-        for label_id in self.asked_labels(system):
-            finding = findings.finding(label_id)
-            evidence = finding.evidence.text if finding.evidence is not None else None
-            if finding.state is State.NOT_MENTIONED:
-                evidence = None
-            answer[label_id] = answer_entry(finding, evidence)
-        return json.dumps(answer)
+        return answer_json(findings, self.asked_labels(system), system=system)
 
 
 def _key(messages: list[dict[str, Any]]) -> tuple[str, str]:

@@ -32,10 +32,9 @@ import json
 import re
 from typing import Any
 
-from radprompt.findings import State
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
-from radprompt.testing.fake_answers import answer_entry
+from radprompt.testing.fake_answers import answer_json
 
 __all__ = ["REVISION_MARKER", "GuidedAnswerer"]
 
@@ -124,14 +123,7 @@ class GuidedAnswerer:
         report = report.removeprefix("Report:").strip()
         engine, asked = self._engine(system)
         findings = engine.extract_report(Report(id="fake", text=report))
-        answer: dict[str, dict[str, Any]] = {}
-        for label_id in asked:
-            finding = findings.finding(label_id)
-            evidence = finding.evidence.text if finding.evidence is not None else None
-            if finding.state is State.NOT_MENTIONED:
-                evidence = None
-            answer[label_id] = answer_entry(finding, evidence)
-        return json.dumps(answer)
+        return answer_json(findings, asked, system=system)
 
     # -- revision --------------------------------------------------------------------------
     def revise(self, text: str) -> str:
