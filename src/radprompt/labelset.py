@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +23,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from radprompt.errors import InputError, validation_problem
-from radprompt.guard_examples import GuardExample, merge_example_files
+from radprompt.guard_examples import GuardExample, examples_directory, merge_example_files
 from radprompt.resources import find_resource, has_resource, list_resources
 from radprompt.vocabulary import (
     Cues,
@@ -34,22 +35,9 @@ from radprompt.vocabulary import (
 )
 
 __all__ = [
-    "DEFAULT_IGNORED_SECTIONS",
-    "Cues",
-    "GuardExample",
-    "Hedges",
-    "Label",
-    "LabelMapping",
-    "LabelSet",
-    "LabelVocabulary",
-    "LanguagePack",
-    "UncertaintyPolicy",
-    "available_labelsets",
-    "available_mappings",
-    "load_labelset",
-    "load_mapping",
-    "parse_labelset",
-    "read_yaml",
+    "DEFAULT_IGNORED_SECTIONS", "Cues", "GuardExample", "Hedges", "Label", "LabelMapping",
+    "LabelSet", "LabelVocabulary", "LanguagePack", "UncertaintyPolicy", "available_labelsets",
+    "available_mappings", "load_labelset", "load_mapping", "parse_labelset", "read_yaml",
 ]
 
 _Strict = StrictModel
@@ -285,9 +273,8 @@ class LabelMapping(_Strict):
 
 
 class _Yaml12BoolLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader where only true / false are booleans (YAML 1.2), so a cue list may say
-    ``[no, not, without]`` without ``no`` turning into ``False``. libyaml's parser where PyYAML
-    has it: the pure-Python one took most of a ``radprompt extract``'s start-up."""
+    """SafeLoader (libyaml's where PyYAML has it) where only true / false are booleans (YAML
+    1.2), so a cue list may say ``[no, not, without]`` without ``no`` turning into ``False``."""
 
 
 _Yaml12BoolLoader.yaml_implicit_resolvers = {
@@ -299,12 +286,16 @@ _Yaml12BoolLoader.add_implicit_resolver(
 )
 
 
-def read_yaml(path: Path) -> Any:
-    """Read a YAML file; a missing, empty or malformed file raises ``InputError``."""
+def read_yaml(path: Path, *, digests: dict[Path, str] | None = None) -> Any:
+    """Read a YAML file (its SHA-256 into ``digests``); a missing, empty or malformed file
+    raises ``InputError``."""
     if not path.is_file():
         raise InputError(path, "file not found")
+    raw = path.read_bytes()
+    if digests is not None:
+        digests[path.resolve()] = hashlib.sha256(raw).hexdigest()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not valid UTF-8 (byte {exc.start})") from exc
     try:
@@ -326,9 +317,8 @@ def _label_location(data: Any, location: str) -> str:
         return location
     index = int(match.group(1))
     labels = data.get("labels") or []
-    label_id = labels[index].get("id") if index < len(labels) and isinstance(
-        labels[index], dict
-    ) else None
+    label = labels[index] if index < len(labels) else None
+    label_id = label.get("id") if isinstance(label, dict) else None
     named = f" (id {label_id!r})" if label_id else ""
     return f"labels[{index}]{named}{match.group(2)}"
 
@@ -352,14 +342,32 @@ def parse_labelset(data: Any, *, path: Path) -> LabelSet:
     return labelset
 
 
+_LOADED: dict[Path, tuple[tuple[tuple[Path, str], ...], LabelSet]] = {}  # see load_labelset
+
+
+def _files(path: Path, name: str, digests: dict[Path, str]) -> tuple[tuple[Path, str], ...]:
+    directory = examples_directory(labelset_path=path, name=name)
+    files = [path, *(sorted(directory.glob("*.yaml")) if directory is not None else [])]
+    return tuple((file.resolve(), digests.get(file.resolve()) or hashlib.sha256(
+        file.read_bytes() if file.is_file() else b"").hexdigest()) for file in files)
+
+
 def load_labelset(name_or_path: str | Path) -> LabelSet:
     """Load a labelset by name (``chestxray21``) or by path to its YAML file, with the guard
-    examples of ``examples/<name>/*.yaml`` merged into its labels."""
+    examples of ``examples/<name>/*.yaml`` merged into its labels (loaded again in the same
+    process while those files are unchanged, the same object returns)."""
     path = find_resource("labelsets", name_or_path, suffix=".yaml")
-    data = read_yaml(path)
+    files, labelset = _LOADED.get(path.resolve(), ((), None))
+    if labelset is not None and files == _files(path, labelset.name, {}):
+        return labelset  # the same files, byte for byte
+    digests: dict[Path, str] = {}
+    data = read_yaml(path, digests=digests)
     if isinstance(data, dict):
-        data = merge_example_files(data, labelset_path=path, read=read_yaml)
-    return parse_labelset(data, path=path)
+        data = merge_example_files(data, labelset_path=path,
+                                   read=lambda file: read_yaml(file, digests=digests))
+    labelset = parse_labelset(data, path=path)
+    _LOADED[path.resolve()] = (_files(path, labelset.name, digests), labelset)
+    return labelset
 
 
 def available_labelsets() -> list[Path]:
