@@ -13,7 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from radprompt.cli import app
-from radprompt.engines import InProcessEngine, ProcessPoolEngine, build_engine
+from radprompt.engines import (
+    InProcessEngine,
+    ProcessPoolEngine,
+    ShardStore,
+    build_engine,
+    result_record,
+)
 from radprompt.extractors.base import ExtractionResult, ProgressCallback
 from radprompt.extractors.rules import RulesExtractor
 from radprompt.journal import FindingsJournal
@@ -66,6 +72,49 @@ def test_workers_on_the_iu_reports(tmp_path, shared_data):
     one = (tmp_path / "one.jsonl").read_bytes()
     assert one.count(b"\n") > 3000
     assert one == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_workers_write_csv_as_one_process_does(tmp_path):
+    _extract(["-i", str(DEMO), "-o", str(tmp_path / "one.csv")])
+    _extract(["-i", str(DEMO), "-o", str(tmp_path / "two.csv"), "--workers", "3"])
+    one = (tmp_path / "one.csv").read_bytes()
+    assert one.count(b"\n") > 100 and one == (tmp_path / "two.csv").read_bytes()
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_more_workers_than_reports(count, chestxray21):
+    reports = [Report(id=f"s{i}", text=text) for i, text in enumerate(  # synthetic
+        ["No pneumothorax.", "Small left pleural effusion.", "Possible pneumonia."][:count])]
+    extractor = RulesExtractor(labelset=chestxray21)
+    expected = [result_record(result) for result in extractor.extract(reports)]
+    batches: list[list[str]] = []
+    engine = ProcessPoolEngine(workers=4)
+    engine.run_records(reports, extractor=extractor, on_records=lambda b: batches.append(list(b)))
+    assert [record for batch in batches for record in batch] == expected
+    assert engine.delivered_ == count  # one report a task when there are fewer than workers
+
+
+def test_records_and_results_agree(chestxray21):
+    data = read_dataset(DEMO, labelset=chestxray21)
+    extractor = RulesExtractor(labelset=chestxray21)
+    for engine in (InProcessEngine(), ProcessPoolEngine(workers=2, chunk_size=7)):
+        results: list[ExtractionResult] = []
+        records: list[str] = []
+        engine.run(data.reports, extractor=extractor, on_result=results.append)
+        engine.run_records(data.reports, extractor=extractor, on_records=records.extend)
+        assert records == [result_record(result) for result in results]
+        assert len(records) == len(data.reports)
+
+
+def test_a_shard_keeps_line_breaks_inside_its_records(tmp_path, chestxray21):
+    records = [result_record(RulesExtractor(labelset=chestxray21).extract_report(
+        Report(id=f"u{i}", text=text))) for i, text in enumerate(  # synthetic
+        ["No pneumothorax.\u2028Small left pleural effusion.", "Heart size normal.\x85"])]
+    assert "\u2028" in records[0]  # kept as it is: the records are JSON, not ASCII
+    store = ShardStore(folder=tmp_path, fingerprint="rules", input="synthetic", shard_size=2,
+                       labelset=chestxray21)
+    store.write(0, "key", records)
+    assert store.read(0, "key") == records
 
 
 def test_a_killed_worker_loses_and_repeats_nothing(tmp_path, chestxray21):

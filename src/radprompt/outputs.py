@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from radprompt.errors import InputError
@@ -24,7 +24,7 @@ from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
 from radprompt.parquet import write_findings_table
 
-__all__ = ["check_output_path", "write_findings"]
+__all__ = ["check_output_path", "write_findings", "write_records"]
 
 
 def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
@@ -77,3 +77,19 @@ def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: 
     with path.open("w", encoding="utf-8") as handle:
         for item in findings:
             handle.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+
+
+def write_records(path: str | Path, records: Sequence[str], *, labelset: LabelSet) -> None:
+    """``write_findings`` for findings that are records already (the JSONL lines it writes, as
+    worker processes hand them back: ``radprompt.engines``): JSONL gets them as they are, CSV
+    and Parquet read them back."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq", ".csv"):
+        from radprompt.journal import findings_from_json  # the journal imports the readers
+
+        write_findings(path, (findings_from_json(json.loads(record)) for record in records),
+                       labelset=labelset)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        handle.writelines(record + "\n" for record in records)

@@ -15,13 +15,13 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radprompt.engines import Engine, InProcessEngine
+from radprompt.engines import Engine, InProcessEngine, is_failure_record, result_from_record
 from radprompt.errors import InputError, RowError
 from radprompt.extractors.base import (
     ExtractionFailure,
@@ -46,10 +46,12 @@ __all__ = [
     "BenchResult",
     "ChosenExtractor",
     "ExtractionRun",
+    "RecordedRun",
     "bench_rules",
     "build_extractor",
     "choose_extractor",
     "extract_dataset",
+    "extract_records",
     "extractor_fingerprint",
     "score_files",
 ]
@@ -157,6 +159,46 @@ def extract_dataset(
             run.findings.append(result)
     run.usage = getattr(engine, "usage_", None) or extractor.usage_  # Ray sums its workers'
     run.resumed += getattr(engine, "resumed_", 0)
+    return run
+
+
+@dataclass
+class RecordedRun:
+    """``extract_records``' findings as records (their lines of the JSONL findings format, see
+    ``radprompt.engines``) in input order, its failures and the dataset's row problems."""
+
+    records: list[str] = field(default_factory=list)
+    failures: list[ExtractionFailure] = field(default_factory=list)
+    problems: list[RowError] = field(default_factory=list)
+    resumed: int = 0
+    usage: Usage | None = None
+
+
+def extract_records(
+    dataset: Dataset,
+    *,
+    extractor: Extractor,
+    progress: ProgressCallback | None = None,
+    engine: Engine | None = None,
+) -> RecordedRun:
+    """``extract_dataset`` without a journal, for the rule engine: the findings stay records,
+    as worker processes hand them back and ``outputs.write_records`` writes them, instead of
+    being rebuilt as objects only to be written out again (which costs about as much as
+    extracting them)."""
+    run = RecordedRun(problems=list(dataset.problems))
+
+    def keep(records: Sequence[str]) -> None:
+        for record in records:
+            result = result_from_record(record) if is_failure_record(record) else None
+            if isinstance(result, ExtractionFailure):
+                run.failures.append(result)
+            else:
+                run.records.append(record)
+
+    (engine or InProcessEngine()).run_records(dataset.reports, extractor=extractor,
+                                              on_records=keep, progress=progress)
+    run.usage = getattr(engine, "usage_", None) or extractor.usage_
+    run.resumed = getattr(engine, "resumed_", 0)
     return run
 
 

@@ -29,10 +29,13 @@ from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
 from radprompt.llm.client import LLMStopError
+from radprompt.outputs import write_records
 from radprompt.pipeline import (
     ChosenExtractor,
+    RecordedRun,
     choose_extractor,
     extract_dataset,
+    extract_records,
     extractor_fingerprint,
 )
 from radprompt.reports import FORMATS, check_output_path, read_dataset, write_findings
@@ -192,16 +195,20 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         journal.done()  # an unfinished run of another extractor or input is refused, not lost
     try:
         with progress_bar("extracting", total=len(dataset.reports)) as advance:
-            run = extract_dataset(dataset, extractor=engine, progress=advance,
-                                  journal=journal if journaled else None, engine=runner)
+            run: Any = extract_dataset(  # the rule engine's findings stay text (records)
+                dataset, extractor=engine, progress=advance,
+                journal=journal if journaled else None, engine=runner,
+            ) if engine.journaled else extract_records(dataset, extractor=engine,
+                                                       progress=advance, engine=runner)
     except LLMStopError as exc:
         kept = len(journal.done()) if journal.path.exists() else 0
         raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "
                            f"{journal.path}; the same command continues from there") from None
-    write_findings(output, run.findings, labelset=labels)
+    written = _write(output, run, labels=labels)
     resumed = f" ({run.resumed} from the unfinished run before)" if run.resumed else ""
-    err_console.print(f"wrote findings for {len(run.findings)} report(s) to {output}{resumed}")
-    _print_evidence_flags(run.findings)
+    err_console.print(f"wrote findings for {written} report(s) to {output}{resumed}")
+    if not isinstance(run, RecordedRun):  # the rule engine quotes no evidence to flag
+        _print_evidence_flags(run.findings)
     if run.usage is not None:
         _print_usage(run.usage, recipe=getattr(engine, "recipe", None))
     failed: list[RowError | ExtractionFailure] = [*run.problems, *run.failures]
@@ -217,6 +224,15 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         if run.failures:
             err_console.print("run the same command again to retry the failed reports")
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _write(output: Path, run: Any, *, labels: Any) -> int:
+    """Write a run's findings to ``output``; how many there were."""
+    if isinstance(run, RecordedRun):
+        write_records(output, run.records, labelset=labels)
+        return len(run.records)
+    write_findings(output, run.findings, labelset=labels)
+    return len(run.findings)
 
 
 def _print_evidence_flags(findings: list[Any]) -> None:

@@ -1,8 +1,10 @@
 """Where extraction runs: in this process, in worker processes, or on Ray Data.
 
 ``Engine.run(reports, extractor=..., on_result=...)`` is the one method; the findings are the
-same whichever engine runs them. ``RayEngine`` needs the ``ray`` extra
-(``pip install 'radprompt[ray]'``) and imports Ray only when it runs.
+same whichever engine runs them. ``Engine.run_records`` hands over the same results as records
+(each report's line of the JSONL findings format), which is how worker processes return them.
+``RayEngine`` needs the ``ray`` extra (``pip install 'radprompt[ray]'``) and imports Ray only
+when it runs.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from radprompt.engines._in_process import InProcessEngine
 from radprompt.engines._processes import ProcessPoolEngine
+from radprompt.engines._records import is_failure_record, result_from_record, result_record
 from radprompt.engines._shards import SHARD_FORMATS, ShardStore
-from radprompt.engines.base import Engine, ResultCallback
+from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.extractors.base import Extractor
 
 if TYPE_CHECKING:
     from radprompt.engines._ray import RayEngine
 
 __all__ = ["ENGINES", "SHARD_FORMATS", "Engine", "InProcessEngine", "ProcessPoolEngine",
-           "RayEngine", "ResultCallback", "ShardStore", "build_engine"]
+           "RayEngine", "RecordsCallback", "ResultCallback", "ShardStore", "build_engine",
+           "is_failure_record", "result_from_record", "result_record"]
 
 ENGINES = ("local", "ray")
 """Names for ``radprompt extract --engine``: ``local`` (this process, or ``--workers N``

@@ -1,23 +1,30 @@
 """Extraction in worker processes on this machine (``radprompt extract --workers N``).
 
-Reports go to the workers in chunks; results come back and are handed on in input order, so
-the journal (and with it resume after a kill) works exactly as in one process. A worker that
-dies (killed, out of memory) breaks the pool: the chunks not yet handed on are sent again to
-a fresh pool, so nothing is lost and nothing is handed on twice.
+The workers are forked once the extractor is built and the reports are read, so each starts
+with the compiled engine and the reports in its memory: a task is only a ``[start, stop)``
+run of report positions, and what comes back is the run's records, lines of text
+(``engines._records``), which ``radprompt extract`` writes as they are. Rebuilding a report's
+findings as objects here would cost about as much as extracting them, on the one process
+every worker waits for. Records are handed on in input order, so the journal (and with it
+resume after a kill) works exactly as in one process. A worker that dies (killed, out of
+memory) breaks the pool: the runs not yet handed on are sent again to a fresh pool, so
+nothing is lost and nothing is handed on twice.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import math
 import multiprocessing
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from radprompt.engines.base import Engine, ResultCallback
-from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
+from radprompt.engines._records import result_from_record, result_record, spans
+from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
+from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
 
 __all__ = ["ProcessPoolEngine"]
@@ -25,25 +32,28 @@ __all__ = ["ProcessPoolEngine"]
 logger = logging.getLogger(__name__)
 
 _worker_extractor: Extractor | None = None
+_worker_reports: Sequence[Report] = ()
 
 
-def _start_worker(extractor: Extractor) -> None:
-    global _worker_extractor
-    _worker_extractor = extractor
+def _start_worker(extractor: Extractor, reports: Sequence[Report]) -> None:
+    global _worker_extractor, _worker_reports
+    _worker_extractor, _worker_reports = extractor, reports
 
 
-def _extract_chunk(reports: Sequence[Report]) -> list[ExtractionResult]:
+def _extract_span(start: int, stop: int) -> list[str]:
     if _worker_extractor is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker started without an extractor")
-    return _worker_extractor.extract(reports)
+    return [result_record(result)
+            for result in _worker_extractor.extract(_worker_reports[start:stop])]
 
 
 class ProcessPoolEngine(Engine):
     """Run a picklable extractor (the rule engine) in ``workers`` processes.
 
-    ``chunk_size`` reports travel per task; ``max_restarts`` bounds how often a broken pool is
-    replaced without any chunk finishing in between. Workers are forked where the system
-    can (see ``_context``).
+    ``chunk_size`` reports make one task (by default a quarter of a worker's share, at most
+    1000: few enough tasks to cost nothing, enough that the workers finish together);
+    ``max_restarts`` bounds how often a broken pool is replaced without any task finishing in
+    between. Workers are forked where the system can (see ``_context``).
 
     Example::
 
@@ -58,15 +68,17 @@ class ProcessPoolEngine(Engine):
         ['r0', 'r1', 'r2']
     """
 
-    def __init__(self, *, workers: int = 2, chunk_size: int = 100, max_restarts: int = 3) -> None:
+    def __init__(self, *, workers: int = 2, chunk_size: int | None = None,
+                 max_restarts: int = 3) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
-        if chunk_size < 1:
+        if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         self.workers = workers
         self.chunk_size = chunk_size
         self.max_restarts = max_restarts
         self.restarts_ = 0
+        self.delivered_ = 0
 
     def run(
         self,
@@ -76,14 +88,30 @@ class ProcessPoolEngine(Engine):
         on_result: ResultCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        chunks = [reports[start:start + self.chunk_size]
-                  for start in range(0, len(reports), self.chunk_size)]
+        def each(records: Sequence[str]) -> None:
+            for record in records:
+                on_result(result_from_record(record))
+
+        self.run_records(reports, extractor=extractor, on_records=each, progress=progress)
+
+    def run_records(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_records: RecordsCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if not reports:
+            return
+        size = self.chunk_size or min(1000, math.ceil(len(reports) / (4 * self.workers)))
+        tasks = spans(len(reports), size)
         done, failed_in_a_row = 0, 0
-        while done < len(chunks):
+        while done < len(tasks):
             before = done
             try:
-                done = self._run_pool(chunks, done, extractor=extractor, on_result=on_result,
-                                      progress=progress)
+                done = self._run_pool(reports, tasks, done, extractor=extractor,
+                                      on_records=on_records, progress=progress)
             except BrokenProcessPool as exc:
                 done = self.delivered_
                 failed_in_a_row = 0 if done > before else failed_in_a_row + 1
@@ -92,32 +120,34 @@ class ProcessPoolEngine(Engine):
                     raise RuntimeError(f"worker processes died {failed_in_a_row} times in a row "
                                        "without finishing a chunk") from exc
                 logger.warning("a worker process died (%s); %d chunk(s) left go to a new pool",
-                               exc, len(chunks) - done)
+                               exc, len(tasks) - done)
 
-    def _run_pool(self, chunks: list[Sequence[Report]], start: int, *, extractor: Extractor,
-                  on_result: ResultCallback, progress: ProgressCallback | None) -> int:
-        """Hand on chunks ``start:`` in order; ``delivered_`` counts chunks handed on."""
+    def _run_pool(self, reports: Sequence[Report], tasks: list[tuple[int, int]], start: int, *,
+                  extractor: Extractor, on_records: RecordsCallback,
+                  progress: ProgressCallback | None) -> int:
+        """Hand on the records of tasks ``start:`` in order; ``delivered_`` counts tasks
+        handed on."""
         self.delivered_ = start
         gc.freeze()  # forked workers' collections skip (and so never copy) the parent's objects
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                   initializer=_start_worker, initargs=(extractor,))
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks) - start),
+                                   mp_context=_context(), initializer=_start_worker,
+                                   initargs=(extractor, reports))
         try:
-            window: deque[Future[list[ExtractionResult]]] = deque()
-            upcoming = iter(range(start, len(chunks)))
-            for index in upcoming:  # keep a few chunks per worker in flight, no more
-                window.append(pool.submit(_extract_chunk, chunks[index]))
+            window: deque[Future[list[str]]] = deque()
+            upcoming = iter(tasks[start:])
+            for task in upcoming:  # keep a few tasks per worker in flight, no more
+                window.append(pool.submit(_extract_span, *task))
                 if len(window) >= 3 * self.workers:
                     break
             while window:
-                results = window.popleft().result()
-                for result in results:
-                    on_result(result)
+                records = window.popleft().result()
+                on_records(records)
                 self.delivered_ += 1
                 if progress is not None:
-                    progress(len(results))
+                    progress(len(records))
                 following = next(upcoming, None)
                 if following is not None:
-                    window.append(pool.submit(_extract_chunk, chunks[following]))
+                    window.append(pool.submit(_extract_span, *following))
         except BaseException:
             _stop(pool)
             raise
@@ -136,9 +166,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def _context() -> multiprocessing.context.BaseContext:
     """Fork where there is fork (Linux, macOS): a worker starts as a copy of this process with
-    the extractor built and warm. Fork server and spawn re-import the program's main module in
-    every worker (the whole CLI), which costs more than the rule engine's work on a corpus of a
-    few thousand reports. Elsewhere (Windows) spawn."""
+    the extractor built and warm and the reports read, so neither is sent to it. Fork server
+    and spawn re-import the program's main module in every worker (the whole CLI) and receive
+    both pickled, which costs more than the rule engine's work on a corpus of a few thousand
+    reports. Elsewhere (Windows) spawn."""
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")

@@ -18,8 +18,9 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
-from radprompt.engines._shards import ShardStore, result_from_record, result_record, shard_key
-from radprompt.engines.base import Engine, ResultCallback
+from radprompt.engines._records import result_from_record, result_record, spans
+from radprompt.engines._shards import ShardStore, shard_key
+from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.errors import RadpromptError, require
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
@@ -63,8 +64,21 @@ class RayEngine(Engine):
         on_result: ResultCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        shards = [reports[start:start + self.shard_size]
-                  for start in range(0, len(reports), self.shard_size)]
+        def each(records: Sequence[str]) -> None:
+            for record in records:
+                on_result(result_from_record(record))
+
+        self.run_records(reports, extractor=extractor, on_records=each, progress=progress)
+
+    def run_records(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_records: RecordsCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        shards = [reports[start:stop] for start, stop in spans(len(reports), self.shard_size)]
         keys = [shard_key(shard) for shard in shards]
         if self.store is not None:
             self.store.open()
@@ -74,17 +88,16 @@ class RayEngine(Engine):
             if stored is None:
                 pending.append(index)
                 continue
-            for result in stored:
-                on_result(result)
+            on_records(stored)
             self.resumed_ += len(stored)
             if progress is not None:
                 progress(len(stored))
         if pending:
             self._run_on_ray([(index, shards[index], keys[index]) for index in pending],
-                             extractor=extractor, on_result=on_result, progress=progress)
+                             extractor=extractor, on_records=on_records, progress=progress)
 
     def _run_on_ray(self, pending: list[tuple[int, Sequence[Report], str]], *,
-                    extractor: Extractor, on_result: ResultCallback,
+                    extractor: Extractor, on_records: RecordsCallback,
                     progress: ProgressCallback | None) -> None:
         ray = _ray()
         started = not ray.is_initialized()
@@ -101,13 +114,13 @@ class RayEngine(Engine):
             blocks = ray.data.from_arrow([_block(index, shard) for index, shard, _ in pending])
             mapped = blocks.map_batches(_extract_block, fn_kwargs={"extractor": extractor},
                                         batch_size=None, batch_format="pyarrow")
-            self._collect(mapped, pending, on_result=on_result, progress=progress)
+            self._collect(mapped, pending, on_records=on_records, progress=progress)
         finally:
             if started:
                 ray.shutdown()
 
     def _collect(self, mapped: Any, pending: list[tuple[int, Sequence[Report], str]], *,
-                 on_result: ResultCallback, progress: ProgressCallback | None) -> None:
+                 on_records: RecordsCallback, progress: ProgressCallback | None) -> None:
         expected = {index: (len(shard), key) for index, shard, key in pending}
         arrived: dict[int, dict[int, str]] = {}
         usage: dict[int, bytes] = {}
@@ -132,8 +145,7 @@ class RayEngine(Engine):
                 if self.store is not None:
                     self.store.write(index, key, records)
                 self._add_usage(usage.pop(index, None))
-                for line in records:
-                    on_result(result_from_record(line))
+                on_records(records)
                 if progress is not None:
                     progress(size)
         if expected:  # pragma: no cover - Ray raises before this

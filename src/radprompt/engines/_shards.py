@@ -19,14 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from radprompt.engines._records import is_failure_record
 from radprompt.errors import InputError
-from radprompt.extractors.base import ExtractionFailure, ExtractionResult
-from radprompt.journal import findings_from_json
 from radprompt.labelset import LabelSet
 from radprompt.reports import Report
 
-__all__ = ["SHARD_FORMATS", "Manifest", "ShardEntry", "ShardStore", "result_record",
-           "shard_key"]
+__all__ = ["SHARD_FORMATS", "Manifest", "ShardEntry", "ShardStore", "shard_key"]
 
 SHARD_FORMATS = ("jsonl", "parquet")
 FORMAT_VERSION = 1
@@ -38,24 +36,6 @@ def shard_key(reports: Sequence[Report]) -> str:
     for report in reports:
         digest.update(json.dumps([report.id, report.text], ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
-
-
-def result_record(result: ExtractionResult) -> str:
-    """One result as its journal line (without the newline)."""
-    if isinstance(result, ExtractionFailure):
-        line: dict[str, Any] = {"id": result.report_id, "failed": result.reason,
-                                "raw_output": result.raw_output}
-    else:
-        line = result.to_json()
-    return json.dumps(line, ensure_ascii=False)
-
-
-def result_from_record(record: str) -> ExtractionResult:
-    data = json.loads(record)
-    if "failed" in data:
-        return ExtractionFailure(report_id=str(data["id"]), reason=str(data["failed"]),
-                                 raw_output=data.get("raw_output"))
-    return findings_from_json(data)
 
 
 @dataclass(frozen=True)
@@ -122,8 +102,8 @@ class ShardStore:
         for path in (*self.folder.glob("part-*"), self.manifest_path):
             path.unlink(missing_ok=True)
 
-    def read(self, index: int, key: str) -> list[ExtractionResult] | None:
-        """The results of shard ``index`` when it finished, without failures, from the same
+    def read(self, index: int, key: str) -> list[str] | None:
+        """The records of shard ``index`` when it finished, without failures, from the same
         reports; otherwise ``None`` (it is extracted again)."""
         entry = self.manifest.shards.get(str(index))
         path = self.folder / entry.file if entry else None
@@ -134,10 +114,9 @@ class ShardStore:
 
             records = [row["record"] for row in table_rows(path)]
         else:
-            records = path.read_text(encoding="utf-8").splitlines()
-        if len(records) != entry.reports:
-            return None
-        return [result_from_record(record) for record in records]
+            # split on "\n" only: a record keeps U+2028 and other line breaks of its text
+            records = path.read_text(encoding="utf-8").split("\n")[:-1]
+        return records if len(records) == entry.reports else None
 
     def write(self, index: int, key: str, records: Sequence[str]) -> None:
         """Store shard ``index`` (its records in input order) and record it in the manifest."""
@@ -149,8 +128,7 @@ class ShardStore:
         else:
             temporary.write_text("".join(record + "\n" for record in records), encoding="utf-8")
         os.replace(temporary, self.folder / name)
-        failed = sum(1 for record in records if '"failed"' in record
-                     and "failed" in json.loads(record))
+        failed = sum(1 for record in records if is_failure_record(record))
         self.manifest.shards[str(index)] = ShardEntry(file=name, key=key, reports=len(records),
                                                       failed=failed)
         temporary = self.manifest_path.with_name(".manifest.json.tmp")

@@ -10,17 +10,23 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
+from radprompt.engines._records import result_record
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
 from radprompt.reports import Report
 
-__all__ = ["Engine", "ResultCallback"]
+__all__ = ["Engine", "RecordsCallback", "ResultCallback"]
 
 ResultCallback = Callable[[ExtractionResult], None]
 """Called once per report with its findings or its failure."""
 
+RecordsCallback = Callable[[Sequence[str]], None]
+"""Called with the records (``engines._records``) of the next reports, in input order."""
+
 
 class Engine(ABC):
-    """Base class of every engine. One abstract method: ``run``."""
+    """Base class of every engine. One abstract method: ``run``; ``run_records`` hands over
+    the same results as records (text lines), which engines whose workers already write them
+    override, so that no result is rebuilt as objects only to be written out again."""
 
     resumed_: int = 0
     """Reports whose results the engine read back from its own store instead of extracting."""
@@ -35,3 +41,15 @@ class Engine(ABC):
         progress: ProgressCallback | None = None,
     ) -> None:
         """Extract ``reports`` with ``extractor``; call ``on_result`` exactly once per report."""
+
+    def run_records(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_records: RecordsCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Extract ``reports``; hand every report's record to ``on_records``, in input order."""
+        self.run(reports, extractor=extractor, progress=progress,
+                 on_result=lambda result: on_records((result_record(result),)))

@@ -1,0 +1,49 @@
+"""What every engine shares: cutting reports into runs, and results as records.
+
+A record is one result as a line of the JSONL findings format (``Findings.to_json`` dumped
+with ``ensure_ascii=False``, the journal's and the output's line), or for a failure
+``{"id", "failed", "raw_output"}``. Workers hand records back: a line of text crosses a
+process boundary in microseconds, where a report's findings as objects cost about as much to
+rebuild as to extract, and ``radprompt extract`` writes the lines as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from radprompt.extractors.base import ExtractionFailure, ExtractionResult
+from radprompt.journal import findings_from_json
+
+__all__ = ["is_failure_record", "result_from_record", "result_record", "spans"]
+
+
+def spans(count: int, size: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` of consecutive runs of ``size`` items out of ``count`` (the last one
+    shorter): the chunks of the worker processes, the shards of Ray."""
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def result_record(result: ExtractionResult) -> str:
+    """One result as its record (without the newline)."""
+    if isinstance(result, ExtractionFailure):
+        line: dict[str, Any] = {"id": result.report_id, "failed": result.reason,
+                                "raw_output": result.raw_output}
+    else:
+        line = result.to_json()
+    return json.dumps(line, ensure_ascii=False)
+
+
+def result_from_record(record: str) -> ExtractionResult:
+    """The result a record was written from."""
+    data = json.loads(record)
+    if "failed" in data:
+        return ExtractionFailure(report_id=str(data["id"]), reason=str(data["failed"]),
+                                 raw_output=data.get("raw_output"))
+    return findings_from_json(data)
+
+
+def is_failure_record(record: str) -> bool:
+    """Whether a record is a failure's (parsed only when it may be: inside a findings record a
+    quote is escaped, so ``"failed"`` appears there only as a key)."""
+    return '"failed"' in record and "failed" in json.loads(record)
