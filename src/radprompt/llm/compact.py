@@ -11,7 +11,8 @@ there.
 
 ``answer_token_cap`` bounds what a schema-following answer can take, from the schema's size
 (keys, the fixed text of each entry, an evidence quote of at most ``EVIDENCE_TOKENS`` and never
-longer than the report); a recipe's ``max_tokens`` is lowered to it when structured output is on
+longer than the report; the compact schema also caps a quote at ``EVIDENCE_CHARS``); a
+recipe's ``max_tokens`` is lowered to it when structured output is on
 (without it a model may think or wrap the JSON in prose, so nothing is bounded).
 
 Example::
@@ -34,10 +35,14 @@ from radprompt.findings import State
 from radprompt.llm.calls import AnswerError
 from radprompt.llm.parsing import ParsedAnswer, json_object, read_findings, undrift
 
-__all__ = ["EVIDENCE_TOKENS", "answer_token_cap", "mentioned_schema", "parse_mentioned"]
+__all__ = ["EVIDENCE_CHARS", "EVIDENCE_TOKENS", "answer_token_cap", "mentioned_schema",
+           "parse_mentioned"]
 
+EVIDENCE_CHARS = 200
+"""The longest evidence quote the compact schema allows ("the shortest passage"): a small
+model under a grammar can otherwise write one string until ``max_tokens``."""
 EVIDENCE_TOKENS = 48
-"""Tokens allowed for one evidence quote (about 200 characters: "the shortest passage")."""
+"""Tokens allowed for one evidence quote (``EVIDENCE_CHARS`` at about 4 characters a token)."""
 _ENTRY_TOKENS = {"mentioned": 16, "all": 64, "label": 64}
 """The fixed text of one label's entry: key quotes, field names, state, punctuation (``all``
 and ``label`` add the seven attribute keys)."""
@@ -56,7 +61,7 @@ def mentioned_schema(label_ids: Sequence[str]) -> dict[str, Any]:
             "state": {"type": "string",
                       "enum": [state.value for state in State
                                if state is not State.NOT_MENTIONED]},
-            "evidence": {"type": "string"},
+            "evidence": {"type": "string", "maxLength": EVIDENCE_CHARS},
         },
         "required": ["state", "evidence"],
         "additionalProperties": False,
