@@ -28,7 +28,6 @@ from radprompt.errors import RadpromptError, RowError
 from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
-from radprompt.llm.client import LLMStopError
 from radprompt.outputs import write_records
 from radprompt.pipeline import (
     ChosenExtractor,
@@ -200,7 +199,11 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
                 journal=journal if journaled else None, engine=runner,
             ) if engine.journaled else extract_records(dataset, extractor=engine,
                                                        progress=advance, engine=runner)
-    except LLMStopError as exc:
+    except RadpromptError as exc:
+        from radprompt.llm.client import LLMStopError  # the LLM layer loads only when it runs
+
+        if not isinstance(exc, LLMStopError):
+            raise
         kept = len(journal.done()) if journal.path.exists() else 0
         raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "
                            f"{journal.path}; the same command continues from there") from None
