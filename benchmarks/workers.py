@@ -1,18 +1,25 @@
 """Whole-process throughput of ``radprompt extract`` in one process and with ``--workers N``.
 
-Usage: .venv/bin/python benchmarks/workers.py INPUT [--workers 2] [--repeat 5]
+Usage: .venv/bin/python benchmarks/workers.py INPUT [--workers 2] [--repeat 5] [--copies K]
 
 Each repeat runs the two commands one after the other (alternating which goes first) and
 times the whole process tree: wall seconds, and CPU seconds of the command and every process
 it started (this script is the "subreaper" of the tree, so worker processes that outlive
-their parent are still counted). The machine's load average is printed before and after,
-since other work on the machine changes wall times.
+their parent are still counted). The machine's one-minute load average is printed with every
+run, since other work on the machine changes wall times: on a busy machine judge by the CPU
+seconds (the workers' whole tree should cost about what one process costs), and by the wall
+speed-up only when the load stays well under the number of cores. ``--copies K`` first writes
+INPUT K times into one temporary file (a CSV's first column, a JSONL's ``id``, suffixed
+``-0`` .. ``-K-1``), for a corpus larger than the fixed cost of starting. The outputs of the
+two commands are compared byte for byte.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import ctypes
+import json
 import os
 import resource
 import statistics
@@ -46,35 +53,65 @@ def timed(command: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, _cpu_of_children() - cpu
 
 
+def repeated(source: Path, copies: int, folder: Path) -> Path:
+    """``source`` written ``copies`` times into one file, each copy's ids suffixed."""
+    target = folder / f"{source.stem}-x{copies}{source.suffix}"
+    if source.suffix.lower() == ".jsonl":
+        rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        target.write_text("".join(json.dumps({**row, "id": f"{row['id']}-{copy}"}) + "\n"
+                                  for copy in range(copies) for row in rows), encoding="utf-8")
+        return target
+    with source.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for copy in range(copies):
+            writer.writerows([f"{row[0]}-{copy}", *row[1:]] for row in rows)
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("input", type=Path)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--copies", type=int, default=1)
     args = parser.parse_args()
     ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     radprompt = str(Path(sys.executable).with_name("radprompt"))
     folder = Path(tempfile.mkdtemp())
-    runs = {"1 process": [], f"--workers {args.workers}": []}
-    commands = {"1 process": [], f"--workers {args.workers}": ["--workers", str(args.workers)]}
-    print(f"load average before: {os.getloadavg()}")
+    source = repeated(args.input, args.copies, folder) if args.copies > 1 else args.input
+    many = f"--workers {args.workers}"
+    commands = {"1 process": [], many: ["--workers", str(args.workers)]}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    print(f"input {source}; {os.cpu_count()} cores; load average before: "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+    outputs: dict[str, bytes] = {}
     for repeat in range(args.repeat):
         order = list(commands) if repeat % 2 == 0 else list(reversed(commands))
         for name in order:
             output = folder / f"{repeat}-{name.replace(' ', '')}.jsonl"
-            command = [radprompt, "extract", "-i", str(args.input), "-o", str(output),
+            command = [radprompt, "extract", "-i", str(source), "-o", str(output),
                        *commands[name]]
             runs[name].append(timed(command))
-            print(f"{name}: {runs[name][-1][0]:.2f} s wall, {runs[name][-1][1]:.2f} CPU s",
-                  flush=True)
-    print(f"load average after: {os.getloadavg()}")
-    one, many = runs.values()
-    wall = [a[0] / b[0] for a, b in zip(one, many, strict=True)]
+            outputs[name] = output.read_bytes() if output.exists() else b""
+            print(f"{name}: {runs[name][-1][0]:.2f} s wall, {runs[name][-1][1]:.2f} CPU s "
+                  f"(load {os.getloadavg()[0]:.2f})", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    lines = outputs["1 process"].count(b"\n")
+    same = "yes" if len(set(outputs.values())) == 1 else "NO"
+    print(f"outputs identical: {same} ({lines} reports)")
     for name, times in runs.items():
         print(f"{name}: median {statistics.median(t[0] for t in times):.2f} s wall, "
               f"{statistics.median(t[1] for t in times):.2f} CPU s")
+    wall = [a[0] / b[0] for a, b in zip(runs["1 process"], runs[many], strict=True)]
+    cpu = [b[1] / a[1] for a, b in zip(runs["1 process"], runs[many], strict=True)]
     print(f"speed-up (wall, paired runs): median {statistics.median(wall):.2f}x, "
           f"min {min(wall):.2f}x, max {max(wall):.2f}x")
+    print(f"CPU of {many} / CPU of 1 process (paired runs): median "
+          f"{statistics.median(cpu):.2f}, min {min(cpu):.2f}, max {max(cpu):.2f}")
 
 
 if __name__ == "__main__":
