@@ -35,11 +35,11 @@ from radprompt.findings import Findings
 from radprompt.journal import FindingsJournal
 from radprompt.labelset import LabelSet, UncertaintyPolicy
 from radprompt.reports import Dataset, Report, read_dataset
-from radprompt.scoring import ScoreReport, score
 
 if TYPE_CHECKING:
     from radprompt.bundles import Bundle
     from radprompt.llm import Usage
+    from radprompt.scoring import ScoreReport
 
 __all__ = [
     "EXTRACTOR_KINDS",
@@ -217,6 +217,8 @@ def score_files(
     uncertain_as: UncertaintyPolicy | None = None,
 ) -> ScoredFiles:
     """Score a predictions file against a reference file (any format ``read_dataset`` reads)."""
+    from radprompt.scoring import score  # not on the extract path
+
     predicted = read_dataset(predictions, labelset=labelset, require_text=False)
     reference = read_dataset(
         references, labelset=labelset, format=reference_format, require_text=False

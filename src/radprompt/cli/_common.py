@@ -11,14 +11,6 @@ from typing import Annotated, Any, TypeVar
 import click
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 
 from radprompt.errors import RadpromptError, RowError
@@ -166,6 +158,15 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]
         with _progress_lines(description, total) as advance:
             yield advance
         return
+    from rich.progress import (  # on a terminal only: a log gets lines (~20 ms of imports)
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
