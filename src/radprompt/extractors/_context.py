@@ -5,13 +5,16 @@ A mention's state is decided by the nearest cue in scope, within its sentence:
 - ``*_pre`` cues reach forward, ``*_post`` cues backward, at most ``scope_tokens`` words, and
   never across a termination word ("but", "however", ", with"). A pre cue crosses a comma only
   inside a coordinated list ("no effusion, consolidation, or pneumothorax"), where its scope
-  grows to a list's length; a post cue never crosses a comma ("line in place, heart size
-  within normal limits" says nothing about the line).
+  grows to a list's length; a post cue crosses a comma only back over a list of three or more
+  short items ("consolidation, atelectasis, and effusion have cleared"), never out of a clause
+  ("line in place, heart size within normal limits" says nothing about the line).
 - hedges have a strength: ``uncertainty_*`` cues are low-probability ("may", "cannot
   exclude"), ``probable_*`` cues high-probability ("likely", "consistent with"); the labelset's
   ``hedges`` convention turns each strength into a state.
 - "versus" marks the findings on both sides, but not a finding a hedge comes after: in
-  "opacity may represent atelectasis versus pneumonia" the opacity is what was seen.
+  "opacity may represent atelectasis versus pneumonia" the opacity is what was seen. A
+  low-probability hedge that reaches the "versus" reaches the finding after it ("may be
+  secondary to scarring and emphysematous change versus interstitial lung disease").
 - a bare differential with no hedge word ("atelectasis or consolidation", "pneumonia or
   aspiration", "atelectasis/consolidation") is uncertain for the findings in it.
 - uncertainty wins a tie with negation ("cannot rule out" beats "rule out").
@@ -181,6 +184,24 @@ place"); "are identified" and the like are read with the negation ("no acute, di
 fractures are identified")."""
 
 
+def _list_before_post_cue(text: str, start: int, right: int) -> bool:
+    """Is ``text[start:right]``, from the start of the sentence to a post cue, a list?
+
+    "Consolidation, atelectasis, and effusion have cleared": three or more items, a
+    conjunction in the last one, and every item a short noun phrase with no verb. Two items
+    ("pneumothorax, and the effusion has resolved") are read as two clauses.
+    """
+    chunks = text[start:right].split(",")
+    if len(chunks) < 3 or _LIST_CONJUNCTION.search(chunks[-1]) is None:
+        return False
+    for chunk in chunks:
+        words = [word.lower() for word in _WORD.findall(chunk)]
+        if _CLAUSE_WORDS.intersection(words) or (chunk is not chunks[-1]
+                                                  and len(words) > _LIST_ITEM_WORDS):
+            return False
+    return True
+
+
 def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
     """Does a comma between ``left`` and ``right`` separate items of one list?
 
@@ -229,8 +250,9 @@ class _Mention:
             return _NONE
         text = self.sentence.text
         if text.find(",", left, right) >= 0:
-            if not pre or _COMMA_WITH.search(text, left, right) or not _in_list(
-                    text, left, right, self.sentence.end):
+            if _COMMA_WITH.search(text, left, right) or not (
+                    _in_list(text, left, right, self.sentence.end) if pre
+                    else _list_before_post_cue(text, self.sentence.start, right)):
                 return _NONE
             scope = int(scope * _LIST_SCOPE_FACTOR)
         elif pre and _OR.search(text, left, right):
@@ -281,6 +303,20 @@ class _Mention:
                 return 0
         return _NONE
 
+    def hedged_versus(self, scope: int) -> int:
+        """Words from a "versus" before the mention, if a low-probability hedge reaches that
+        "versus" ("may be A versus B": the hedge covers the whole differential)."""
+        cue_spans = self.spans["bidirectional"]
+        index = bisect.bisect_right(cue_spans, (self.start, self.start)) - 1
+        if index < 0 or cue_spans[index][1] > self.start:
+            return _NONE
+        versus_start, versus_end = cue_spans[index]
+        words = self.distance(versus_end, self.start, _BIDIRECTIONAL_SCOPE, pre=True)
+        if words == _NONE:
+            return _NONE
+        hedge = _Mention(self.sentence, versus_start, versus_end, self.spans, scope)
+        return words if hedge.before("uncertainty_pre", scope) != _NONE else _NONE
+
     def versus_after(self) -> int:
         """"versus" after the mention, unless a hedge or a comma stands between them."""
         cue_spans = self.spans["bidirectional"]
@@ -327,7 +363,8 @@ def mention_state(
     mention = _Mention(sentence, start, end, sentence.cue_spans(cues), cues.scope_tokens)
     scope = cues.scope_tokens
     low = min(mention.inside("uncertainty_pre", "uncertainty_post"),
-              mention.before("uncertainty_pre", scope), mention.after("uncertainty_post", scope))
+              mention.before("uncertainty_pre", scope), mention.after("uncertainty_post", scope),
+              mention.hedged_versus(scope))
     possible = min(low, mention.before("bidirectional", _BIDIRECTIONAL_SCOPE),
                    mention.versus_after())
     probable = min(mention.inside("probable_pre", "probable_post"),
