@@ -202,18 +202,22 @@ def render(result: dict[str, Any]) -> None:
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     timing = result["timing"]
+    load = result["config"]["load_average_1min"]
     table = Table(title=f"whole process, one core ({result['config']['rounds']} rounds, "
-                  "min / median)")
+                  f"min / median; load average {load[0]:.1f} before, {load[1]:.1f} after)")
     for column in ("system", "reports", "CPU s", "wall s", "reports / CPU s",
                    "reports / wall s"):
         table.add_column(column, justify="left" if column == "system" else "right")
     for system, t in timing.items():
         table.add_row(system, str(t["reports"]), f"{t['cpu_s_min']:.2f} / {t['cpu_s_median']:.2f}",
                       f"{t['wall_s_min']:.2f} / {t['wall_s_median']:.2f}",
-                      f"{t['reports_per_cpu_s']:,.0f}", f"{t['reports_per_wall_s']:,.0f}")
+                      f"{t['reports_per_cpu_s']:,.0f} / {t['reports_per_cpu_s_median']:,.0f}",
+                      f"{t['reports_per_wall_s']:,.0f} / {t['reports_per_wall_s_median']:,.0f}")
     console.print(table)
     for peer, ratio in result["speed_ratio_radprompt_over"].items():
-        console.print(f"radprompt / {peer}: {ratio:.2f}x reports per CPU second")
+        median = result["speed_ratio_radprompt_over_median"][peer]
+        console.print(f"radprompt / {peer}: {ratio:.2f}x reports per CPU second by the fastest "
+                      f"round, {median:.2f}x by the median round")
     for name, gold in result["golds"].items():
         systems = gold["systems"]
         table = Table(title=f"{name} gold (uncertain as {gold['uncertain_as']}): F1")
@@ -315,15 +319,19 @@ def main() -> int:
     (args.out / "logs").mkdir(exist_ok=True)
     runs = commands(args, args.out)
     result: dict[str, Any] = {"config": provenance(args, labelset, runs)}
+    load = os.getloadavg()[0]
     timed = time_systems(runs, rounds=args.repeat, warmup=args.warmup, logs=args.out / "logs")
+    # CPU seconds swell too on a busy machine (shared caches and cores): say how busy it was
+    result["config"]["load_average_1min"] = [load, os.getloadavg()[0]]
     findings = {system: read_dataset(args.out / f"{system}.jsonl", labelset=labelset,
                                      require_text=False).references for system in runs}
     result["timing"] = {system: throughput(timed[system], len(findings[system]))
                         for system in runs}
-    base = result["timing"].get("radprompt", {}).get("reports_per_cpu_s")
-    result["speed_ratio_radprompt_over"] = {
-        peer: base / result["timing"][peer]["reports_per_cpu_s"]
-        for peer in runs if peer != "radprompt" and base}
+    for suffix, key in (("", "reports_per_cpu_s"), ("_median", "reports_per_cpu_s_median")):
+        base = result["timing"].get("radprompt", {}).get(key)
+        result[f"speed_ratio_radprompt_over{suffix}"] = {
+            peer: base / result["timing"][peer][key]
+            for peer in runs if peer != "radprompt" and base}
     result["golds"] = {gold.name: score_gold(gold, findings, labelset, n_resamples=args.bootstrap,
                                              seed=args.seed)
                        for gold in read_golds(args, labelset)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from radprompt.labelset import LabelSet, UncertaintyPolicy
@@ -130,7 +131,7 @@ device_type=None, tip_position=None)
     tip_position: str | None = None
 
     def __bool__(self) -> bool:
-        return any(getattr(self, name) is not None for name in ATTRIBUTE_NAMES)
+        return _values(self) != _NONE  # a finding's attributes are tested once per output line
 
     def to_json(self) -> dict[str, str]:
         return {name: value for name in ATTRIBUTE_NAMES
@@ -148,6 +149,8 @@ device_type=None, tip_position=None)
 
 
 _NO_ATTRIBUTES = Attributes()
+_values = attrgetter(*ATTRIBUTE_NAMES)
+_NONE = (None,) * len(ATTRIBUTE_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
