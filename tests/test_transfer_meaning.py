@@ -20,6 +20,9 @@ def meaning() -> MeaningIndex:
     ("support_devices", "sternotomy"),
     ("lung_opacity", "patchy opacity"),          # the label's own name
     ("pleural_effusion", "fluid tracks into"),
+    ("trachea_and_bronchus", "mild tracheal displacement"),
+    ("support_devices", "monitor leads"),
+    ("support_devices", "sternotomy sutures"),
 ])
 def test_wording_of_the_labels_own_definition_is_anchored(meaning, label, gram):
     assert meaning.anchored(label, gram)
@@ -62,6 +65,26 @@ def test_a_labels_own_phrase_a_few_words_apart_is_found():
     ("enlarged_cardiomediastinum", "prominent but"),
     ("pulmonary_vascular_abnormal", "bases with indistinct"),
     ("emphysema", "consistent with obstructive"),
-])
+    # found on IU train by the miner before its free word was held to the label's meaning
+    ("support_devices", "right chest"),              # a place
+    ("lung_lesion", "lung most"),                    # an amount
+    ("support_devices", "leads show normal"),        # normality
+    ("pulmonary_vascular_abnormal", "abnormal pulmonary"),   # ends on an adjective
+    ("pleural_effusion", "right costophrenic"),
+    ("pulmonary_vascular_abnormal", "pulmonary artery"),     # 'enlarged pulmonary artery' less
+])                                                           # its finding word
 def test_report_structure_words_are_no_meaning(meaning, label, gram):
     assert not meaning.anchored(label, gram)
+
+
+def test_longer_phrases_and_predicates_of_the_labels_own_words_are_found():
+    """SYNTHETIC sentences: the first and last words of a longer phrase a few words apart, and
+    a participle said after its noun."""
+    from radprompt.optimizers.proposers._meaning import gapped_phrases
+
+    texts = {"a": "FINDINGS: The heart is again slightly large.",
+             "b": "FINDINGS: The heart is mildly enlarged.",
+             "c": "FINDINGS: Enlarged heart."}
+    found = gapped_phrases(["heart is slightly large", "enlarged heart"], texts,
+                           ignored_sections=())
+    assert found == {"heart * large": ["a"], "heart * enlarged": ["b"]}

@@ -34,6 +34,17 @@ _FUNCTION_WORDS = frozenset(
     "compatible suggesting suggest suggests suggestive base bases side".split()
 )
 """Words of report structure and hedging, and bare locations: never a finding's meaning."""
+_NEVER_FREE = frozenset(
+    "right left bilateral bilaterally upper lower mid middle most more less apex apical basilar "
+    "lung lungs chest normal normally abnormal unremarkable clear stable unchanged new old prior "
+    "within limits size".split()
+)
+"""Where, how much and normality: never the one word of a synonym outside the label's meaning
+('right chest', 'lung most', 'leads show normal' are no findings)."""
+_NORMAL = frozenset("normal normally unremarkable clear within limits".split())
+_ADJECTIVE_END = re.compile(r"(al|ic|iac|ar|ous|ive|ary|(?<!m)ent|ant)$")
+"""A synonym does not end on an adjective ('abnormal pulmonary', 'right costophrenic' are
+fragments of a phrase, not a finding)."""
 _DISTINCTIVE_AT_MOST = 2
 """A stem shared by at most this many labels' meanings marks one of them."""
 _LONE_WORD_MIN = 8
@@ -77,14 +88,18 @@ class MeaningIndex:
         self._name_stems: dict[str, frozenset[str]] = {
             label.id: frozenset(stem(w) for w in _content_words(label.name))
             for label in labelset.labels if label.derived is None}
+        self._phrases: dict[str, tuple[str, ...]] = {
+            label.id: tuple(" ".join(p.lower().split()) for p in label.mention_phrases)
+            for label in labelset.labels if label.derived is None}
         self._word_spread: Counter[str] = Counter(
             w for label in labelset.labels if label.derived is None
             for w in set(_content_words(_meaning_text(label))))
 
     def anchored(self, label_id: str, gram: str) -> bool:
         """Is ``gram`` worded in the label's own terms (all content words but one, and at
-        least one distinctive)? One word alone only when it is a long noun the label's
-        definition names."""
+        least one distinctive)? The one free word is never a place, an amount or normality;
+        the last word is no adjective; a part of the label's own phrase is not new. One word
+        alone only when it is a long noun the label's definition names."""
         words = _content_words(gram)
         own = self.stems.get(label_id, frozenset())
         if len(words) == 1 and len(gram.split()) == 1:
@@ -92,13 +107,23 @@ class MeaningIndex:
             return (len(word) >= _LONE_WORD_MIN and not _MODIFIER.search(word)
                     and word in self._definition_words.get(label_id, frozenset())
                     and self._word_spread[word] == 1)
-        if len(words) < 2:
+        if len(words) < 2 or _ADJECTIVE_END.search(words[-1]) or _NORMAL & set(words):
+            return False
+        if self._inside_own_phrase(label_id, gram):
             return False
         anchored = [stem(w) for w in words if stem(w) in own]
-        if len(anchored) < len(words) - 1:
+        free = [w for w in words if stem(w) not in own]
+        if len(free) > 1 or any(w in _NEVER_FREE for w in free):
             return False
         names = self._name_stems.get(label_id, frozenset())
         return any(s in names or self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
+
+    def _inside_own_phrase(self, label_id: str, gram: str) -> bool:
+        """A part of one of the label's own phrases ('pulmonary artery' of 'enlarged pulmonary
+        artery') has lost the word that made it a finding."""
+        padded = f" {' '.join(gram.lower().split())} "
+        return any(padded in f" {phrase} " and padded.strip() != phrase
+                   for phrase in self._phrases.get(label_id, ()))
 
 
 def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str]:
@@ -115,10 +140,14 @@ def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str
 
 def gapped_phrases(phrases: Iterable[str], texts: dict[str, str], *,
                    ignored_sections: Iterable[str]) -> dict[str, list[str]]:
-    """A label's own two-word phrases found a few words apart in missed reports ("nodular right
-    lower lobe opacity" for 'nodular opacity') -> ``"nodular * opacity"`` with the report ids.
-    The words are the label's own; only the gap is new ('*' = up to three words)."""
-    pairs = [tuple(p.lower().split()) for p in phrases if "*" not in p and len(p.split()) == 2]
+    """A label's own phrases found with a few words between their first and last words in
+    missed reports ("nodular right lower lobe opacity" for 'nodular opacity' ->
+    ``"nodular * opacity"``; "heart is now slightly large" for 'heart is slightly large' ->
+    ``"heart * large"``), and a participle before its noun said as a predicate ("the heart is
+    mildly enlarged" for 'enlarged heart' -> ``"heart * enlarged"``), with the report ids.
+    The words are the label's own; only the gap and the order are new ('*' = up to three
+    words)."""
+    pairs = _end_words(phrases)
     found: dict[str, list[str]] = {}
     for report_id, text in texts.items():
         for sentence in finding_sentences(text, ignored_sections=ignored_sections):
@@ -130,3 +159,17 @@ def gapped_phrases(phrases: Iterable[str], texts: dict[str, str], *,
                     if report_id not in ids:
                         ids.append(report_id)
     return found
+
+
+def _end_words(phrases: Iterable[str]) -> list[tuple[str, str]]:
+    """(first, last) content words of each multi-word phrase, and (noun, participle) for a
+    participle before its noun ('enlarged heart' -> ('heart', 'enlarged'))."""
+    pairs: list[tuple[str, str]] = []
+    for phrase in phrases:
+        words = [w for w in _WORD.findall(phrase.lower()) if w not in _FUNCTION_WORDS]
+        if "*" in phrase or len(words) < 2:
+            continue
+        pairs.append((words[0], words[-1]))
+        if len(words) == 2 and words[0].endswith("ed"):
+            pairs.append((words[1], words[0]))
+    return list(dict.fromkeys(pairs))

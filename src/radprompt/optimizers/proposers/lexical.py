@@ -36,7 +36,7 @@ from radprompt.optimizers.proposers._meaning import (
     gapped_phrases,
 )
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
-from radprompt.reports import Dataset
+from radprompt.reports import Dataset, Report
 from radprompt.scoring import f1_score
 
 __all__ = ["LexicalMiner"]
@@ -322,33 +322,45 @@ class _NgramIndex:
 
 
 class _TrainJudge:
-    """Scores one label on the training split with a one-label rule engine."""
+    """Scores one label on the training split with a one-label rule engine.
+
+    A revision can only change the reading of a report that contains its words, so a
+    candidate is run on those reports only and the others keep the baseline's outcome (the
+    same F1 as a run over the whole split, at a fraction of the cost)."""
 
     def __init__(self, labelset: LabelSet, label: Label, train: Dataset) -> None:
         self.labelset = labelset.model_copy(update={"labels": (label,)})
         self.label = label
-        self.train = train
-        self.baseline = self._f1(RulesProgram(labelset=self.labelset))
+        self.reports = [r for r in train.reports if r.id in train.references]
+        self.references = train.references
+        self._lower = {r.id: r.text.lower() for r in self.reports}
+        self._base = self._outcomes(RulesProgram(labelset=self.labelset), self.reports)
+        self.baseline = _f1(self._base.values())
 
-    def _f1(self, program: Program) -> float:
+    def _outcomes(self, program: Program, reports: list[Report]) -> dict[str, tuple[bool, bool]]:
+        """(gold, guess) per report."""
         extractor = program.build_extractor()
         assert isinstance(extractor, RulesExtractor)
-        tp = fp = fn = 0
         policy = self.label.uncertainty_policy
-        for report in self.train.reports:
-            reference = self.train.references.get(report.id)
-            if reference is None:
-                continue
-            gold = reference.is_positive(self.label.id, policy)
-            guess = extractor.extract_report(report).is_positive(self.label.id, policy)
-            tp += gold and guess
-            fp += guess and not gold
-            fn += gold and not guess
-        return f1_score(tp, fp, fn)
+        return {r.id: (self.references[r.id].is_positive(self.label.id, policy),
+                       extractor.extract_report(r).is_positive(self.label.id, policy))
+                for r in reports}
 
     def gain(self, revision: Revision) -> float:
         try:
             revised = RulesProgram(labelset=self.labelset).apply([revision])
         except ValueError:
             return 0.0
-        return self._f1(revised) - self.baseline
+        keys = [word[:4] for word in _TOKEN.findall(str(revision.value).lower())]
+        touched = [r for r in self.reports if all(k in self._lower[r.id] for k in keys)]
+        outcomes = {**self._base, **self._outcomes(revised, touched)}
+        return _f1(outcomes.values()) - self.baseline
+
+
+def _f1(outcomes: Iterable[tuple[bool, bool]]) -> float:
+    tp = fp = fn = 0
+    for gold, guess in outcomes:
+        tp += gold and guess
+        fp += guess and not gold
+        fn += gold and not guess
+    return f1_score(tp, fp, fn)
