@@ -271,18 +271,24 @@ class _Mention:
         return self.distance(cue_spans[index][1], self.start, scope, pre=True)
 
     def negates_hedge(self, scope: int) -> bool:
-        """Does a negation before the mention reach it across a hedge, with no comma between?
+        """Does a negation before the mention reach it across a hedge?
 
         "no findings suggestive of pneumonia", "no opacity to suggest pneumonia": the hedge is
-        inside the negation's scope and is denied with it.
+        inside the negation's scope and is denied with it. A comma between stops it unless
+        the negation runs through a list closed by "or" before the hedge ("no effusion,
+        pneumothorax or consolidation to suggest pneumonia"; not "no effusion, findings suggest
+        pneumonia").
         """
         negations = self.spans["negation_pre"]
         index = bisect.bisect_right(negations, (self.start, self.start)) - 1
         if index < 0 or negations[index][1] > self.start:
             return False
         negation_end = negations[index][1]
-        if self.sentence.text.find(",", negation_end, self.start) >= 0:
-            return False
+        text = self.sentence.text
+        comma = text.rfind(",", negation_end, self.start)
+        if (comma >= 0 and _OR.search(text, comma, self.start) is None) or text.find(
+                "(", negation_end, self.start) >= 0:
+            return False  # a new clause, or an aside in parentheses
         hedged = any(negation_end <= c_start and c_end <= self.start
                      for name in _HEDGES_PRE for c_start, c_end in self.spans[name])
         return hedged and self.distance(negation_end, self.start, scope, pre=True) != _NONE
