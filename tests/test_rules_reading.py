@@ -221,3 +221,47 @@ def test_neither_nor_negates_both(engines):
 ])
 def test_a_hedge_inside_a_negation_is_negated_with_it(engines, text, label, state):
     assert read(engines["chestxray21"], text, label) is state
+
+
+@pytest.mark.parametrize(("text", "label", "state"), [
+    ("No effusion, pneumothorax or focal consolidation to suggest pneumonia.", "pneumonia", A),
+    # a new clause after the comma, or an aside in parentheses, is out of the negation's reach
+    ("No pleural effusion, findings suggestive of pneumonia.", "pneumonia", P),
+    ("No consolidation, pneumothorax, or large effusion identified (blunted costophrenic "
+     "angles may reflect small effusions).", "pleural_effusion", U),
+])
+def test_a_negation_through_a_list_closed_by_or_denies_a_hedge_after_it(engines, text, label,
+                                                                        state):
+    assert read(engines["chestxray21"], text, label) is state
+
+
+@pytest.mark.parametrize(("text", "label", "state"), [
+    ("Consolidation, atelectasis, and pleural effusion have cleared.", "consolidation", A),
+    ("Consolidation, atelectasis, and pleural effusion have cleared.", "atelectasis", A),
+    # two items are two clauses: the post cue stays in its own
+    ("Small left pneumothorax, and the effusion has resolved.", "pneumothorax", P),
+    ("Chest tube in place, pneumothorax has resolved.", "support_devices", P),
+])
+def test_a_post_cue_reaches_back_over_a_list_of_three_or_more(engines, text, label, state):
+    for engine in engines.values():
+        assert read(engine, text, label) is state
+
+
+def test_a_low_probability_hedge_reaching_versus_covers_the_finding_after_it(engines):
+    text = ("Opacities may be secondary to chronic scarring and mild bronchiectatic change "
+            "versus developing pneumonia.")
+    for engine in engines.values():
+        assert read(engine, text, "pneumonia") is U
+
+
+@pytest.mark.parametrize(("text", "state"), [
+    ("Nodular densities over both lower ribs are consistent with nipple shadows.", A),
+    ("Nodular opacity at the right base is probably a calcified granuloma.", A),
+    ("A nodular opacity over the right fifth rib represents a healed rib fracture.", A),
+    # a granuloma beside a nodule, or a diagnosis of the nodule, does not explain it away
+    ("New spiculated nodule and several calcified granulomas.", P),
+    ("Right hilar mass consistent with bronchogenic carcinoma.", P),
+])
+def test_a_look_alike_named_as_what_a_nodule_is_negates_it(engines, text, state):
+    for engine in engines.values():
+        assert read(engine, text, "lung_lesion") is state
