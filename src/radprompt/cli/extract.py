@@ -98,7 +98,7 @@ def extract(
     ] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Rule engine: extract in N worker processes "
-                          "(same findings, same order, resumable).")
+                          "(the same output, byte for byte, as one process).")
     ] = 1,
     run_on: Annotated[
         str, typer.Option("--engine", help="Where extraction runs: local (this machine) or ray "
