@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -126,7 +125,8 @@ def handles_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, click.exceptions.ClickException):
+        # typer's own click (typer._click) raises usage errors as typer.TyperException
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, typer.TyperException):
             raise
         except RadpromptError as exc:
             if debugging():
