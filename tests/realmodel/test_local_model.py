@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "experiments" / "demo"
 EXTRACT_REPORTS = 20
 JUDGE_PAIRS = 10
-OPTIMIZE_REQUESTS = 60
+OPTIMIZE_REQUESTS = 300
 runner = CliRunner()
 
 
@@ -46,7 +46,7 @@ def test_extract_20_demo_reports_with_structured_output(recipe_file, tmp_path):
                                 "-o", str(tmp_path / "out.jsonl")])
     seconds = time.perf_counter() - started
     assert first.exit_code == 0, first.output  # exit 1 would mean a failed report
-    assert not (tmp_path / "out.failed.jsonl").exists()
+    assert not (tmp_path / "out.jsonl.failed.jsonl").exists()
     texts = {json.loads(line)["id"]: json.loads(line)["text"] for line in
              corpus.read_text("utf-8").splitlines()}
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -67,6 +67,24 @@ def test_extract_20_demo_reports_with_structured_output(recipe_file, tmp_path):
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "out.jsonl").read_text()
 
 
+def test_extract_without_structured_output_for_comparison(recipe_file, tmp_path):
+    """The same 20 reports with the prompt alone asking for JSON: the failure rate is printed
+    (a small model drifts from the schema), not asserted."""
+    corpus = tmp_path / "reports.jsonl"
+    corpus.write_text("\n".join(demo_lines("test", EXTRACT_REPORTS)) + "\n", "utf-8")
+    started = time.perf_counter()
+    result = runner.invoke(app, ["extract", "-e", str(recipe_file), "-i", str(corpus),
+                                 "-o", str(tmp_path / "out.jsonl"), "--no-structured-output"])
+    seconds = time.perf_counter() - started
+    assert result.exit_code in (0, 1), result.output  # 1: some reports failed
+    failed_file = tmp_path / "out.jsonl.failed.jsonl"
+    failed = len(failed_file.read_text("utf-8").splitlines()) if failed_file.exists() else 0
+    written = len((tmp_path / "out.jsonl").read_text("utf-8").splitlines())
+    assert written + failed == EXTRACT_REPORTS
+    print(f"\nreal model without structured output: {failed}/{EXTRACT_REPORTS} reports failed "
+          f"in {seconds:.1f} s; {result.output.strip().splitlines()[-1]}")
+
+
 def test_models_check_names_the_dialect(local_model: LLMRecipe):
     result = runner.invoke(app, ["models", "check", "-m", local_model.model, "--api-base",
                                  str(local_model.api_base)])
@@ -77,20 +95,49 @@ def test_models_check_names_the_dialect(local_model: LLMRecipe):
     assert re.search(r"latency\s+[\d.]+ s", result.output)
 
 
+OPTIMIZE_LABELS = ("cardiomegaly", "pleural_effusion", "pneumothorax")
+GUARDS_PER_LABEL = 4
+
+
+def small_experiment(folder: Path) -> Path:
+    """A 3-label cut of chestxray21 with the demo splits' gold for those labels (8 train,
+    6 dev, 4 test reports) and 4 guard examples per label: the whole round, final transfer
+    report and guard checks included, fits a few hundred requests to a CPU model."""
+    from radprompt.labelset import load_labelset
+
+    full = load_labelset("chestxray21")
+    labels = tuple(label.model_copy(update={"examples": label.examples[:GUARDS_PER_LABEL]})
+                   for label in full.labels if label.id in OPTIMIZE_LABELS)
+    (folder / "chestxray3.json").write_text(
+        full.model_copy(update={"name": "chestxray3", "labels": labels}).model_dump_json(),
+        "utf-8")
+    for split, count, skip in (("train", 8, 0), ("dev", 6, 0), ("test", 4, 20)):
+        records = [json.loads(line) for line in demo_lines(split, count, skip=skip)]
+        for record in records:
+            record["labels"] = {k: v for k, v in record["labels"].items() if k in OPTIMIZE_LABELS}
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    recipe = (ROOT / "optimizers" / "error_driven.yaml").read_text("utf-8")
+    # the proposer's answer: new guidance of at most 250 words, not 2,048 tokens
+    (folder / "small_model.yaml").write_text(
+        recipe.replace("max_tokens: 2048", "max_tokens: 512").replace("max_errors: 12",
+                                                                        "max_errors: 4"), "utf-8")
+    experiment = folder / "tiny.yaml"
+    experiment.write_text(f"name: tiny\nlabelset: {folder / 'chestxray3.json'}\nsplits:\n"
+                          "  train: train.jsonl\n  dev: dev.jsonl\n  test: test.jsonl\n", "utf-8")
+    return experiment
+
+
 def test_one_optimize_round_with_the_reflective_proposer(local_model, tmp_path):
     from radprompt.optimizers import OptimizeConfig, optimize
 
-    for split, count, skip in (("train", 8, 0), ("dev", 6, 0), ("test", 4, 20)):
-        (tmp_path / f"{split}.jsonl").write_text(
-            "\n".join(demo_lines(split, count, skip=skip)) + "\n", "utf-8")
-    (tmp_path / "tiny.yaml").write_text(
-        "name: tiny\nlabelset: chestxray21\nsplits:\n  train: train.jsonl\n  dev: dev.jsonl\n"
-        "  test: test.jsonl\n", "utf-8")
+    experiment = small_experiment(tmp_path)
     llm = local_model.model_dump(exclude_none=True, exclude={"kind", "description", "gguf"})
-    # The transfer report checks every guard example (271 for chestxray21) with the model, for
-    # the initial and the final program: hours on a CPU. The request budget bounds the round.
-    config = OptimizeConfig(experiment=str(tmp_path / "tiny.yaml"), llm=llm, max_rounds=1,
-                            n_trials=2, minibatches=1, labels_per_round=1, auto_approve="all",
+    config = OptimizeConfig(labelset=str(tmp_path / "chestxray3.json"),
+                            experiment=str(experiment),
+                            optimizer=str(tmp_path / "small_model.yaml"), llm=llm,
+                            max_rounds=1, n_trials=2, minibatches=1, labels_per_round=1,
+                            auto_approve="all",
                             max_requests=OPTIMIZE_REQUESTS)
     started = time.perf_counter()
     outcome = optimize(config, runs_dir=tmp_path / "runs")
