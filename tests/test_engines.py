@@ -4,6 +4,7 @@ in order, survives a killed worker and resumes from its journal. The IU check re
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Sequence
@@ -20,11 +21,11 @@ from radprompt.engines import (
     build_engine,
     result_record,
 )
-from radprompt.extractors.base import ExtractionResult, ProgressCallback
+from radprompt.extractors.base import ExtractionFailure, ExtractionResult, ProgressCallback
 from radprompt.extractors.rules import RulesExtractor
 from radprompt.journal import FindingsJournal
 from radprompt.labelset import load_labelset
-from radprompt.pipeline import extract_dataset
+from radprompt.pipeline import extract_dataset, extract_records
 from radprompt.reports import Report, read_dataset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,6 +105,31 @@ def test_records_and_results_agree(chestxray21):
         engine.run_records(data.reports, extractor=extractor, on_records=records.extend)
         assert records == [result_record(result) for result in results]
         assert len(records) == len(data.reports)
+
+
+class FailingRulesExtractor(RulesExtractor):
+    """The rule engine, but ``victim`` comes back as a failure (as an LLM's unusable answer)."""
+
+    def __init__(self, *, victim: str, **kwargs):
+        super().__init__(**kwargs)
+        self.victim = victim
+
+    def extract(self, reports: Sequence[Report], *,
+                progress: ProgressCallback | None = None) -> list[ExtractionResult]:
+        return [ExtractionFailure(report.id, "synthetic failure", raw_output='{"failed"')
+                if report.id == self.victim else result
+                for report, result in zip(reports, super().extract(reports), strict=True)]
+
+
+def test_a_failure_comes_back_from_a_worker_as_a_failure(chestxray21):
+    data = read_dataset(DEMO, labelset=chestxray21)
+    victim = data.reports[5].id
+    run = extract_records(data, extractor=FailingRulesExtractor(victim=victim,
+                                                                labelset=chestxray21),
+                          engine=ProcessPoolEngine(workers=2, chunk_size=4))
+    assert run.failures == [ExtractionFailure(victim, "synthetic failure", '{"failed"')]
+    assert len(run.records) == len(data.reports) - 1
+    assert victim not in {json.loads(record)["id"] for record in run.records}
 
 
 def test_a_shard_keeps_line_breaks_inside_its_records(tmp_path, chestxray21):
