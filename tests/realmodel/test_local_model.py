@@ -96,13 +96,13 @@ def test_models_check_names_the_dialect(local_model: LLMRecipe):
 
 
 OPTIMIZE_LABELS = ("cardiomegaly", "pleural_effusion", "pneumothorax")
-GUARDS_PER_LABEL = 4
+GUARDS_PER_LABEL = 2
 
 
 def small_experiment(folder: Path) -> Path:
-    """A 3-label cut of chestxray21 with the demo splits' gold for those labels (8 train,
-    6 dev, 4 test reports) and 4 guard examples per label: the whole round, final transfer
-    report and guard checks included, fits a few hundred requests to a CPU model."""
+    """A 3-label cut of chestxray21 with the demo splits' gold for those labels (6 train,
+    4 dev, 2 test reports) and 2 guard examples per label: the whole round, final transfer
+    report and guard checks included, is about 50 requests to a CPU model."""
     from radprompt.labelset import load_labelset
 
     full = load_labelset("chestxray21")
@@ -111,7 +111,7 @@ def small_experiment(folder: Path) -> Path:
     (folder / "chestxray3.json").write_text(
         full.model_copy(update={"name": "chestxray3", "labels": labels}).model_dump_json(),
         "utf-8")
-    for split, count, skip in (("train", 8, 0), ("dev", 6, 0), ("test", 4, 20)):
+    for split, count, skip in (("train", 6, 0), ("dev", 4, 0), ("test", 2, 20)):
         records = [json.loads(line) for line in demo_lines(split, count, skip=skip)]
         for record in records:
             record["labels"] = {k: v for k, v in record["labels"].items() if k in OPTIMIZE_LABELS}
@@ -136,7 +136,7 @@ def test_one_optimize_round_with_the_reflective_proposer(local_model, tmp_path):
     config = OptimizeConfig(labelset=str(tmp_path / "chestxray3.json"),
                             experiment=str(experiment),
                             optimizer=str(tmp_path / "small_model.yaml"), llm=llm,
-                            max_rounds=1, n_trials=2, minibatches=1, labels_per_round=1,
+                            max_rounds=1, n_trials=1, minibatches=1, labels_per_round=1,
                             auto_approve="all",
                             max_requests=OPTIMIZE_REQUESTS)
     started = time.perf_counter()
