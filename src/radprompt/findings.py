@@ -161,6 +161,7 @@ class Finding:
 
 
 _NOT_MENTIONED = Finding(State.NOT_MENTIONED)
+_STATE_VALUES = {state: state.value for state in State}
 
 
 @dataclass(frozen=True)
@@ -196,13 +197,14 @@ class Findings:
 
     def to_json(self) -> dict[str, Any]:
         findings: dict[str, Any] = {}
-        for label_id, finding in self.states.items():
-            entry: dict[str, Any] = {"state": finding.state.value}
-            if finding.evidence is not None:
-                entry["evidence"] = finding.evidence.text
-                entry["start"] = finding.evidence.start
-                entry["end"] = finding.evidence.end
-            if finding.attributes:
+        for label_id, finding in self.states.items():  # once per output line: kept lean
+            evidence = finding.evidence
+            entry: dict[str, Any] = {"state": _STATE_VALUES[finding.state]}
+            if evidence is not None:
+                entry["evidence"] = evidence.text
+                entry["start"] = evidence.start
+                entry["end"] = evidence.end
+            if finding.attributes is not _NO_ATTRIBUTES and finding.attributes:
                 entry["attributes"] = finding.attributes.to_json()
             findings[label_id] = entry
         return {"id": self.report_id, "findings": findings}
