@@ -17,6 +17,9 @@ from radprompt.journal import findings_from_json
 
 __all__ = ["is_failure_record", "result_from_record", "result_record", "spans"]
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(line, ensure_ascii=False)`` without building an encoder for every record."""
+
 
 def spans(count: int, size: int) -> list[tuple[int, int]]:
     """``[start, stop)`` of consecutive runs of ``size`` items out of ``count`` (the last one
@@ -31,7 +34,7 @@ def result_record(result: ExtractionResult) -> str:
                                 "raw_output": result.raw_output}
     else:
         line = result.to_json()
-    return json.dumps(line, ensure_ascii=False)
+    return _encode(line)
 
 
 def result_from_record(record: str) -> ExtractionResult:
