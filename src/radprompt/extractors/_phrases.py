@@ -37,16 +37,23 @@ def _trie_pattern(phrases: Iterable[str], *, atoms: dict[str, str] | None = None
         node[""] = {}
 
     def emit(node: dict[str, Any]) -> str:
-        branches = [atoms.get(char, re.escape(char)) + emit(child)
-                    for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        ends_here = "" in node
-        if len(branches) == 1 and not ends_here:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")" + ("?" if ends_here else "")
+        # a run of single-child nodes is written out in a loop, not one call per character
+        written: list[str] = []
+        while len(node) == 1:
+            [(char, child)] = node.items()
+            if not char:  # the end of a phrase, nothing after it
+                return "".join(written)
+            written.append(atoms[char] if char in atoms else _escape(char))
+            node = child
+        branches = [(atoms[char] if char in atoms else _escape(char)) + emit(node[char])
+                    for char in sorted(node) if char]
+        written.append("(?:" + "|".join(branches) + ")" + ("?" if "" in node else ""))
+        return "".join(written)
 
     return emit(trie)
+
+
+_escape = lru_cache(maxsize=4096)(re.escape)
 
 
 def compile_phrases(phrases: Iterable[str], *, plural: bool) -> re.Pattern[str] | None:
