@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from radprompt.engines._records import result_from_record, result_record, spans
+from radprompt.engines._records import each_result, result_record, spans
 from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
@@ -88,11 +88,8 @@ class ProcessPoolEngine(Engine):
         on_result: ResultCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        def each(records: Sequence[str]) -> None:
-            for record in records:
-                on_result(result_from_record(record))
-
-        self.run_records(reports, extractor=extractor, on_records=each, progress=progress)
+        self.run_records(reports, extractor=extractor, on_records=each_result(on_result),
+                         progress=progress)
 
     def run_records(
         self,

@@ -18,7 +18,7 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
-from radprompt.engines._records import result_from_record, result_record, spans
+from radprompt.engines._records import each_result, result_record, spans
 from radprompt.engines._shards import ShardStore, shard_key
 from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.errors import RadpromptError, require
@@ -64,11 +64,8 @@ class RayEngine(Engine):
         on_result: ResultCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        def each(records: Sequence[str]) -> None:
-            for record in records:
-                on_result(result_from_record(record))
-
-        self.run_records(reports, extractor=extractor, on_records=each, progress=progress)
+        self.run_records(reports, extractor=extractor, on_records=each_result(on_result),
+                         progress=progress)
 
     def run_records(
         self,

@@ -10,12 +10,13 @@ rebuild as to extract, and ``radprompt extract`` writes the lines as they are.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from radprompt.extractors.base import ExtractionFailure, ExtractionResult
 from radprompt.journal import findings_from_json
 
-__all__ = ["is_failure_record", "result_from_record", "result_record", "spans"]
+__all__ = ["each_result", "is_failure_record", "result_from_record", "result_record", "spans"]
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(line, ensure_ascii=False)`` without building an encoder for every record."""
@@ -50,3 +51,15 @@ def is_failure_record(record: str) -> bool:
     """Whether a record is a failure's (parsed only when it may be: inside a findings record a
     quote is escaped, so ``"failed"`` appears there only as a key)."""
     return '"failed"' in record and "failed" in json.loads(record)
+
+
+def each_result(
+    on_result: Callable[[ExtractionResult], None],
+) -> Callable[[Sequence[str]], None]:
+    """An ``on_records`` that hands each record on to ``on_result`` as its result (``run`` of
+    an engine whose workers return records)."""
+    def hand_on(records: Sequence[str]) -> None:
+        for record in records:
+            on_result(result_from_record(record))
+
+    return hand_on
