@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from radprompt.extractors._cjk_reader import CJKReader
 from radprompt.extractors._context import CompiledCues, SentenceContext, mention_state
 from radprompt.extractors._phrases import compile_phrases
 from radprompt.extractors.attributes import extract_attributes
@@ -43,6 +43,9 @@ from radprompt.findings import (
 from radprompt.labelset import Cues, Hedges, Label, LabelSet, UncertaintyPolicy
 from radprompt.languages import DEFAULT_LANGUAGE, is_cjk_language, report_language
 from radprompt.reports import Report
+
+if TYPE_CHECKING:
+    from radprompt.extractors._cjk_reader import CJKReader
 
 __all__ = ["RulesExtractor", "compile_phrases"]
 
@@ -132,6 +135,8 @@ class RulesExtractor(Extractor):
             return None
         reader = self._languages.get(language)
         if reader is None:
+            from radprompt.extractors._cjk_reader import CJKReader  # loaded for such reports only
+
             words = self.labelset.in_language(language)
             reader = self._languages[language] = (
                 CJKReader(labelset=words) if is_cjk_language(language)
