@@ -35,7 +35,14 @@ from radprompt.optimizers.program import Program, RulesProgram
 from radprompt.optimizers.prompt_program import PromptProgram, extraction_recipe
 from radprompt.optimizers.records import make_proposal, round_record
 from radprompt.optimizers.report import finish_run
-from radprompt.optimizers.rounds import Choice, RoundGuards, candidates, choose, score_program
+from radprompt.optimizers.rounds import (
+    Choice,
+    RoundGuards,
+    candidates,
+    choose,
+    narrows,
+    score_program,
+)
 from radprompt.optimizers.search import SearchResult, SearchSpace, search, settings_space
 from radprompt.optimizers.transfer import TransferSettings
 from radprompt.reports import Dataset
@@ -203,7 +210,8 @@ def _drive(run: Run, reporter: Reporter) -> OptimizeOutcome:
                            labelset=labelset)
     tests = finish_run(run, experiment=experiment, labelset=labelset, initial=initial,
                        final=current, status=status, reason=reason, usage=usage,
-                       skip_scoring=budget.spent_money(usage) or status == "failed")
+                       skip_scoring=budget.spent_money(usage) or status == "failed",
+                       spent=lambda: budget.spent_money(usage))
     return OptimizeOutcome(run, status, reason, initial_test=tests[0], final_test=tests[1],
                            rounds=run.rounds())
 
@@ -255,12 +263,19 @@ class _Rounds:
             return "finished", "every label with enough support clears its threshold on dev"
         return None
 
-    def targets(self, dev: ExtractionScore, parked_labels: set[str]) -> list[str]:
-        """The worst failing labels on dev that no proposal waiting for review narrows."""
-        failing = [s.label_id for s in sorted(dev.report.labels, key=lambda s: s.f1)
-                   if s.verdict is Verdict.FAIL and not self.labelset.get(s.label_id).derived]
-        return [label for label in failing
-                if label not in parked_labels][: self.config.labels_per_round]
+    def targets(self, dev: ExtractionScore, excluded: set[str]) -> list[str]:
+        """The worst failing labels on dev that are not ``excluded`` (a proposal waiting for
+        review narrows them, or a round found nothing for them); once every failing label is
+        tried, the passing labels that still err on dev, worst first."""
+        ranked = sorted((s for s in dev.report.labels
+                         if not self.labelset.get(s.label_id).derived), key=lambda s: s.f1)
+        failing = [s.label_id for s in ranked if s.verdict is Verdict.FAIL]
+        passing = [s.label_id for s in ranked if s.verdict is Verdict.PASS and s.f1 < 1.0]
+        for group in (failing, passing):
+            left = [label for label in group if label not in excluded]
+            if left:
+                return left[: self.config.labels_per_round]
+        return []
 
     def search(self, number: int, current: Program, scores: tuple[ExtractionScore, ...],
                targets: list[str], waiting_keys: set[str]
@@ -273,8 +288,10 @@ class _Rounds:
         guards = RoundGuards(parent=current, labelset=self.labelset, parent_dev=scores[1],
                              guard_dev=self.experiment.guard_splits("dev"),
                              settings=self.settings, usage=self.usage, spent=self.spent)
+        widening = frozenset(i for i, r in enumerate(revisions) if not narrows(current, r))
         result = search(program=current, space=SearchSpace(
-                            revisions=tuple(revisions), settings=settings_space(current)),
+                            revisions=tuple(revisions), settings=settings_space(current),
+                            corners=(widening,)),
                         dev=dev, scorer=self.score, storage=self.run.study_storage,
                         study_name=f"round-{number:02d}", n_trials=self.config.n_trials,
                         minibatches=self.config.minibatches, seed=self.config.seed + number,
@@ -295,35 +312,50 @@ class _Rounds:
         self.reporter.round_finished(record, self.labelset)
 
 
+def _nothing_to_target(tried: set[str], last: str) -> str:
+    """Why no failing label is left for a round."""
+    if tried:
+        return f"{last} (every failing label tried: {', '.join(sorted(tried))})"
+    return "the failing labels wait for a reviewer's decision on narrowing changes"
+
+
 def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: LabelSet,
             experiment: Experiment, current: Program, usage: dict[str, int],
             budget: Budget) -> tuple[Program, str, str]:
     """Round after round until a stop; returns the current version, status and reason."""
     mode = config.approval
     rounds = _Rounds(run, reporter, config, labelset, experiment, usage, budget)
+    # labels a round found no proposal for: the next round works on the next failing labels
+    tried = {t for r in run.rounds() if r.proposal is None for t in r.targets}
+    last = next((r.note for r in reversed(run.rounds()) if r.proposal is None), "")
     while True:
         number = len(run.rounds()) + 1
         if stop := rounds.stop_before(number):
-            return current, *stop
+            return current, stop[0], stop[1] + (f"; last fruitless round: {last}" if last else "")
         train_eval = score_program(current, experiment.split("train"), labelset, usage=usage)
         dev_eval = score_program(current, experiment.split("dev"), labelset, usage=usage)
         run.update_manifest(usage=usage)
         if stop := rounds.stop_after(train_eval, dev_eval):
             return current, *stop
         parked_labels, waiting_keys = parked(run)
-        targets = rounds.targets(dev_eval, parked_labels)
+        targets = rounds.targets(dev_eval, parked_labels | tried)
         if not targets:
-            return current, "finished", ("the failing labels wait for a reviewer's decision "
-                                         "on narrowing changes")
+            return current, "finished", _nothing_to_target(tried, last)
         reporter.round_started(number, targets)
         result, choice, how, guards = rounds.search(number, current, (train_eval, dev_eval),
                                                     targets, waiting_keys)
         if choice is None:
             rounds.record(round_record(number, dev_eval.report, dev_eval.report,
                                        train_eval.report, None, result, note=how,
-                                       guard_gold=guards.baseline))
+                                       guard_gold=guards.baseline, targets=tuple(targets)))
             # a search cut short by the budget says so, not that nothing helps
-            return current, "finished", budget.exhausted(usage) or how
+            if spent := budget.exhausted(usage):
+                return current, "finished", spent
+            tried.update(targets)
+            last = how
+            reporter.message(f"round {number}: {how}; the next round works on the next "
+                             "failing labels")
+            continue
         candidate = choice.candidate.program
         candidate.save(run.path / "versions")
         proposal = make_proposal(number, current, choice, dev_eval, experiment, labelset,
@@ -332,7 +364,7 @@ def _rounds(run: Run, reporter: Reporter, *, config: OptimizeConfig, labelset: L
         rounds.record(round_record(
             number, dev_eval.report, choice.evaluation.report, train_eval.report, proposal.id,
             result, note=how, guard_gold={k: v["after"] for k, v in choice.guard_gold.items()},
-            chosen=choice.candidate.chosen))
+            chosen=choice.candidate.chosen, targets=tuple(targets)))
         if mode == "none":
             run.update_manifest(status="awaiting_review")
             return current, "awaiting_review", waits(run, proposal.id, None)

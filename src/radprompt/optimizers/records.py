@@ -31,7 +31,8 @@ __all__ = ["PROPOSAL_FORMAT", "make_proposal", "report_changes", "round_record"]
 def round_record(number: int, before: ScoreReport, after: ScoreReport, train: ScoreReport,
                  proposal_id: str | None, result: SearchResult, *, note: str = "",
                  guard_gold: dict[str, float] | None = None,
-                 chosen: tuple[Revision, ...] | None = None) -> RoundRecord:
+                 chosen: tuple[Revision, ...] | None = None,
+                 targets: tuple[str, ...] = ()) -> RoundRecord:
     """One line of ``rounds.jsonl``: dev F1 per label before / after, verdicts, the search.
 
     ``chosen``: the proposal's revisions when they differ from the best trial's (its widening
@@ -54,6 +55,7 @@ def round_record(number: int, before: ScoreReport, after: ScoreReport, train: Sc
         settings=result.settings if proposal_id else {},
         note=note,
         guard_gold_dev=guard_gold or {},
+        targets=targets,
     )
 
 

@@ -35,7 +35,7 @@ from radprompt.runs import Run
 from radprompt.runs.scoring import ExtractionScore, score_extraction
 
 __all__ = ["Choice", "RoundGuards", "candidates", "choose", "count_usage", "labelset_of",
-           "score_program"]
+           "narrows", "score_program"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
     for revision in revisions:
         support = min(_support(e, revision.label_id or "") for e in evaluations)
         if (revision.label_id is not None and support < settings.narrowing_min_support
-                and _narrows(current, revision)):
+                and narrows(current, revision)):
             logger.info("dropped %s: %s has %d positive(s), too few to narrow it",
                         revision.describe(), revision.label_id, support)
             continue
@@ -106,7 +106,8 @@ def candidates(run: Run, number: int, recipe: dict[str, Any], current: Program,
     return kept
 
 
-def _narrows(program: Program, revision: Revision) -> bool:
+def narrows(program: Program, revision: Revision) -> bool:
+    """Whether ``revision`` narrows a label of ``program`` (``changes.classify_changes``)."""
     try:
         changes = classify_changes(parent=program, revisions=[revision], settings={})
     except ValueError:
@@ -228,9 +229,9 @@ def choose(result: SearchResult, *, parent: Program, parent_dev: ExtractionScore
         if ranked.value <= parent_dev.report.macro_f1 + min_gain:
             break
         options = [ranked]
-        if prefer_widening and any(_narrows(parent, r) for r in ranked.chosen):
+        if prefer_widening and any(narrows(parent, r) for r in ranked.chosen):
             # the same trial without its narrowing revisions, which --auto-approve may accept
-            kept = tuple(r for r in ranked.chosen if not _narrows(parent, r))
+            kept = tuple(r for r in ranked.chosen if not narrows(parent, r))
             options.insert(0, Candidate(
                 program=parent.apply(kept).with_settings(ranked.settings), chosen=kept,
                 settings=ranked.settings, value=ranked.value, trial=ranked.trial))

@@ -36,6 +36,10 @@ class SearchSpace:
     revisions: tuple[Revision, ...]
     settings: dict[str, tuple[Any, ...]]
     """Searched settings and their choices; the first choice is the current value."""
+    corners: tuple[frozenset[int], ...] = ()
+    """More starting trials besides nothing and everything: the indices of the revisions
+    switched on (e.g. every widening revision, the combination ``--auto-approve`` may take
+    whole, which a narrowing revision that breaks a guard example would otherwise hide)."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +161,9 @@ def _quiet(optuna: Any) -> Iterator[None]:
 
 
 def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tuple[int, int | None]:
-    """Requeue trials a killed process left running, seed a new study with the two obvious
-    corners; return the finished trials so far and the trial a resumed search starts at."""
+    """Requeue trials a killed process left running, seed a new study with the obvious
+    corners (nothing, everything, ``space.corners``); return the finished trials so far and
+    the trial a resumed search starts at."""
     from optuna.trial import TrialState
 
     # A trial left running by a killed process: fail it and queue its parameters again.
@@ -167,12 +172,14 @@ def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tupl
         study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
     done = len(study.get_trials(deepcopy=False, states=states))
     if not study.trials:
-        # Start from the two obvious corners: nothing changed, and everything switched on.
+        # Start from the obvious corners: nothing changed, everything switched on, and the
+        # space's own corners.
         baseline = {name: choices[0] for name, choices in space.settings.items()}
         study.enqueue_trial({**{f"r{i}": False for i in range(len(space.revisions))}, **baseline})
-        if space.revisions:
-            study.enqueue_trial({**{f"r{i}": True for i in range(len(space.revisions))},
-                                 **baseline})
+        everything = frozenset(range(len(space.revisions)))
+        for corner in dict.fromkeys((everything, *space.corners) if space.revisions else ()):
+            if corner:
+                study.enqueue_trial({**{f"r{i}": i in corner for i in everything}, **baseline})
     return done, (done + 1 if done else None)
 
 

@@ -149,12 +149,15 @@ class RoundRecord:
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
     guard_gold_dev: Mapping[str, float] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    """The failing labels the round's proposer worked on."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RoundRecord:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["chosen"] = tuple(values.get("chosen", ()))
+        values["targets"] = tuple(values.get("targets", ()))
         values.setdefault("rejected", 0)
         values.setdefault("pruned", 0)
         return cls(**values)
