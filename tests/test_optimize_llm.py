@@ -162,6 +162,21 @@ def test_request_budget_stops_the_run(workspace, fake, tmp_path):
     assert stored["llm"]["model"] == "hosted_vllm/fake" and stored["llm"]["concurrency"] == 2
 
 
+def test_the_transfer_report_keeps_to_the_request_budget(workspace, fake, tmp_path):
+    # No round: the initial version is the final one. The test split is scored once; then the
+    # budget is spent, and the guard examples, dev and train are left out and named as such
+    # (before, the guard examples alone sent 536 requests against a budget of 60).
+    fake.reset()
+    outcome = optimize(config(workspace, fake, auto_approve="all", max_rounds=0,
+                              max_requests=1), runs_dir=tmp_path)
+    assert outcome.final_test is not None
+    transfer = outcome.run.manifest.transfer
+    assert list(transfer["macro_f1"]) == ["test"]
+    assert "guard_examples" not in transfer
+    assert [s.split(":")[0] for s in transfer["skipped"]] == ["guard examples", "train", "dev"]
+    assert outcome.run.manifest.usage["requests"] == fake.request_count <= SIZES["test"]
+
+
 def test_a_remote_model_is_refused_without_allow_remote(workspace, tmp_path):
     with pytest.raises(RemoteProviderError):
         optimize(OptimizeConfig(labelset=str(workspace["labelset"]),

@@ -46,6 +46,8 @@ def render_transfer(manifest: Manifest) -> None:
             console.print(f"  fails: {escape(failure['label_id'])}: "
                           f"{escape(failure['text'])!r} expected {failure['expected']}, "
                           f"got {failure['got']}", highlight=False)
+    for step in transfer.get("skipped", []):
+        console.print(f"not scored: {escape(step)}", highlight=False)
 
 
 @runs_app.command("list")
