@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from radprompt.engines._in_process import InProcessEngine
-from radprompt.engines._processes import ProcessPoolEngine
 from radprompt.engines._records import is_failure_record, result_from_record, result_record
 from radprompt.engines._shards import SHARD_FORMATS, ShardStore
 from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.extractors.base import Extractor
 
 if TYPE_CHECKING:
+    from radprompt.engines._processes import ProcessPoolEngine
     from radprompt.engines._ray import RayEngine
 
 __all__ = ["ENGINES", "SHARD_FORMATS", "Engine", "InProcessEngine", "ProcessPoolEngine",
@@ -51,10 +51,17 @@ def build_engine(name: str = "local", *, extractor: Extractor, workers: int = 1,
     if getattr(extractor, "recipe", None) is not None:
         raise ValueError("--workers is for the rule engine; an LLM extractor sends "
                          "--concurrency requests at once from one process")
+    from radprompt.engines._processes import ProcessPoolEngine
+
     return ProcessPoolEngine(workers=workers)
 
 
 def __getattr__(name: str) -> Any:
+    # multiprocessing (~25 ms) and Ray load with the engines that use them
+    if name == "ProcessPoolEngine":
+        from radprompt.engines._processes import ProcessPoolEngine
+
+        return ProcessPoolEngine
     if name == "RayEngine":
         from radprompt.engines._ray import RayEngine
 
