@@ -223,6 +223,23 @@ def test_a_noise_level_gain_is_not_proposed(tmp_path):
     assert "p=" in record.note
 
 
+def test_a_round_that_finds_nothing_is_not_repeated_for_its_labels(tmp_path):
+    # The noise-level dev split again, three rounds allowed: round 1 finds nothing for Lung
+    # Opacity (the only label that errs), and the run does not spend rounds 2 and 3 on it again;
+    # it says that every failing label was tried, and the round records its targets.
+    dev = [_report(500 + n, pattern) for n, pattern in
+           enumerate([(0,), (1,), (1, 2), (1, 3), (0, 2), (1,), (1, 2), (3,), (4,), (2, 3)])]
+    outcome = optimize(OptimizeConfig(labelset=str(_planted_labelset(tmp_path)),
+                                      experiment=str(_experiment(tmp_path, dev=dev)),
+                                      optimizer=str(_recipe(tmp_path, narrowing_min_support=0)),
+                                      auto_approve="all", **{**FAST, "max_rounds": 3}),
+                       runs_dir=tmp_path / "runs")
+    [first] = outcome.rounds
+    assert first.proposal is None and first.targets == ("lung_opacity",)
+    assert "beyond noise" in outcome.reason
+    assert "every failing label tried: lung_opacity" in outcome.reason, outcome.reason
+
+
 def test_transfer_report_at_the_end_and_in_runs_show(tmp_path):
     experiment = _experiment(tmp_path, guards={"copy": "test.jsonl"})
     runner = CliRunner()
