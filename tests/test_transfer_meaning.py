@@ -67,6 +67,7 @@ def test_a_labels_own_phrase_a_few_words_apart_is_found():
     ("emphysema", "consistent with obstructive"),
     # found on IU train by the miner before its free word was held to the label's meaning
     ("support_devices", "right chest"),              # a place
+    ("support_devices", "right-sided chest"),
     ("lung_lesion", "lung most"),                    # an amount
     ("support_devices", "leads show normal"),        # normality
     ("pulmonary_vascular_abnormal", "abnormal pulmonary"),   # ends on an adjective

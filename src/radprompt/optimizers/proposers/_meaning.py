@@ -113,7 +113,7 @@ class MeaningIndex:
             return False
         anchored = [stem(w) for w in words if stem(w) in own]
         free = [w for w in words if stem(w) not in own]
-        if len(free) > 1 or any(w in _NEVER_FREE for w in free):
+        if len(free) > 1 or any(part in _NEVER_FREE for w in free for part in w.split("-")):
             return False
         names = self._name_stems.get(label_id, frozenset())
         return any(s in names or self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
