@@ -113,6 +113,7 @@ class RulesExtractor(Extractor):
         self._section_verdicts: dict[str, bool] = {"": False}
         self._mentions_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._memo: dict[str, _SentenceReading] = {}
+        self._report_states: dict[str, dict[str, Finding]] = {}
         self._attributes_of: dict[tuple[str, int, int], Attributes] = {}
         self._derived = [
             (label.id, tuple((other.id, _POSITIVE[other.uncertainty_policy])
@@ -188,7 +189,16 @@ class RulesExtractor(Extractor):
     def extract_report(self, report: Report) -> Findings:
         if (reader := self._reader_for(report)) is not None:
             return reader.extract_report(report)
-        text = report.text
+        states = self._report_states.get(report.text)
+        if states is None:
+            if len(self._report_states) >= _MEMO_SENTENCES:
+                self._report_states.clear()
+            states = self._report_states[report.text] = self._states(report.text)
+        return Findings(report_id=report.id, states=dict(states))
+
+    def _states(self, text: str) -> dict[str, Finding]:
+        """Every label's finding in one English report (remembered per text by the caller:
+        corpora repeat whole reports, "normal chest" templates)."""
         best: dict[int, tuple[State, int, int, tuple[int, int] | None]] = {}
         normal_at: dict[int, tuple[int, int]] = {}
         others: set[str] = set()
@@ -220,7 +230,7 @@ class RulesExtractor(Extractor):
         for label_id in others:
             if derived.get(label_id) is _PRESENT:
                 states[label_id] = _ABSENT
-        return Findings(report_id=report.id, states=states)
+        return states
 
     def _attributes(self, sentence: str, start: int, end: int) -> Attributes:
         """The attributes of the finding mentioned at [start, end) of a sentence, remembered
