@@ -132,6 +132,16 @@ def test_a_failure_comes_back_from_a_worker_as_a_failure(chestxray21):
     assert victim not in {json.loads(record)["id"] for record in run.records}
 
 
+def test_ray_shards_that_finish_early_wait_for_the_ones_before_them():
+    from radprompt.engines._ray import _InOrder  # no Ray needed: the driver's ordering
+
+    handed: list[str] = []
+    in_order = _InOrder(handed.extend)
+    for index in (2, 0, 3, 1):
+        in_order.add(index, [f"r{index}a", f"r{index}b"])
+    assert handed == ["r0a", "r0b", "r1a", "r1b", "r2a", "r2b", "r3a", "r3b"]
+
+
 def test_a_shard_keeps_line_breaks_inside_its_records(tmp_path, chestxray21):
     records = [result_record(RulesExtractor(labelset=chestxray21).extract_report(
         Report(id=f"u{i}", text=text))) for i, text in enumerate(  # synthetic

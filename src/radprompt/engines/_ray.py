@@ -6,8 +6,9 @@ shard not already finished to Ray Data as one block. ``map_batches`` runs the ex
 workers' CPUs, one block per call: the rule engine, or an LLM extractor that calls its
 configured endpoint with its own cache, privacy check (repeated on the worker, whose
 environment may name other endpoints) and failure records. Each finished shard is written
-beside the output with its manifest entry (``ShardStore``) and handed on; Ray retries the block
-of a worker that died, and a shard is handed on once however often its block ran.
+beside the output with its manifest entry (``ShardStore``) and handed on in input order (a
+shard that finishes early waits for the ones before it); Ray retries the block of a worker
+that died, and a shard is handed on once however often its block ran.
 """
 
 from __future__ import annotations
@@ -79,22 +80,23 @@ class RayEngine(Engine):
         keys = [shard_key(shard) for shard in shards]
         if self.store is not None:
             self.store.open()
+        in_order = _InOrder(on_records)
         pending = []
         for index in range(len(shards)):
             stored = self.store.read(index, keys[index]) if self.store is not None else None
             if stored is None:
                 pending.append(index)
                 continue
-            on_records(stored)
+            in_order.add(index, stored)
             self.resumed_ += len(stored)
             if progress is not None:
                 progress(len(stored))
         if pending:
             self._run_on_ray([(index, shards[index], keys[index]) for index in pending],
-                             extractor=extractor, on_records=on_records, progress=progress)
+                             extractor=extractor, in_order=in_order, progress=progress)
 
     def _run_on_ray(self, pending: list[tuple[int, Sequence[Report], str]], *,
-                    extractor: Extractor, on_records: RecordsCallback,
+                    extractor: Extractor, in_order: _InOrder,
                     progress: ProgressCallback | None) -> None:
         ray = _ray()
         started = not ray.is_initialized()
@@ -111,13 +113,13 @@ class RayEngine(Engine):
             blocks = ray.data.from_arrow([_block(index, shard) for index, shard, _ in pending])
             mapped = blocks.map_batches(_extract_block, fn_kwargs={"extractor": extractor},
                                         batch_size=None, batch_format="pyarrow")
-            self._collect(mapped, pending, on_records=on_records, progress=progress)
+            self._collect(mapped, pending, in_order=in_order, progress=progress)
         finally:
             if started:
                 ray.shutdown()
 
     def _collect(self, mapped: Any, pending: list[tuple[int, Sequence[Report], str]], *,
-                 on_records: RecordsCallback, progress: ProgressCallback | None) -> None:
+                 in_order: _InOrder, progress: ProgressCallback | None) -> None:
         expected = {index: (len(shard), key) for index, shard, key in pending}
         arrived: dict[int, dict[int, str]] = {}
         usage: dict[int, bytes] = {}
@@ -142,7 +144,7 @@ class RayEngine(Engine):
                 if self.store is not None:
                     self.store.write(index, key, records)
                 self._add_usage(usage.pop(index, None))
-                on_records(records)
+                in_order.add(index, records)
                 if progress is not None:
                     progress(size)
         if expected:  # pragma: no cover - Ray raises before this
@@ -156,6 +158,22 @@ class RayEngine(Engine):
             self.usage_ = pickle.loads(spent)
         else:
             self.usage_.add(pickle.loads(spent))
+
+
+class _InOrder:
+    """Hands shards on in input order: Ray finishes them in any order, so one that finishes
+    before an earlier one waits for it."""
+
+    def __init__(self, on_records: RecordsCallback) -> None:
+        self.on_records = on_records
+        self.next = 0
+        self.waiting: dict[int, Sequence[str]] = {}
+
+    def add(self, index: int, records: Sequence[str]) -> None:
+        self.waiting[index] = records
+        while self.next in self.waiting:
+            self.on_records(self.waiting.pop(self.next))
+            self.next += 1
 
 
 def _block(index: int, shard: Sequence[Report]) -> Any:
