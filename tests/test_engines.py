@@ -132,6 +132,22 @@ def test_a_failure_comes_back_from_a_worker_as_a_failure(chestxray21):
     assert victim not in {json.loads(record)["id"] for record in run.records}
 
 
+class BackwardsRulesExtractor(RulesExtractor):
+    """The rule engine, handing each chunk's results over last first (as streamed answers)."""
+
+    def extract_each(self, reports, *, on_result, progress=None):
+        for result in reversed(self.extract(reports)):
+            on_result(result)
+
+
+def test_records_come_in_input_order_whatever_order_results_come_in(chestxray21):
+    data = read_dataset(DEMO, labelset=chestxray21)
+    records: list[str] = []
+    InProcessEngine().run_records(data.reports, extractor=BackwardsRulesExtractor(
+        labelset=chestxray21), on_records=records.extend)
+    assert [json.loads(record)["id"] for record in records] == [r.id for r in data.reports]
+
+
 def test_ray_shards_that_finish_early_wait_for_the_ones_before_them():
     from radprompt.engines._ray import _InOrder  # no Ray needed: the driver's ordering
 

@@ -50,6 +50,18 @@ class Engine(ABC):
         on_records: RecordsCallback,
         progress: ProgressCallback | None = None,
     ) -> None:
-        """Extract ``reports``; hand every report's record to ``on_records``, in input order."""
-        self.run(reports, extractor=extractor, progress=progress,
-                 on_result=lambda result: on_records((result_record(result),)))
+        """Extract ``reports``; hand every report's record to ``on_records``, in input order
+        (results that ``run`` hands over early, as an LLM's streamed answers, wait their turn)."""
+        position = {report.id: number for number, report in enumerate(reports)}
+        unique = len(position) == len(reports)  # else as they come (the rule engine's order)
+        waiting: dict[int, str] = {}
+        turn = 0
+
+        def keep(result: ExtractionResult) -> None:
+            nonlocal turn
+            waiting[position[result.report_id] if unique else turn] = result_record(result)
+            while turn in waiting:
+                on_records((waiting.pop(turn),))
+                turn += 1
+
+        self.run(reports, extractor=extractor, progress=progress, on_result=keep)
