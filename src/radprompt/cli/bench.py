@@ -31,7 +31,8 @@ def bench_rules_command(
     ] = None,
     labelset: LabelsetOption = "chestxray21",
     min_reports: Annotated[
-        int, typer.Option(help="Repeat the corpus until it has at least this many reports.")
+        int, typer.Option(help="Read the distinct reports again, cold (a new engine, nothing "
+                          "remembered), until at least this many readings are timed.")
     ] = 5000,
     repeat: Annotated[int, typer.Option(help="Timed passes; the best is reported.")] = 3,
     text_column: Annotated[
@@ -54,14 +55,17 @@ def bench_rules_command(
                else _reports(input, labels))
     if not reports:
         raise InputError(input, "no usable reports to time")
-    copies = max(1, -(-min_reports // len(reports)))
-    err_console.print(f"timing the rule engine on {len(reports) * copies:,} reports from "
-                      f"{input}, best of {repeat} pass(es) ...", highlight=False)
+    distinct = len({report.text for report in reports})
+    copies = max(1, -(-min_reports // distinct))
+    err_console.print(f"timing the rule engine on {distinct:,} distinct reports from {input}"
+                      f" ({copies} cold reading(s) each), best of {repeat} pass(es) ...",
+                      highlight=False)
     result = bench_rules(reports, labelset=labels, repeat=repeat, source=str(input),
                          copies=copies)
     console.print(
-        f"rule engine ({labels.name}): {result.reports} reports from {result.source} "
-        f"({len(reports)} distinct) in {result.seconds:.3f} s wall, "
+        f"rule engine ({labels.name}): {result.reports} cold readings of the {distinct} "
+        f"distinct reports of {result.source} ({len(reports)} rows; a repeated text is timed "
+        f"once, each copy by a new engine with nothing remembered) in {result.seconds:.3f} s wall, "
         f"{result.cpu_seconds:.3f} s CPU on one core = "
         f"[bold]{result.reports_per_cpu_second:,.0f} reports per CPU-second[/], "
         f"{result.reports_per_second:,.0f} per wall second (best of {repeat}; wall time "

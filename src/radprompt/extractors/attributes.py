@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from radprompt.findings import Attributes
 
-__all__ = ["extract_attributes"]
+__all__ = ["clear_memory", "extract_attributes"]
 
 _I = re.IGNORECASE
 
@@ -256,6 +256,11 @@ def _scan(sentence: str) -> _Scan:
                                                  for s, e in covered))
     hard = tuple(m.start() for m in _HARD_BOUNDARY.finditer(sentence))
     return _Scan(boundaries=boundaries, hard=hard, found=found)
+
+
+def clear_memory() -> None:
+    """Forget the sentences scanned so far (a benchmark's cold reading)."""
+    _scan.cache_clear()
 
 
 def _clean(text: str) -> str:
