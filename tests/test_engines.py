@@ -95,6 +95,20 @@ def test_more_workers_than_reports(count, chestxray21):
     assert engine.delivered_ == count  # one report a task when there are fewer than workers
 
 
+def test_repeated_reports_are_read_once_and_keep_their_own_ids(chestxray21):
+    texts = ["No pneumothorax.", "Small left pleural effusion.", "Possible pneumonia."]
+    reports = [Report(id=f"t{i}", text=texts[i % 3]) for i in range(12)]  # synthetic
+    reports.append(Report(id="zh", text=texts[1], meta={"language": "zh"}))
+    extractor = RulesExtractor(labelset=chestxray21)
+    expected = [result_record(result) for result in extractor.extract(reports)]
+    records: list[str] = []
+    engine = ProcessPoolEngine(workers=2, chunk_size=1)
+    engine.run_records(reports, extractor=extractor, on_records=records.extend)
+    assert records == expected
+    assert len(set(records)) == len(reports)  # each under its own id
+    assert engine.delivered_ == 4  # one task a distinct text (and language): 3 + the Chinese
+
+
 def test_records_and_results_agree(chestxray21):
     data = read_dataset(DEMO, labelset=chestxray21)
     extractor = RulesExtractor(labelset=chestxray21)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from radprompt.engines._records import each_result, result_record, spans
+from radprompt.engines._records import each_result, result_record, spans, with_id
 from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
@@ -101,14 +101,16 @@ class ProcessPoolEngine(Engine):
     ) -> None:
         if not reports:
             return
-        size = self.chunk_size or min(1000, math.ceil(len(reports) / (4 * self.workers)))
-        tasks = spans(len(reports), size)
+        repeats = _Repeats(reports, on_records=on_records, progress=progress)
+        distinct = [reports[position] for position in repeats.distinct]
+        size = self.chunk_size or min(1000, math.ceil(len(distinct) / (4 * self.workers)))
+        tasks = spans(len(distinct), size)
         done, failed_in_a_row = 0, 0
         while done < len(tasks):
             before = done
             try:
-                done = self._run_pool(reports, tasks, done, extractor=extractor,
-                                      on_records=on_records, progress=progress)
+                done = self._run_pool(distinct, tasks, done, extractor=extractor,
+                                      on_records=repeats.add)
             except BrokenProcessPool as exc:
                 done = self.delivered_
                 failed_in_a_row = 0 if done > before else failed_in_a_row + 1
@@ -120,8 +122,7 @@ class ProcessPoolEngine(Engine):
                                exc, len(tasks) - done)
 
     def _run_pool(self, reports: Sequence[Report], tasks: list[tuple[int, int]], start: int, *,
-                  extractor: Extractor, on_records: RecordsCallback,
-                  progress: ProgressCallback | None) -> int:
+                  extractor: Extractor, on_records: RecordsCallback) -> int:
         """Hand on the records of tasks ``start:`` in order; ``delivered_`` counts tasks
         handed on."""
         self.delivered_ = start
@@ -140,8 +141,6 @@ class ProcessPoolEngine(Engine):
                 records = window.popleft().result()
                 on_records(records)
                 self.delivered_ += 1
-                if progress is not None:
-                    progress(len(records))
                 following = next(upcoming, None)
                 if following is not None:
                     window.append(pool.submit(_extract_span, *following))
@@ -152,6 +151,43 @@ class ProcessPoolEngine(Engine):
             gc.unfreeze()
         pool.shutdown()
         return self.delivered_
+
+
+class _Repeats:
+    """A report whose text (and metadata) came earlier in the input is not sent to a worker:
+    it gets that report's record under its own id, as one process's rule engine serves it
+    from memory. Without this, repeated reports (normal templates; IU repeats 760 of its
+    3,826) would be read once in every worker that meets them, where one process reads them
+    once. ``add`` takes the records of the distinct reports in order and hands on, in input
+    order, every report whose record is known."""
+
+    def __init__(self, reports: Sequence[Report], *, on_records: RecordsCallback,
+                 progress: ProgressCallback | None) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        self.first = [seen.setdefault((report.text, repr(report.meta) if report.meta else ""),
+                                      position) for position, report in enumerate(reports)]
+        self.distinct = [position for position, first in enumerate(self.first)
+                         if first == position]
+        self.reports, self.on_records, self.progress = reports, on_records, progress
+        self.known: dict[int, str] = {}
+        self.arrived = 0  # distinct reports whose records came
+        self.handed = 0  # reports handed on
+
+    def add(self, records: Sequence[str]) -> None:
+        positions = self.distinct[self.arrived:self.arrived + len(records)]
+        self.known.update(zip(positions, records, strict=True))
+        self.arrived += len(records)
+        ready = []
+        while self.handed < len(self.reports) and self.first[self.handed] in self.known:
+            source, report = self.first[self.handed], self.reports[self.handed]
+            record = self.known[source]
+            ready.append(record if source == self.handed else
+                         with_id(record, old=self.reports[source].id, new=report.id))
+            self.handed += 1
+        if ready:
+            self.on_records(ready)
+            if self.progress is not None:
+                self.progress(len(ready))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 from radprompt.extractors.base import ExtractionFailure, ExtractionResult
 from radprompt.journal import findings_from_json
 
-__all__ = ["each_result", "is_failure_record", "result_from_record", "result_record", "spans"]
+__all__ = ["each_result", "is_failure_record", "result_from_record", "result_record", "spans",
+           "with_id"]
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(line, ensure_ascii=False)`` without building an encoder for every record."""
@@ -63,3 +64,13 @@ def each_result(
             on_result(result_from_record(record))
 
     return hand_on
+
+
+def with_id(record: str, *, old: str, new: str) -> str:
+    """A record of report ``old`` as the record of report ``new`` (the same text)."""
+    prefix = '{"id": ' + _encode(old)
+    if record.startswith(prefix):
+        return '{"id": ' + _encode(new) + record[len(prefix):]
+    data = json.loads(record)  # pragma: no cover - every record starts with its id
+    data["id"] = new
+    return _encode(data)  # pragma: no cover
