@@ -26,6 +26,8 @@ EXTRACT_REPORTS = 20
 JUDGE_PAIRS = 10
 OPTIMIZE_REQUESTS = 300
 runner = CliRunner()
+# A CPU model on a loaded machine: minutes per test, past the suite's 300 s per-test timeout.
+pytestmark = pytest.mark.timeout(1800)
 
 
 def demo_lines(split: str, count: int, *, skip: int = 0) -> list[str]:
