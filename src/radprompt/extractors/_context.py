@@ -67,6 +67,8 @@ class CompiledCues:
     first_words: dict[str, frozenset[str] | None]
     """Per cue family, the first words of its cues (``None``: a cue starts with no word): a
     sentence with none of them has no cue of the family, and its pattern need not run."""
+    plan: tuple[tuple[str, frozenset[str] | None, re.Pattern[str]], ...] = ()
+    """(name, first words, pattern) of each family with cues: what ``cue_spans`` runs."""
 
     @classmethod
     def build(cls, cues: Cues) -> CompiledCues:
@@ -76,18 +78,14 @@ class CompiledCues:
         families = {name: getattr(cues, name) for name in (*_CUE_NAMES, "pseudo", "termination")
                     if name != "bidirectional"}
         families["bidirectional"] = cues.bidirectional_uncertainty
+        first_words = {name: _first_words(phrases) for name, phrases in families.items()}
+        compiled = {name: pattern(phrases) for name, phrases in families.items()}
         return cls(
-            first_words={name: _first_words(phrases) for name, phrases in families.items()},
-            negation_pre=pattern(cues.negation_pre),
-            negation_post=pattern(cues.negation_post),
-            uncertainty_pre=pattern(cues.uncertainty_pre),
-            uncertainty_post=pattern(cues.uncertainty_post),
-            probable_pre=pattern(cues.probable_pre),
-            probable_post=pattern(cues.probable_post),
-            bidirectional=pattern(cues.bidirectional_uncertainty),
-            pseudo=pattern(cues.pseudo),
-            termination=pattern(cues.termination),
+            first_words=first_words,
+            plan=tuple((name, first_words[name], found) for name in (*_CUE_NAMES, "termination")
+                       if (found := compiled[name]) is not None),
             scope_tokens=cues.scope_tokens,
+            **compiled,
         )
 
 
@@ -99,6 +97,19 @@ def _first_words(phrases: tuple[str, ...]) -> frozenset[str] | None:
             return None
         words.add(match.group())
     return frozenset(words)
+
+
+_FAMILIES = (*_CUE_NAMES, "termination")
+_NO_SPANS: list[tuple[int, int]] = []  # a family with no cue in the sentence (only ever read)
+
+
+def _outside(spans: list[tuple[int, int]], pseudo: list[tuple[int, int]]
+             ) -> list[tuple[int, int]]:
+    """The cue spans that overlap no pseudo cue ("no change" is not a negation); pseudo spans
+    are sorted and disjoint, so only the last one starting before a span's end can overlap."""
+    starts = [p_start for p_start, _ in pseudo]
+    return [span for span in spans if (index := bisect.bisect_left(starts, span[1]) - 1) < 0
+            or pseudo[index][1] <= span[0]]
 
 
 class SentenceContext:
@@ -129,33 +140,22 @@ class SentenceContext:
         return self._findings
 
     def cue_spans(self, cues: CompiledCues) -> dict[str, list[tuple[int, int]]]:
-        key = id(cues)
-        cached = self._cue_cache.get(key)
+        cached = self._cue_cache.get(id(cues))
         if cached is not None:
             return cached
-        if self._words is None:
-            self._words = frozenset(_TOKEN.findall(self.text[self.start:self.end].lower()))
-        words = self._words
-
-        def find(name: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
-            first = cues.first_words[name]
+        if (words := self._words) is None:
+            words = self._words = frozenset(_TOKEN.findall(self.text[self.start:self.end].lower()))
+        pseudo = self._find(cues.pseudo) if (first := cues.first_words["pseudo"]) is None or (
+            not words.isdisjoint(first)) else []
+        spans = dict.fromkeys(_FAMILIES, _NO_SPANS)
+        for name, first, pattern in cues.plan:
             if first is not None and words.isdisjoint(first):
-                return []
-            return self._find(pattern)
-
-        pseudo = find("pseudo", cues.pseudo)
-        pseudo_starts = [p_start for p_start, _ in pseudo]
-
-        def inside_pseudo(span: tuple[int, int]) -> bool:
-            # pseudo spans are sorted and disjoint: only the last one starting before the
-            # span's end can overlap it
-            index = bisect.bisect_left(pseudo_starts, span[1]) - 1
-            return index >= 0 and pseudo[index][1] > span[0]
-
-        spans = {name: [span for span in find(name, getattr(cues, name))
-                        if not pseudo or not inside_pseudo(span)] for name in _CUE_NAMES}
-        spans["termination"] = find("termination", cues.termination)
-        self._cue_cache[key] = spans
+                continue
+            found = [m.span() for m in pattern.finditer(self.text, self.start, self.end)]
+            if pseudo and found and name != "termination":
+                found = _outside(found, pseudo)
+            spans[name] = found
+        self._cue_cache[id(cues)] = spans
         return spans
 
     def _find(self, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
@@ -366,7 +366,12 @@ def mention_state(
     ``base`` is the state without any cue (uncertain for a phrase that carries it);
     ``findings`` matches every label's mentions, for bare differentials.
     """
-    mention = _Mention(sentence, start, end, sentence.cue_spans(cues), cues.scope_tokens)
+    spans = sentence.cue_spans(cues)
+    mention = _Mention(sentence, start, end, spans, cues.scope_tokens)
+    if not any(spans[name] for name in _CUE_NAMES):  # no cue: only a bare differential
+        if base is State.PRESENT and _bare_differential(mention, findings):
+            return State(hedges.probable)
+        return base
     scope = cues.scope_tokens
     low = min(mention.inside("uncertainty_pre", "uncertainty_post"),
               mention.before("uncertainty_pre", scope), mention.after("uncertainty_post", scope),
