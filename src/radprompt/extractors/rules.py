@@ -116,9 +116,9 @@ class RulesExtractor(Extractor):
         self._report_states: dict[str, dict[str, Finding]] = {}
         self._attributes_of: dict[tuple[str, int, int], Attributes] = {}
         self._derived = [
-            (label.id, tuple((other.id, _POSITIVE[other.uncertainty_policy])
-                             for other in labelset.labels if other.derived is None
-                             and other.id not in label.derived_ignores))
+            (label.id, {other.id: _POSITIVE[other.uncertainty_policy]
+                        for other in labelset.labels if other.derived is None
+                        and other.id not in label.derived_ignores})
             for label in labelset.labels if label.derived == "no_other_positive"]
         self._normals_in: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._languages: dict[str, RulesExtractor | CJKReader] = {}
@@ -202,17 +202,22 @@ class RulesExtractor(Extractor):
         best: dict[int, tuple[State, int, int, tuple[int, int] | None]] = {}
         normal_at: dict[int, tuple[int, int]] = {}
         others: set[str] = set()
-        for sentence in self._split(text):
-            if self._ignored(sentence.section):
+        memo, verdicts = self._memo, self._section_verdicts  # the memos, looked up inline
+        for start, end, section in self._split(text):
+            if (ignored := verdicts.get(section)) is None:
+                ignored = self._ignored(section)
+            if ignored:
                 continue
-            read = self._read(text[sentence.start:sentence.end])
+            piece = text[start:end]
+            read = memo.get(piece) or self._read(piece)
             for index, state, m_start, m_end in read.mentions:
                 current = best.get(index)
                 if current is None or _RANK[state] < _RANK[current[0]]:
-                    best[index] = (state, sentence.start, sentence.end, (m_start, m_end))
+                    best[index] = (state, start, end, (m_start, m_end))
             for index in read.normals:
-                normal_at.setdefault(index, (sentence.start, sentence.end))
-            others |= read.others
+                normal_at.setdefault(index, (start, end))
+            if read.others:
+                others |= read.others
         states: dict[str, Finding] = {}
         for index in sorted(best.keys() | normal_at.keys()):
             state, start, end, mention = best.get(index) or (
@@ -222,10 +227,11 @@ class RulesExtractor(Extractor):
                 Finding(state, evidence) if mention is None or state is State.ABSENT
                 else Finding(state, evidence, self._attributes(evidence.text, *mention)))
         # derived labels (No Finding), as ``findings.derive_labels`` fills them, then cancelled
-        # by a finding outside the taxonomy
+        # by a finding outside the taxonomy (a report has a few findings: loop over those)
         derived = {label_id: _ABSENT if any(
-            (finding := states.get(other)) is not None and finding.state in positive
-            for other, positive in counted) else _PRESENT for label_id, counted in self._derived}
+            (positive := counted.get(other)) is not None and finding.state in positive
+            for other, finding in states.items()) else _PRESENT
+            for label_id, counted in self._derived}
         states.update(derived)
         for label_id in others:
             if derived.get(label_id) is _PRESENT:
