@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from radprompt.engines._records import each_result, result_record, spans, with_id
-from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
+from radprompt.engines._records import result_record, spans, with_id
+from radprompt.engines.base import RecordsCallback, RecordsEngine
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
 
@@ -47,7 +47,7 @@ def _extract_span(start: int, stop: int) -> list[str]:
             for result in _worker_extractor.extract(_worker_reports[start:stop])]
 
 
-class ProcessPoolEngine(Engine):
+class ProcessPoolEngine(RecordsEngine):
     """Run a picklable extractor (the rule engine) in ``workers`` processes.
 
     ``chunk_size`` reports make one task (by default a quarter of a worker's share, at most
@@ -79,17 +79,6 @@ class ProcessPoolEngine(Engine):
         self.max_restarts = max_restarts
         self.restarts_ = 0
         self.delivered_ = 0
-
-    def run(
-        self,
-        reports: Sequence[Report],
-        *,
-        extractor: Extractor,
-        on_result: ResultCallback,
-        progress: ProgressCallback | None = None,
-    ) -> None:
-        self.run_records(reports, extractor=extractor, on_records=each_result(on_result),
-                         progress=progress)
 
     def run_records(
         self,

@@ -19,9 +19,9 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
-from radprompt.engines._records import each_result, result_record, spans
+from radprompt.engines._records import result_record, spans
 from radprompt.engines._shards import ShardStore, shard_key
-from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
+from radprompt.engines.base import RecordsCallback, RecordsEngine
 from radprompt.errors import RadpromptError, require
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
@@ -36,7 +36,7 @@ def _ray() -> Any:
     return ray
 
 
-class RayEngine(Engine):
+class RayEngine(RecordsEngine):
     """Run an extractor on Ray Data, shard by shard.
 
     ``address``: a running cluster (``ray://host:10001``, ``auto``); ``None`` starts a local
@@ -56,17 +56,6 @@ class RayEngine(Engine):
         self.resumed_ = 0
         self.usage_: Any = None
         """An LLM extractor's requests, tokens and cost, summed over the shards run here."""
-
-    def run(
-        self,
-        reports: Sequence[Report],
-        *,
-        extractor: Extractor,
-        on_result: ResultCallback,
-        progress: ProgressCallback | None = None,
-    ) -> None:
-        self.run_records(reports, extractor=extractor, on_records=each_result(on_result),
-                         progress=progress)
 
     def run_records(
         self,

@@ -10,11 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
-from radprompt.engines._records import result_record
+from radprompt.engines._records import each_result, result_record
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
 from radprompt.reports import Report
 
-__all__ = ["Engine", "RecordsCallback", "ResultCallback"]
+__all__ = ["Engine", "RecordsCallback", "RecordsEngine", "ResultCallback"]
 
 ResultCallback = Callable[[ExtractionResult], None]
 """Called once per report with its findings or its failure."""
@@ -65,3 +65,30 @@ class Engine(ABC):
                 turn += 1
 
         self.run(reports, extractor=extractor, progress=progress, on_result=keep)
+
+
+class RecordsEngine(Engine):
+    """An engine whose workers return records (worker processes, Ray): ``run_records`` is the
+    one to write; ``run`` hands each record on as its result."""
+
+    def run(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_result: ResultCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.run_records(reports, extractor=extractor, on_records=each_result(on_result),
+                         progress=progress)
+
+    @abstractmethod
+    def run_records(
+        self,
+        reports: Sequence[Report],
+        *,
+        extractor: Extractor,
+        on_records: RecordsCallback,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Extract ``reports``; hand every report's record to ``on_records``, in input order."""
