@@ -22,7 +22,9 @@ def test_an_unexpected_error_is_named_with_exit_3(tmp_path, monkeypatch) -> None
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
+    # the rule engine runs through extract_records, an LLM extractor through extract_dataset
     monkeypatch.setattr(extract_cli, "extract_dataset", broken)
+    monkeypatch.setattr(extract_cli, "extract_records", broken)
     reports = tmp_path / "r.jsonl"
     reports.write_text('{"id": "a", "text": "No effusion."}\n')
     result = invoke("extract", "-i", reports, "-o", tmp_path / "o.jsonl")
