@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from radprompt.labelset import LabelSet, load_labelset
-from radprompt.llm import LLMRecipe
+from radprompt.llm import LLMRecipe, Usage
 from radprompt.reports import Report
 from radprompt.testing import FakeOpenAIServer, RulesAnswerer
 
@@ -80,3 +81,13 @@ def recipe_for(server: FakeOpenAIServer, tmp_path: Path, **changes: object) -> L
     }
     settings.update(changes)
     return LLMRecipe.model_validate(settings)
+
+
+def extract_mini(server: FakeOpenAIServer, tmp_path: Path, mini: LabelSet,
+                 **changes: object) -> tuple[list[Any], Usage | None]:
+    """The mini corpus extracted by an LLM extractor on ``recipe_for(server, ...)``: its
+    results (findings or failures) and usage."""
+    from radprompt.extractors.llm import LLMExtractor
+
+    extractor = LLMExtractor(labelset=mini, recipe=recipe_for(server, tmp_path, **changes))
+    return extractor.extract(mini_reports()), extractor.usage_

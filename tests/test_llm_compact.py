@@ -11,15 +11,15 @@ import json
 
 import pytest
 from llm_support import (
+    extract_mini,
     mini_fixture,
     mini_reports,
     private_cache_fixture,
-    recipe_for,
     server_fixture,
 )
 
 from radprompt.extractors.base import ExtractionFailure
-from radprompt.extractors.llm import LLMExtractor, LLMFindings
+from radprompt.extractors.llm import LLMFindings
 from radprompt.findings import State
 from radprompt.labelset import read_yaml
 from radprompt.llm import LLMRecipe
@@ -33,19 +33,14 @@ from radprompt.testing import Behaviour, RulesAnswerer
 __all__ = ["mini_fixture", "private_cache_fixture", "server_fixture"]
 
 
-def _extract(server, tmp_path, mini, **changes):
-    extractor = LLMExtractor(labelset=mini, recipe=recipe_for(server, tmp_path, **changes))
-    return extractor.extract(mini_reports()), extractor.usage_
-
-
 def _states(results):
     return [{label: finding.state for label, finding in result.states.items()}
             for result in results]
 
 
 def test_mentioned_mode_finds_what_all_mode_finds_with_a_smaller_answer(server, tmp_path, mini):
-    full, full_usage = _extract(server, tmp_path / "all", mini, mode="all")
-    compact, usage = _extract(server, tmp_path / "mentioned", mini, mode="mentioned")
+    full, full_usage = extract_mini(server, tmp_path / "all", mini, mode="all")
+    compact, usage = extract_mini(server, tmp_path / "mentioned", mini, mode="mentioned")
     assert not any(isinstance(result, ExtractionFailure) for result in compact)
     assert _states(compact) == _states(full)
     assert usage.requests == len(mini_reports())
@@ -59,8 +54,8 @@ def test_mentioned_mode_finds_what_all_mode_finds_with_a_smaller_answer(server, 
 
 def test_structured_output_sends_the_compact_schema_and_a_bounded_max_tokens(server, tmp_path,
                                                                               mini):
-    results, _ = _extract(server, tmp_path, mini, mode="mentioned", structured_output=True,
-                          max_tokens=4096)
+    results, _ = extract_mini(server, tmp_path, mini, mode="mentioned", structured_output=True,
+                              max_tokens=4096)
     asked = PromptVersion.from_labelset(mini, mode="mentioned").label_ids
     assert not any(isinstance(result, ExtractionFailure) for result in results)
     for request in server.requests:
@@ -72,14 +67,14 @@ def test_structured_output_sends_the_compact_schema_and_a_bounded_max_tokens(ser
 
 
 def test_max_tokens_is_left_alone_without_structured_output(server, tmp_path, mini):
-    _extract(server, tmp_path, mini, mode="mentioned", structured_output=False, max_tokens=4096)
+    extract_mini(server, tmp_path, mini, mode="mentioned", structured_output=False, max_tokens=4096)
     assert {request.params["max_tokens"] for request in server.requests} == {4096}
 
 
 def test_a_rerun_is_served_from_the_cache(server, tmp_path, mini):
-    _extract(server, tmp_path, mini, mode="mentioned", structured_output=True)
+    extract_mini(server, tmp_path, mini, mode="mentioned", structured_output=True)
     sent = server.request_count
-    _, usage = _extract(server, tmp_path, mini, mode="mentioned", structured_output=True)
+    _, usage = extract_mini(server, tmp_path, mini, mode="mentioned", structured_output=True)
     assert server.request_count == sent and usage.cache_hits == len(mini_reports())
 
 
@@ -88,7 +83,7 @@ def test_a_quote_not_in_the_report_is_flagged_and_present_kept_uncertain(server,
     server.script(Behaviour.reply(json.dumps({label: {"state": "present",
                                                       "evidence": "words the report lacks"}})),
                   repeat=True)
-    results, _ = _extract(server, tmp_path, mini, mode="mentioned", concurrency=1)
+    results, _ = extract_mini(server, tmp_path, mini, mode="mentioned", concurrency=1)
     result = results[0]
     assert isinstance(result, LLMFindings)
     assert result.states[label].state is State.UNCERTAIN and result.downgraded == (label,)
@@ -96,7 +91,7 @@ def test_a_quote_not_in_the_report_is_flagged_and_present_kept_uncertain(server,
 
 def test_keys_that_are_not_ids_are_sent_back(server, tmp_path, mini):
     server.script(Behaviour.reply('{"the lungs": {"state": "present", "evidence": "x"}}'))
-    results, usage = _extract(server, tmp_path, mini, mode="mentioned", concurrency=1)
+    results, usage = extract_mini(server, tmp_path, mini, mode="mentioned", concurrency=1)
     assert not any(isinstance(result, ExtractionFailure) for result in results)
     assert usage.requests == len(mini_reports()) + 1  # one re-ask
     assert any("not finding ids" in request.messages[-1]["content"]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from llm_support import (
+    extract_mini,
     mini_fixture,
     mini_reports,
     private_cache_fixture,
@@ -36,19 +37,12 @@ def llamacpp_fixture(mini: LabelSet) -> Iterator[FakeOpenAIServer]:
         yield fake
 
 
-def _extract(server, tmp_path, mini, **changes):
-    recipe = recipe_for(server, tmp_path, **changes)
-    extractor = LLMExtractor(labelset=mini, recipe=recipe)
-    results = extractor.extract(mini_reports())
-    return results, extractor.usage_
-
-
 def _failures(results):
     return [result for result in results if isinstance(result, ExtractionFailure)]
 
 
 def test_llamacpp_refusing_json_schema_costs_one_request_per_run(llamacpp, tmp_path, mini):
-    results, usage = _extract(llamacpp, tmp_path, mini, structured_output=True, concurrency=1)
+    results, usage = extract_mini(llamacpp, tmp_path, mini, structured_output=True, concurrency=1)
     assert _failures(results) == []
     formats = [request.params.get("response_format") for request in llamacpp.requests]
     assert len(formats) == len(mini_reports()) + 1  # one refused request, then its dialect
@@ -58,14 +52,14 @@ def test_llamacpp_refusing_json_schema_costs_one_request_per_run(llamacpp, tmp_p
 
 
 def test_the_recipe_can_name_the_dialect(llamacpp, tmp_path, mini):
-    results, _ = _extract(llamacpp, tmp_path, mini, structured_output=True,
-                          structured_output_dialect="json_object")
+    results, _ = extract_mini(llamacpp, tmp_path, mini, structured_output=True,
+                              structured_output_dialect="json_object")
     assert _failures(results) == []
     assert llamacpp.request_count == len(mini_reports())
 
 
 def test_ollama_dialect_sends_format(server, tmp_path, mini):
-    _extract(server, tmp_path, mini, structured_output=True, structured_output_dialect="ollama")
+    extract_mini(server, tmp_path, mini, structured_output=True, structured_output_dialect="ollama")
     params = server.requests[0].params
     assert "response_format" not in params and params["format"]["type"] == "object"
 
@@ -74,20 +68,20 @@ def test_structured_output_refused_in_every_dialect_stops_the_run_at_once(server
     server.script(Behaviour.fail(500, "response_format.type: Input should be 'text'"),
                   repeat=True)
     with pytest.raises(ConfigurationError, match="refused structured output"):
-        _extract(server, tmp_path, mini, structured_output=True, concurrency=1)
+        extract_mini(server, tmp_path, mini, structured_output=True, concurrency=1)
     assert server.request_count == 2  # json_schema, then json_object; never per report
 
 
 def test_max_tokens_is_lowered_to_what_the_context_leaves(mini, tmp_path):
     with FakeOpenAIServer(answerer=RulesAnswerer(labelset=mini), context_length=2048) as fake:
-        results, _ = _extract(fake, tmp_path, mini, context_length=2048, max_tokens=4096)
+        results, _ = extract_mini(fake, tmp_path, mini, context_length=2048, max_tokens=4096)
         assert _failures(results) == []
         sent = [request.params["max_tokens"] for request in fake.requests]
     assert all(256 <= tokens < 2048 for tokens in sent), sent
 
 
 def test_a_prompt_over_the_context_fails_its_report_unsent(server, tmp_path, mini):
-    results, usage = _extract(server, tmp_path, mini, context_length=256)
+    results, usage = extract_mini(server, tmp_path, mini, context_length=256)
     failures = _failures(results)
     assert len(failures) == len(mini_reports())
     assert "context length of 256 tokens" in failures[0].reason
@@ -111,7 +105,7 @@ def test_a_reask_that_would_overflow_the_context_is_trimmed(mini, tmp_path):
                          ids=["think-block", "wrapped-object"])
 def test_thinking_and_a_wrapped_object_are_read_at_once(server, tmp_path, mini, behaviour):
     server.script(behaviour, repeat=True)
-    results, _ = _extract(server, tmp_path, mini)
+    results, _ = extract_mini(server, tmp_path, mini)
     assert _failures(results) == []
     assert server.request_count == len(mini_reports())
 
@@ -119,7 +113,7 @@ def test_thinking_and_a_wrapped_object_are_read_at_once(server, tmp_path, mini, 
 def test_labels_written_by_name_are_read(server, tmp_path, mini):
     answer = {label.name: {"state": "absent", "evidence": None} for label in mini.labels}
     server.script(Behaviour.reply(json.dumps(answer)), repeat=True)
-    results, _ = _extract(server, tmp_path, mini)
+    results, _ = extract_mini(server, tmp_path, mini)
     assert _failures(results) == [] and server.request_count == len(mini_reports())
 
 
@@ -130,7 +124,7 @@ def test_labels_written_by_name_are_read(server, tmp_path, mini):
 def test_an_unfinished_answer_is_asked_again_with_the_reason(server, tmp_path, mini, first,
                                                              problem):
     server.script(first, match="Right pneumothorax")
-    results, _ = _extract(server, tmp_path, mini)
+    results, _ = extract_mini(server, tmp_path, mini)
     assert _failures(results) == []
     reasks = [r for r in server.requests if any(m["role"] == "assistant" for m in r.messages)]
     assert len(reasks) == 1 and problem in reasks[0].messages[-1]["content"]
