@@ -48,6 +48,12 @@ def _report(number: int, sentences: tuple[int, ...]) -> dict[str, object]:
     return {"id": f"synthetic-{number:04d}", "text": text, "labels": labels, "synthetic": True}
 
 
+def _noise_level_dev() -> list[dict[str, object]]:
+    """A dev split of ten reports, two of them with the planted mistake."""
+    return [_report(500 + n, pattern) for n, pattern in
+            enumerate([(0,), (1,), (1, 2), (1, 3), (0, 2), (1,), (1, 2), (3,), (4,), (2, 3)])]
+
+
 def _write(path: Path, reports: list[dict[str, object]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in reports), "utf-8")
     return path
@@ -210,8 +216,7 @@ def test_a_label_with_too_little_support_cannot_narrow(tmp_path):
 def test_a_noise_level_gain_is_not_proposed(tmp_path):
     # A dev split of ten reports, two with the planted mistake: fixing them is a real gain on
     # those reports (Lung Opacity F1 0.83 -> 1.0), but ten reports cannot tell it from noise.
-    dev = [_report(500 + n, pattern) for n, pattern in
-           enumerate([(0,), (1,), (1, 2), (1, 3), (0, 2), (1,), (1, 2), (3,), (4,), (2, 3)])]
+    dev = _noise_level_dev()
     outcome = optimize(OptimizeConfig(labelset=str(_planted_labelset(tmp_path)),
                                       experiment=str(_experiment(tmp_path, dev=dev)),
                                       optimizer=str(_recipe(tmp_path, narrowing_min_support=0)),
@@ -227,8 +232,7 @@ def test_a_round_that_finds_nothing_is_not_repeated_for_its_labels(tmp_path):
     # The noise-level dev split again, three rounds allowed: round 1 finds nothing for Lung
     # Opacity (the only label that errs), and the run does not spend rounds 2 and 3 on it again;
     # it says that every failing label was tried, and the round records its targets.
-    dev = [_report(500 + n, pattern) for n, pattern in
-           enumerate([(0,), (1,), (1, 2), (1, 3), (0, 2), (1,), (1, 2), (3,), (4,), (2, 3)])]
+    dev = _noise_level_dev()
     outcome = optimize(OptimizeConfig(labelset=str(_planted_labelset(tmp_path)),
                                       experiment=str(_experiment(tmp_path, dev=dev)),
                                       optimizer=str(_recipe(tmp_path, narrowing_min_support=0)),
