@@ -163,10 +163,10 @@ def test_records_come_in_input_order_whatever_order_results_come_in(chestxray21)
 
 
 def test_ray_shards_that_finish_early_wait_for_the_ones_before_them():
-    from radprompt.engines._ray import _InOrder  # no Ray needed: the driver's ordering
+    from radprompt.engines._records import InOrder  # no Ray needed: the driver's ordering
 
     handed: list[str] = []
-    in_order = _InOrder(handed.extend)
+    in_order = InOrder(handed.extend)
     for index in (2, 0, 3, 1):
         in_order.add(index, [f"r{index}a", f"r{index}b"])
     assert handed == ["r0a", "r0b", "r1a", "r1b", "r2a", "r2b", "r3a", "r3b"]

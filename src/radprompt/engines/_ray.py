@@ -19,7 +19,7 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
-from radprompt.engines._records import result_record, spans
+from radprompt.engines._records import InOrder, result_record, spans
 from radprompt.engines._shards import ShardStore, shard_key
 from radprompt.engines.base import RecordsCallback, RecordsEngine
 from radprompt.errors import RadpromptError, require
@@ -69,7 +69,7 @@ class RayEngine(RecordsEngine):
         keys = [shard_key(shard) for shard in shards]
         if self.store is not None:
             self.store.open()
-        in_order = _InOrder(on_records)
+        in_order = InOrder(on_records)
         pending = []
         for index in range(len(shards)):
             stored = self.store.read(index, keys[index]) if self.store is not None else None
@@ -85,7 +85,7 @@ class RayEngine(RecordsEngine):
                              extractor=extractor, in_order=in_order, progress=progress)
 
     def _run_on_ray(self, pending: list[tuple[int, Sequence[Report], str]], *,
-                    extractor: Extractor, in_order: _InOrder,
+                    extractor: Extractor, in_order: InOrder,
                     progress: ProgressCallback | None) -> None:
         ray = _ray()
         started = not ray.is_initialized()
@@ -108,7 +108,7 @@ class RayEngine(RecordsEngine):
                 ray.shutdown()
 
     def _collect(self, mapped: Any, pending: list[tuple[int, Sequence[Report], str]], *,
-                 in_order: _InOrder, progress: ProgressCallback | None) -> None:
+                 in_order: InOrder, progress: ProgressCallback | None) -> None:
         expected = {index: (len(shard), key) for index, shard, key in pending}
         arrived: dict[int, dict[int, str]] = {}
         usage: dict[int, bytes] = {}
@@ -147,22 +147,6 @@ class RayEngine(RecordsEngine):
             self.usage_ = pickle.loads(spent)
         else:
             self.usage_.add(pickle.loads(spent))
-
-
-class _InOrder:
-    """Hands shards on in input order: Ray finishes them in any order, so one that finishes
-    before an earlier one waits for it."""
-
-    def __init__(self, on_records: RecordsCallback) -> None:
-        self.on_records = on_records
-        self.next = 0
-        self.waiting: dict[int, Sequence[str]] = {}
-
-    def add(self, index: int, records: Sequence[str]) -> None:
-        self.waiting[index] = records
-        while self.next in self.waiting:
-            self.on_records(self.waiting.pop(self.next))
-            self.next += 1
 
 
 def _block(index: int, shard: Sequence[Report]) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 from radprompt.extractors.base import ExtractionFailure, ExtractionResult
 from radprompt.journal import findings_from_json
 
-__all__ = ["each_result", "is_failure_record", "result_from_record", "result_record", "spans",
-           "with_id"]
+__all__ = ["InOrder", "each_result", "is_failure_record", "result_from_record", "result_record",
+           "spans", "with_id"]
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(line, ensure_ascii=False)`` without building an encoder for every record."""
@@ -52,6 +52,22 @@ def is_failure_record(record: str) -> bool:
     """Whether a record is a failure's (parsed only when it may be: inside a findings record a
     quote is escaped, so ``"failed"`` appears there only as a key)."""
     return '"failed"' in record and "failed" in json.loads(record)
+
+
+class InOrder:
+    """Hands runs of records on in input order: a run that arrives before an earlier one (a
+    Ray shard, an LLM answer) waits for it. ``next`` is the index the next hand-on needs."""
+
+    def __init__(self, on_records: Callable[[Sequence[str]], None]) -> None:
+        self.on_records = on_records
+        self.next = 0
+        self.waiting: dict[int, Sequence[str]] = {}
+
+    def add(self, index: int, records: Sequence[str]) -> None:
+        self.waiting[index] = records
+        while self.next in self.waiting:
+            self.on_records(self.waiting.pop(self.next))
+            self.next += 1
 
 
 def each_result(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
-from radprompt.engines._records import each_result, result_record
+from radprompt.engines._records import InOrder, each_result, result_record
 from radprompt.extractors.base import ExtractionResult, Extractor, ProgressCallback
 from radprompt.reports import Report
 
@@ -54,15 +54,11 @@ class Engine(ABC):
         (results that ``run`` hands over early, as an LLM's streamed answers, wait their turn)."""
         position = {report.id: number for number, report in enumerate(reports)}
         unique = len(position) == len(reports)  # else as they come (the rule engine's order)
-        waiting: dict[int, str] = {}
-        turn = 0
+        in_order = InOrder(on_records)
 
         def keep(result: ExtractionResult) -> None:
-            nonlocal turn
-            waiting[position[result.report_id] if unique else turn] = result_record(result)
-            while turn in waiting:
-                on_records((waiting.pop(turn),))
-                turn += 1
+            in_order.add(position[result.report_id] if unique else in_order.next,
+                         (result_record(result),))
 
         self.run(reports, extractor=extractor, progress=progress, on_result=keep)
 
