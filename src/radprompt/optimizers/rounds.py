@@ -229,9 +229,10 @@ def choose(result: SearchResult, *, parent: Program, parent_dev: ExtractionScore
         if ranked.value <= parent_dev.report.macro_f1 + min_gain:
             break
         options = [ranked]
-        if prefer_widening and any(narrows(parent, r) for r in ranked.chosen):
+        kept = tuple(r for r in ranked.chosen if not narrows(parent, r)) if prefer_widening \
+            else ranked.chosen
+        if len(kept) < len(ranked.chosen):
             # the same trial without its narrowing revisions, which --auto-approve may accept
-            kept = tuple(r for r in ranked.chosen if not narrows(parent, r))
             options.insert(0, Candidate(
                 program=parent.apply(kept).with_settings(ranked.settings), chosen=kept,
                 settings=ranked.settings, value=ranked.value, trial=ranked.trial))
