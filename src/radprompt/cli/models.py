@@ -33,7 +33,8 @@ def check(
                                          "openai_compatible.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
     dialect: Annotated[str, typer.Option(help="Structured output: auto (json_schema, then "
-                                         "json_object), json_schema, json_object, ollama.")]
+                                         "json_object; openai for hosted providers), "
+                                         "json_schema, openai, json_object, ollama.")]
     = "auto",
 ) -> None:
     """Send one probe request and print what the endpoint supports.

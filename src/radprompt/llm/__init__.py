@@ -32,6 +32,7 @@ from radprompt.llm.client import (
     ServerUnreachableError,
     Usage,
 )
+from radprompt.llm.dialects import auto_dialect
 from radprompt.llm.privacy import RemoteProviderError, check_destination, is_loopback_url
 from radprompt.llm.recipe import LLMRecipe
 
@@ -104,6 +105,7 @@ def build_client(recipe: LLMRecipe, *, cache: ResponseCache | bool | None = True
         max_connection_failures=recipe.max_connection_failures,
         dialect=recipe.structured_output_dialect,
         context_length=recipe.context_length,
+        first_dialect=auto_dialect(api_base=recipe.api_base, backend=recipe.resolved_backend),
     )
 
 

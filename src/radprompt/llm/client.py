@@ -120,6 +120,7 @@ class ModelClient:
         max_connection_failures: int = 8,
         dialect: str = "auto",
         context_length: int | None = None,
+        first_dialect: str = "json_schema",
     ) -> None:
         self.backend = backend
         self.model = model
@@ -131,8 +132,9 @@ class ModelClient:
         self.pricing = pricing
         self.max_connection_failures = max_connection_failures
         self.usage = Usage()
-        self.dialect = "json_schema" if dialect == "auto" else dialect
-        """The structured-output dialect requests are sent in (``radprompt.llm.dialects``)."""
+        self.dialect = first_dialect if dialect == "auto" else dialect
+        """The structured-output dialect requests are sent in (``radprompt.llm.dialects``;
+        ``first_dialect`` is where ``auto`` starts)."""
         self.negotiates = dialect == "auto"
         self.budget = ContextBudget(context_length=context_length)
         self._unreached_in_a_row = 0
@@ -174,9 +176,9 @@ class ModelClient:
 
     def fits(self, messages: Sequence[Message], *,
              params: Mapping[str, Any] | None = None) -> bool:
-        """Whether ``messages`` and the full ``max_tokens`` fit the model's context."""
+        """Whether ``messages`` and the full ``max_tokens`` (as sent) fit the model's context."""
         merged = {**self.params, **params} if params else self.params
-        return self.budget.fits(messages, merged)
+        return self.budget.fits(messages, to_dialect(merged, self.dialect))
 
     def store(self, messages: Sequence[Message], completion: Completion, *,
               params: Mapping[str, Any] | None = None) -> None:
@@ -204,7 +206,7 @@ class ModelClient:
         if not (error.rejects_structured_output and self.negotiates
                 and asks_for_another_dialect(str(error))):
             return False
-        if self.dialect == used and (following := next_dialect(used)) is not None:
+        if self.dialect == used and (following := next_dialect(used, str(error))) is not None:
             logger.info("%s refused structured output as %s (%s); trying %s", self.model,
                         used, error, following)
             self.dialect = following
@@ -267,8 +269,8 @@ class ModelClient:
             self._stopped = ConfigurationError(
                 f"{where}: {error} - the server refused structured output (sent as "
                 f"{self.dialect}) - a configuration error, so no request was retried; set "
-                "structured_output_dialect in the recipe (json_schema: "
-                "OpenAI, vLLM; json_object: llama.cpp; ollama: Ollama's format) or turn "
+                "structured_output_dialect in the recipe (openai: OpenAI's API; json_schema: "
+                "vLLM; json_object: llama.cpp; ollama: Ollama's format) or turn "
                 "structured output off (--no-structured-output)")
         elif error.configuration and self._stopped is None:
             self._stopped = ConfigurationError(

@@ -27,8 +27,8 @@ from typing import Any
 from radprompt.llm.base import BackendError
 from radprompt.llm.capabilities import ModelInfo, model_info, supports_structured_output
 from radprompt.llm.dialects import (
-    DIALECTS,
     asks_for_another_dialect,
+    auto_dialect,
     canonical_response_format,
     to_dialect,
 )
@@ -79,7 +79,8 @@ def probe_endpoint(recipe: LLMRecipe) -> ProbeResult:
     base = {"max_tokens": 64, "temperature": 0.0,
             "response_format": canonical_response_format(_SCHEMA, name="probe")}
     order = ([recipe.structured_output_dialect] if recipe.structured_output_dialect != "auto"
-             else [dialect for dialect in DIALECTS if dialect in ("json_schema", "json_object")])
+             else [auto_dialect(api_base=recipe.api_base, backend=recipe.resolved_backend),
+                   "json_object"])
 
     async def ask(params: dict[str, Any]) -> tuple[str | None, str | None, bool, float]:
         started = time.perf_counter()

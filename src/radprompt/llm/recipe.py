@@ -59,10 +59,13 @@ class LLMRecipe(BaseModel):
         default=None, description="send the answer's JSON Schema as response_format "
         "(guided decoding in vLLM, structured outputs at OpenAI); default: when the provider "
         "supports it (hosted_vllm/, servers on this machine, LiteLLM's capability table)")
-    structured_output_dialect: Literal["auto", "json_schema", "json_object", "ollama"] = Field(
+    structured_output_dialect: Literal["auto", "json_schema", "openai", "json_object",
+                                       "ollama"] = Field(
         default="auto", description="how the server takes the JSON Schema: json_schema "
-        "(OpenAI, vLLM), json_object (llama.cpp's {type: json_object, schema}), ollama "
-        "(format: schema); auto: json_schema, then json_object if the server refuses it")
+        "(vLLM, SGLang, LM Studio), openai (OpenAI's strict mode: without maxLength / "
+        "minLength), json_object (llama.cpp's {type: json_object, schema}), ollama "
+        "(format: schema); auto: openai for hosted providers, else json_schema, then the "
+        "next dialect if the server refuses it")
     context_length: int | None = Field(
         default=None, ge=256, description="the model's context in tokens (llama.cpp: --n_ctx); "
         "prompt + re-ask + max_tokens are checked against it before sending")

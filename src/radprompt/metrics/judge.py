@@ -1,13 +1,15 @@
 """LLM as judge: a rubric (Prometheus style) graded by any model LiteLLM or vLLM serves.
 
 For each pair the model reads the reference and the generated report and grades every
-criterion from 1 to 5 with a short justification; ``score`` is the weighted total rescaled to
-0-1 (``sum(w * (s - 1) / 4) / sum(w)``). The rubric's wording is the template
-``prompts/judge_rubric.j2`` (blocks ``system``, ``user``, ``retry``, rendered with
-``StrictUndefined``); Python only names the criteria and their weights. Requests go through
-``radprompt.llm``'s client: cached on disk by model, parameters and exact messages (re-running
-costs nothing), concurrent, retried on HTTP 429 / 5xx; an answer that does not fit is sent
-back with the problem. A pair whose answer still does not fit scores NaN and is counted.
+criterion from 1 to 5 with a short justification (at most ``justification_chars`` characters:
+under structured output the schema caps it, so a model that would write on is stopped there);
+``score`` is the weighted total rescaled to 0-1 (``sum(w * (s - 1) / 4) / sum(w)``). The
+rubric's wording is the template ``prompts/judge_rubric.j2`` (blocks ``system``, ``user``,
+``retry``, rendered with ``StrictUndefined``); Python only names the criteria and their
+weights. Requests go through ``radprompt.llm``'s client: cached on disk by model, parameters
+and exact messages (re-running costs nothing), concurrent, retried on HTTP 429 / 5xx; an answer
+that does not fit is sent back with the problem. A pair whose answer still does not fit scores
+NaN and is counted.
 
 Example::
 
@@ -31,12 +33,17 @@ from radprompt.metrics.base import Metric, MetricResult, mean_result
 if TYPE_CHECKING:
     from radprompt.llm import LLMRecipe, ModelClient
 
-__all__ = ["DEFAULT_WEIGHTS", "Judge", "JudgementError", "parse_judgement"]
+__all__ = ["DEFAULT_WEIGHTS", "JUSTIFICATION_CHARS", "Judge", "JudgementError",
+           "parse_judgement"]
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "accuracy": 0.4, "faithfulness": 0.25, "completeness": 0.25, "clarity": 0.1,
 }
 """Criteria (each must have a rubric entry in the template) and their weights."""
+JUSTIFICATION_CHARS = 200
+"""The longest justification of one grade ("one or two sentences"): the rubric schema's
+``maxLength``, which a grammar-decoding server enforces (a small model otherwise writes one
+justification until ``max_tokens``)."""
 
 class JudgementError(AnswerError):
     """An answer that cannot be used; ``str(error)`` is sent back to the model."""
@@ -78,13 +85,14 @@ class _Rubric:
     """The judge's answer model: a pydantic schema per criterion, read by ``parse_judgement``."""
 
     criteria: tuple[str, ...]
+    justification_chars: int = JUSTIFICATION_CHARS
 
     def json_schema(self) -> dict[str, Any]:
         from pydantic import BaseModel, ConfigDict, Field, create_model
 
         class Grade(BaseModel):
             model_config = ConfigDict(extra="forbid")
-            justification: str
+            justification: str = Field(max_length=self.justification_chars)
             score: int = Field(ge=1, le=5)
 
         fields: dict[str, Any] = {name: (Grade, ...) for name in self.criteria}
@@ -102,7 +110,8 @@ class Judge(Metric):
     ``recipe`` (an ``LLMRecipe`` or a recipe file in ``extractors/``: cache, concurrency,
     retries, decoding), which ``model`` / ``api_base`` / ``allow_remote`` override. Reports go
     to a provider off this machine only with ``allow_remote=True``. ``client`` replaces the
-    recipe's client (tests). ``weights`` maps criteria to weights.
+    recipe's client (tests). ``weights`` maps criteria to weights; ``justification_chars``
+    caps each justification (the prompt says so; structured output enforces it).
     """
 
     name = "judge"
@@ -120,7 +129,11 @@ class Judge(Metric):
         weights: Mapping[str, float] | None = None,
         parse_retries: int = 2,
         client: ModelClient | None = None,
+        justification_chars: int = JUSTIFICATION_CHARS,
     ) -> None:
+        if justification_chars < 1:
+            raise ValueError("justification_chars must be at least 1")
+        self.justification_chars = justification_chars
         self.model = model
         self.api_base = api_base
         self.allow_remote = allow_remote
@@ -170,7 +183,8 @@ class Judge(Metric):
 
         def block(name: str, **context: Any) -> str:
             rendered = template.blocks[name](template.new_context(
-                {"criteria": criteria, **context}))
+                {"criteria": criteria, "justification_chars": self.justification_chars,
+                 **context}))
             return "".join(rendered).strip()
 
         system = block("system")
@@ -219,7 +233,8 @@ class Judge(Metric):
                                                       generated=prediction)}]
         try:
             outcome = await ask_structured(
-                client, messages, _Rubric(tuple(criteria)), retries=self.parse_retries,
+                client, messages, _Rubric(tuple(criteria), self.justification_chars),
+                retries=self.parse_retries,
                 reask=lambda problem: {"role": "user", "content": block("retry", problem=problem)},
                 store="always", structured=getattr(self, "_structured", False),
                 schema_name="judgement")

@@ -34,23 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from radprompt.errors import RadpromptError
 from radprompt.llm.calls import (
     Answered,
     AnswerError,
     ParsedWith,
     ask_structured,
-    open_client,
     pick_json,
     strip_thinking,
 )
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 from radprompt.reports import Report
+from radprompt.significance._model_access import _ModelAccess
 
 if TYPE_CHECKING:
-    from radprompt.llm import LLMRecipe, ModelClient, Usage
+    from radprompt.llm import ModelClient, Usage
 
 __all__ = ["LLMParaphraser", "OnePassJudge", "TwoPassJudge", "VerdictError", "error_types"]
 
@@ -101,113 +99,22 @@ class _Template:
 
 async def _ask(client: ModelClient, template: _Template, context: Mapping[str, Any],
                parse: Callable[[str], Any], retries: int, *,
-               schema: type[BaseModel] | None = None) -> Any:
-    """Send the template's messages; re-ask with the problem until ``parse`` accepts."""
+               schema: Mapping[str, Any] | None = None) -> Any:
+    """Send the template's messages; re-ask with the problem until ``parse`` accepts
+    (``schema``: the answer's JSON Schema, sent as structured output)."""
     messages: list[dict[str, str]] = [
         {"role": "system", "content": template.block("system", **context)},
         {"role": "user", "content": template.block("user", **context)},
     ]
     try:
         outcome = await ask_structured(
-            client, messages, ParsedWith(parse, schema.model_json_schema() if schema else None),
+            client, messages, ParsedWith(parse, schema),
             retries=retries, store="always", structured=schema is not None,
             reask=lambda problem: {"role": "user", "content": template.block(
                 "retry", **context, problem=problem)})
     except RadpromptError as exc:  # a stop of the whole run: every pair says why
         return f"request failed: {exc}"
     return outcome.value if isinstance(outcome, Answered) else outcome.reason
-
-
-class _ModelAccess:
-    """What the LLM evaluators and the paraphraser share: model access, the event loop and
-    usage accounting."""
-
-    usage_: Usage | None = None
-
-    def __init__(
-        self,
-        *,
-        model: str | None = None,
-        api_base: str | None = None,
-        allow_remote: bool = False,
-        recipe: LLMRecipe | str | Path | None = None,
-        parse_retries: int = 2,
-        client: ModelClient | None = None,
-    ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self.allow_remote = allow_remote
-        self.recipe = recipe
-        self.parse_retries = parse_retries
-        self.client = client
-
-    def _recipe(self) -> LLMRecipe:
-        from radprompt.labelset import read_yaml
-        from radprompt.llm import LLMRecipe
-        from radprompt.resources import find_resource
-
-        data: dict[str, Any] = {}
-        if isinstance(self.recipe, LLMRecipe):
-            data = self.recipe.model_dump()
-        elif self.recipe is not None:
-            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
-        given = {key: value for key, value in (("model", self.model), ("api_base",
-                 self.api_base), ("allow_remote", self.allow_remote or None)) if value is not None}
-        data = {**data, **given, "kind": "llm"}
-        if "model" not in data:
-            raise ValueError(f"{type(self).__name__} needs a model (model='hosted_vllm/...' "
-                             "with api_base) or a recipe")
-        return LLMRecipe.model_validate(data)
-
-    def _structured(self) -> bool:
-        """Structured output where the recipe asks for it (``structured_output: true``)."""
-        return self.client is None and self._recipe().structured_output is True
-
-    def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
-        """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
-        one was given; add its usage to ``usage_``."""
-        from radprompt.llm import Usage
-        from radprompt.llm.calls import run_sync
-
-        recipe = self._recipe() if self.client is None else None
-        used: list[tuple[ModelClient, Usage]] = []
-
-        async def run_all() -> list[Any]:
-            async with open_client(recipe, client=self.client) as client:
-                used.append((client, _copy_usage(client.usage)))
-                return list(await asyncio.gather(*jobs(client)))
-
-        try:
-            return run_sync(run_all())
-        finally:
-            if self.usage_ is None:
-                self.usage_ = Usage()
-            if used:
-                client, before = used[0]
-                self.usage_.add(_usage_difference(client.usage, before))
-                self.model_name_ = client.model
-
-
-def _copy_usage(usage: Usage) -> Usage:
-    from dataclasses import replace
-
-    return replace(usage, failure_reasons=dict(usage.failure_reasons))
-
-
-def _usage_difference(after: Usage, before: Usage) -> Usage:
-    from dataclasses import fields
-
-    from radprompt.llm import Usage
-
-    delta = Usage()
-    for field in fields(Usage):
-        value = getattr(after, field.name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(delta, field.name, value - getattr(before, field.name))
-    delta.failure_reasons = {reason: count - before.failure_reasons.get(reason, 0)
-                             for reason, count in after.failure_reasons.items()
-                             if count > before.failure_reasons.get(reason, 0)}
-    return delta
 
 
 @dataclass(frozen=True)
@@ -255,13 +162,25 @@ class _Judge(_ModelAccess, Metric):
         )
 
 
-class _OnePassAnswer(BaseModel):
-    """The one-pass judge's answer, as structured output asks for it."""
+DIFFERENCES_CHARS = 200
+"""The longest ``differences`` text of a one-pass verdict ("one or two sentences"): its
+``maxLength`` under structured output (a small model otherwise writes it until ``max_tokens``)."""
 
-    model_config = ConfigDict(extra="forbid")
-    differences: str
-    significant_error: bool
-    error_type: str
+
+def one_pass_schema(*, differences_chars: int = DIFFERENCES_CHARS) -> dict[str, Any]:
+    """The one-pass judge's answer as structured output asks for it: a capped free text, the
+    verdict, and an error type from the prompt's list."""
+    names = [error["name"] for error in error_types()]
+    return {
+        "type": "object",
+        "properties": {
+            "differences": {"type": "string", "maxLength": differences_chars},
+            "significant_error": {"type": "boolean"},
+            "error_type": {"type": "string", "enum": [*names, "other", "none"]},
+        },
+        "required": ["differences", "significant_error", "error_type"],
+        "additionalProperties": False,
+    }
 
 
 def _parse_one_pass(text: str) -> JudgeVerdict:
@@ -278,16 +197,21 @@ class OnePassJudge(_Judge):
     description = "LLM judge, one pass: clinically significant error yes / no"
 
     def __init__(self, *, template: str | Path = "significance_one_pass",
-                 **model_options: Any) -> None:
+                 differences_chars: int = DIFFERENCES_CHARS, **model_options: Any) -> None:
         super().__init__(**model_options)
+        if differences_chars < 1:
+            raise ValueError("differences_chars must be at least 1")
         self.template = template
+        self.differences_chars = differences_chars
 
     async def _judge(self, client: ModelClient, *, reference: str,
                      candidate: str) -> JudgeVerdict | str:
-        context = {"error_types": error_types(), "reference": reference, "candidate": candidate}
+        context = {"error_types": error_types(), "reference": reference, "candidate": candidate,
+                   "differences_chars": self.differences_chars}
+        schema = (one_pass_schema(differences_chars=self.differences_chars)
+                  if self._structured() else None)
         result: JudgeVerdict | str = await _ask(client, _cached_template(self.template), context,
-                                           _parse_one_pass, self.parse_retries,
-                                           schema=_OnePassAnswer if self._structured() else None)
+                                           _parse_one_pass, self.parse_retries, schema=schema)
         return result
 
 

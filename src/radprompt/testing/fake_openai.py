@@ -38,6 +38,7 @@ from radprompt.testing.behaviours import (
     approx_token_count,
     constant_answer,
     message_text,
+    ramble,
     refusal_of,
 )
 
@@ -98,7 +99,8 @@ class FakeOpenAIServer:
         self.keep_requests = keep_requests
         self.dialect = dialect
         """``openai`` takes ``response_format: json_schema``; ``llamacpp`` refuses it with HTTP
-        500 as llama-cpp-python's server does and takes ``{"type": "json_object", "schema"}``."""
+        500 as llama-cpp-python's server does and takes ``{"type": "json_object", "schema"}``;
+        ``openai_strict`` refuses a schema with ``maxLength`` (HTTP 400) as OpenAI's API does."""
         self.context_length = context_length
         """Refuse (HTTP 400, llama.cpp's words) a prompt + max_tokens over this many tokens."""
         self._rules: list[_Rule] = []
@@ -292,7 +294,7 @@ class FakeOpenAIServer:
             else:
                 try:
                     reply = 200, self._completion(messages, behaviour,
-                                                  str(data.get("model", self.model)))
+                                                  str(data.get("model", self.model)), params)
                 except Exception as exc:  # a broken answerer shows as HTTP 500, not a hang
                     reply = 500, _error(f"the answerer failed: {exc!r}", "server_error")
             # The latency counts from the request's arrival, answering time included.
@@ -305,7 +307,7 @@ class FakeOpenAIServer:
                 stats.active -= 1
 
     def _completion(self, messages: list[dict[str, Any]], behaviour: Behaviour,
-                    model: str) -> dict[str, Any]:
+                    model: str, params: dict[str, Any]) -> dict[str, Any]:
         if behaviour.answer is not None:
             text = behaviour.answer
         elif behaviour.non_json:
@@ -315,6 +317,8 @@ class FakeOpenAIServer:
         finish = "stop"
         if behaviour.wraps is not None:
             text = json.dumps({behaviour.wraps: json.loads(text)})
+        if behaviour.rambles:
+            text, finish = ramble(text, params)
         if behaviour.thinks:
             text = ("<think>\nThe user wants JSON. Let me read the report {carefully}.\n"
                     "</think>\n\n" + text)

@@ -1,0 +1,108 @@
+"""Model access the LLM significance judges and the paraphraser share: the recipe (or a given
+client), the event loop, and usage accounting across ``compute`` calls (``usage_``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from radprompt.llm.calls import open_client
+
+if TYPE_CHECKING:
+    from radprompt.llm import LLMRecipe, ModelClient, Usage
+
+__all__: list[str] = []
+
+
+class _ModelAccess:
+    """What the LLM evaluators and the paraphraser share: model access, the event loop and
+    usage accounting."""
+
+    usage_: Usage | None = None
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        api_base: str | None = None,
+        allow_remote: bool = False,
+        recipe: LLMRecipe | str | Path | None = None,
+        parse_retries: int = 2,
+        client: ModelClient | None = None,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self.allow_remote = allow_remote
+        self.recipe = recipe
+        self.parse_retries = parse_retries
+        self.client = client
+
+    def _recipe(self) -> LLMRecipe:
+        from radprompt.labelset import read_yaml
+        from radprompt.llm import LLMRecipe
+        from radprompt.resources import find_resource
+
+        data: dict[str, Any] = {}
+        if isinstance(self.recipe, LLMRecipe):
+            data = self.recipe.model_dump()
+        elif self.recipe is not None:
+            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
+        given = {key: value for key, value in (("model", self.model), ("api_base",
+                 self.api_base), ("allow_remote", self.allow_remote or None)) if value is not None}
+        data = {**data, **given, "kind": "llm"}
+        if "model" not in data:
+            raise ValueError(f"{type(self).__name__} needs a model (model='hosted_vllm/...' "
+                             "with api_base) or a recipe")
+        return LLMRecipe.model_validate(data)
+
+    def _structured(self) -> bool:
+        """Structured output where the recipe asks for it (``structured_output: true``)."""
+        return self.client is None and self._recipe().structured_output is True
+
+    def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
+        """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
+        one was given; add its usage to ``usage_``."""
+        from radprompt.llm import Usage
+        from radprompt.llm.calls import run_sync
+
+        recipe = self._recipe() if self.client is None else None
+        used: list[tuple[ModelClient, Usage]] = []
+
+        async def run_all() -> list[Any]:
+            async with open_client(recipe, client=self.client) as client:
+                used.append((client, _copy_usage(client.usage)))
+                return list(await asyncio.gather(*jobs(client)))
+
+        try:
+            return run_sync(run_all())
+        finally:
+            if self.usage_ is None:
+                self.usage_ = Usage()
+            if used:
+                client, before = used[0]
+                self.usage_.add(_usage_difference(client.usage, before))
+                self.model_name_ = client.model
+
+
+def _copy_usage(usage: Usage) -> Usage:
+    from dataclasses import replace
+
+    return replace(usage, failure_reasons=dict(usage.failure_reasons))
+
+
+def _usage_difference(after: Usage, before: Usage) -> Usage:
+    from dataclasses import fields
+
+    from radprompt.llm import Usage
+
+    delta = Usage()
+    for field in fields(Usage):
+        value = getattr(after, field.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(delta, field.name, value - getattr(before, field.name))
+    delta.failure_reasons = {reason: count - before.failure_reasons.get(reason, 0)
+                             for reason, count in after.failure_reasons.items()
+                             if count > before.failure_reasons.get(reason, 0)}
+    return delta
