@@ -5,12 +5,11 @@ in order, survives a killed worker and resumes from its journal. The IU check re
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from engines_support import KillingRulesExtractor
 from typer.testing import CliRunner
 
 from radprompt.cli import app
@@ -36,27 +35,6 @@ runner = CliRunner()
 def _extract(args: list[str]) -> None:
     result = runner.invoke(app, ["extract", *args])
     assert result.exit_code in (0, 1), result.output  # 1: rows the reader could not use
-
-
-class KillingRulesExtractor(RulesExtractor):
-    """The rule engine, but the worker process that meets ``victim`` kills itself (SIGKILL)
-    while ``marker`` does not exist yet (or every time, with ``always``)."""
-
-    def __init__(self, *, victim: str, marker: Path, always: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.victim, self.marker, self.always = victim, marker, always
-
-    def extract(self, reports: Sequence[Report], *,
-                progress: ProgressCallback | None = None) -> list[ExtractionResult]:
-        if any(report.id == self.victim for report in reports):
-            try:
-                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
-                first = True
-            except FileExistsError:
-                first = False
-            if first or self.always:
-                os.kill(os.getpid(), signal.SIGKILL)
-        return super().extract(reports, progress=progress)
 
 
 def test_workers_give_the_findings_of_one_process_byte_for_byte(tmp_path):

@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from radprompt.text_files import pick_column as _pick_column
 from radprompt.text_files import read_text as _read_text
 
 __all__ = ["Dataset", "Report", "allow_long_csv_fields", "check_output_path", "read_dataset",
-           "write_findings"]
+           "read_jsonl_lines", "write_findings"]
 
 FORMATS = ("auto", "jsonl", "csv", "iu", "negbio", "parquet")
 ID_COLUMNS = ("id", "report_id", "study_id", "uid", "filename")
@@ -94,7 +94,8 @@ def read_dataset(
     if kind not in FORMATS[1:-1]:
         raise InputError(path, f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if kind == "jsonl":
-        dataset = _read_jsonl(path, text, labelset=labelset, require_text=require_text)
+        dataset = read_jsonl_lines(path, text.splitlines(), labelset=labelset,
+                                   require_text=require_text)
     else:
         rows, header = _csv_rows(path, text)
         if kind == "iu":
@@ -111,10 +112,11 @@ def read_dataset(
 class _Collector:
     """Accumulates reports and references, turning bad rows into ``RowError``s."""
 
-    def __init__(self, path: Path, *, require_text: bool) -> None:
+    def __init__(self, path: Path, *, require_text: bool,
+                 seen: dict[str, int] | None = None) -> None:
         self.dataset = Dataset(path=path)
         self.require_text = require_text
-        self._seen: dict[str, int] = {}
+        self._seen: dict[str, int] = {} if seen is None else seen
 
     def add(
         self,
@@ -246,9 +248,13 @@ def _read_csv(
     return collector.dataset
 
 
-def _read_jsonl(path: Path, text: str, *, labelset: LabelSet, require_text: bool) -> Dataset:
-    collector = _Collector(path, require_text=require_text)
-    for line_number, line in enumerate(text.splitlines(), start=1):
+def read_jsonl_lines(path: Path, lines: Sequence[str], *, labelset: LabelSet,
+                     require_text: bool = True, first_line: int = 1,
+                     seen: dict[str, int] | None = None) -> Dataset:
+    """Read JSONL ``lines`` (of ``str.splitlines()``, from line ``first_line``) as
+    ``read_dataset`` does; a part of a file after the ids in ``seen`` (id -> row, updated)."""
+    collector = _Collector(path, require_text=require_text, seen=seen)
+    for line_number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:

@@ -139,7 +139,8 @@ def extract(
         _print_trust(chosen, path=bundle)
     engine, labels = chosen.extractor, chosen.labelset
     check_output_path(output, inputs=[input], sidecars=SIDECARS)
-    dataset = read_dataset(input, labelset=labels, format=input_format)
+    dataset = _read(input, labels=labels, format=input_format,
+                    in_workers=workers > 1 and run_on == "local" and not engine.journaled)
     journal = FindingsJournal(path=output.with_name(output.name + ".partial.jsonl"),
                               fingerprint=extractor_fingerprint(engine, labelset=labels),
                               input=f"{input.resolve()} ({input_format})")
@@ -153,6 +154,18 @@ def extract(
 SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock", ".shards")
 """Files written beside the output (the resume journal, failures, the journal's lock, the
 shards of --engine ray)."""
+
+
+def _read(input: Path, *, labels: Any, format: str, in_workers: bool) -> Any:
+    """The input's reports; of a JSONL input only its lines when the worker processes of
+    --workers read them (``engines.jsonl_lines``: the parent would read the whole file on one
+    core while they wait)."""
+    if in_workers:
+        from radprompt.engines import jsonl_lines
+
+        if (lines := jsonl_lines(input, labelset=labels, format=format)) is not None:
+            return lines
+    return read_dataset(input, labelset=labels, format=format)
 
 
 def _runner(name: str, *, extractor: Any, workers: int, ray_address: str | None,
@@ -193,7 +206,8 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
     if not journaled and store is None:
         journal.done()  # an unfinished run of another extractor or input is refused, not lost
     try:
-        with progress_bar("extracting", total=len(dataset.reports)) as advance:
+        total = len(dataset.reports) if hasattr(dataset, "reports") else dataset.rows
+        with progress_bar("extracting", total=total) as advance:
             run: Any = extract_dataset(  # the rule engine's findings stay text (records)
                 dataset, extractor=engine, progress=advance,
                 journal=journal if journaled else None, engine=runner,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from radprompt.engines._in_process import InProcessEngine
+from radprompt.engines._jsonl_parts import JsonlLines, jsonl_lines
 from radprompt.engines._records import is_failure_record, result_from_record, result_record
 from radprompt.engines._shards import SHARD_FORMATS, ShardStore
 from radprompt.engines.base import Engine, RecordsCallback, ResultCallback
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
     from radprompt.engines._processes import ProcessPoolEngine
     from radprompt.engines._ray import RayEngine
 
-__all__ = ["ENGINES", "SHARD_FORMATS", "Engine", "InProcessEngine", "ProcessPoolEngine",
-           "RayEngine", "RecordsCallback", "ResultCallback", "ShardStore", "build_engine",
-           "is_failure_record", "result_from_record", "result_record"]
+__all__ = ["ENGINES", "SHARD_FORMATS", "Engine", "InProcessEngine", "JsonlLines",
+           "ProcessPoolEngine", "RayEngine", "RecordsCallback", "ResultCallback", "ShardStore",
+           "build_engine", "is_failure_record", "jsonl_lines", "result_from_record",
+           "result_record"]
 
 ENGINES = ("local", "ray")
 """Names for ``radprompt extract --engine``: ``local`` (this process, or ``--workers N``

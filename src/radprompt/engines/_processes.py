@@ -1,14 +1,16 @@
 """Extraction in worker processes on this machine (``radprompt extract --workers N``).
 
-The workers are forked once the extractor is built and the reports are read, so each starts
-with the compiled engine and the reports in its memory: a task is only a ``[start, stop)``
-run of report positions, and what comes back is the run's records, lines of text
-(``engines._records``), which ``radprompt extract`` writes as they are. Rebuilding the
-findings as objects here (unpickling them) costs about 40% of extracting them, in the one
-process every worker waits for. Records are handed on in input order, so the journal (and with it
-resume after a kill) works exactly as in one process. A worker that dies (killed, out of
-memory) breaks the pool: the runs not yet handed on are sent again to a fresh pool, so
-nothing is lost and nothing is handed on twice.
+The workers are forked once the extractor is built, so each starts with the compiled engine
+in its memory, and with what it reads: the reports, or for a JSONL input only the file's lines,
+which the workers parse themselves (``engines._jsonl_parts``), so that the parent's one core
+does not read the whole file while the workers wait. A task is a ``[start, stop)`` run of
+positions, and what comes back is the run's records, lines of text (``engines._records``),
+which ``radprompt extract`` writes as they are: rebuilding the findings as objects here
+(unpickling them) costs about 40% of extracting them, in the one process every worker waits
+for. Records are handed on in input order, so the journal (and with it resume after a kill)
+works exactly as in one process. A worker that dies (killed, out of memory) breaks the pool:
+the runs not yet handed on are sent again to a fresh pool, so nothing is lost and nothing is
+handed on twice.
 """
 
 from __future__ import annotations
@@ -18,42 +20,58 @@ import logging
 import math
 import multiprocessing
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
+from radprompt.engines._jsonl_parts import JsonlLines, JsonlParts, ReadAndExtract
 from radprompt.engines._records import result_record, spans, with_id
 from radprompt.engines.base import RecordsCallback, RecordsEngine
+from radprompt.errors import RowError
 from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.reports import Report
 
-__all__ = ["ProcessPoolEngine"]
+__all__ = ["ProcessPoolEngine", "shrinking_spans"]
 
 logger = logging.getLogger(__name__)
 
-_worker_extractor: Extractor | None = None
-_worker_reports: Sequence[Report] = ()
+Job = Callable[[int, int], Any]
+"""What a worker does with a task ``[start, stop)``; its return value comes back."""
+
+_worker_job: Job | None = None
 
 
-def _start_worker(extractor: Extractor, reports: Sequence[Report]) -> None:
-    global _worker_extractor, _worker_reports
-    _worker_extractor, _worker_reports = extractor, reports
+def _start_worker(job: Job) -> None:
+    global _worker_job
+    _worker_job = job
 
 
-def _extract_span(start: int, stop: int) -> list[str]:
-    if _worker_extractor is None:  # pragma: no cover - the initializer always runs first
-        raise RuntimeError("worker started without an extractor")
-    return [result_record(result)
-            for result in _worker_extractor.extract(_worker_reports[start:stop])]
+def _run_task(start: int, stop: int) -> Any:
+    if _worker_job is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker started without a job")
+    return _worker_job(start, stop)
+
+
+class _ExtractSpan:
+    """The workers' job for reports read by the parent: the records of ``reports[start:stop]``."""
+
+    def __init__(self, extractor: Extractor, reports: Sequence[Report]) -> None:
+        self.extractor, self.reports = extractor, reports
+
+    def __call__(self, start: int, stop: int) -> list[str]:
+        return [result_record(result)
+                for result in self.extractor.extract(self.reports[start:stop])]
 
 
 class ProcessPoolEngine(RecordsEngine):
     """Run a picklable extractor (the rule engine) in ``workers`` processes.
 
-    ``chunk_size`` reports make one task (by default a quarter of a worker's share, at most
-    1000: few enough tasks to cost nothing, enough that the workers finish together);
-    ``max_restarts`` bounds how often a broken pool is replaced without any task finishing in
-    between. Workers are forked where the system can (see ``_context``).
+    ``chunk_size`` reports make one task; by default tasks of up to 1000 shrink towards the
+    end of the input (a quarter of a worker's share of what is left), so that the workers
+    finish together and none waits long for the last task of another. ``max_restarts`` bounds
+    how often a broken pool is replaced without any task finishing in between. Workers are
+    forked where the system can (see ``_context``).
 
     Example::
 
@@ -92,14 +110,39 @@ class ProcessPoolEngine(RecordsEngine):
             return
         repeats = _Repeats(reports, on_records=on_records, progress=progress)
         distinct = [reports[position] for position in repeats.distinct]
-        size = self.chunk_size or min(1000, math.ceil(len(distinct) / (4 * self.workers)))
-        tasks = spans(len(distinct), size)
+        self._run_tasks(_ExtractSpan(extractor, distinct), self._tasks(len(distinct)),
+                        on_done=lambda task, records: repeats.add(records))
+
+    def run_jsonl(
+        self,
+        source: JsonlLines,
+        *,
+        extractor: Extractor,
+        on_records: RecordsCallback,
+        progress: ProgressCallback | None = None,
+    ) -> list[RowError]:
+        """Read and extract a JSONL input in the workers; hand every usable report's record
+        to ``on_records`` in input order. Returns the rows the reader could not use, as
+        ``read_dataset`` finds them in one pass."""
+        parts = JsonlParts(source, on_records=on_records, progress=progress)
+        self._run_tasks(ReadAndExtract(source, extractor), self._tasks(len(source.lines)),
+                        on_done=parts.add)
+        return parts.problems
+
+    def _tasks(self, count: int) -> list[tuple[int, int]]:
+        if self.chunk_size is not None:
+            return spans(count, self.chunk_size)
+        return shrinking_spans(count, workers=self.workers)
+
+    def _run_tasks(self, job: Job, tasks: list[tuple[int, int]], *,
+                   on_done: Callable[[tuple[int, int], Any], None]) -> None:
+        """Run every task in the pool, handing each task's result to ``on_done`` in order;
+        a broken pool is replaced and given the tasks not yet handed on."""
         done, failed_in_a_row = 0, 0
         while done < len(tasks):
             before = done
             try:
-                done = self._run_pool(distinct, tasks, done, extractor=extractor,
-                                      on_records=repeats.add)
+                done = self._run_pool(job, tasks, done, on_done=on_done)
             except BrokenProcessPool as exc:
                 done = self.delivered_
                 failed_in_a_row = 0 if done > before else failed_in_a_row + 1
@@ -110,29 +153,29 @@ class ProcessPoolEngine(RecordsEngine):
                 logger.warning("a worker process died (%s); %d chunk(s) left go to a new pool",
                                exc, len(tasks) - done)
 
-    def _run_pool(self, reports: Sequence[Report], tasks: list[tuple[int, int]], start: int, *,
-                  extractor: Extractor, on_records: RecordsCallback) -> int:
-        """Hand on the records of tasks ``start:`` in order; ``delivered_`` counts tasks
+    def _run_pool(self, job: Job, tasks: list[tuple[int, int]], start: int, *,
+                  on_done: Callable[[tuple[int, int], Any], None]) -> int:
+        """Hand on the results of tasks ``start:`` in order; ``delivered_`` counts tasks
         handed on."""
         self.delivered_ = start
         gc.freeze()  # forked workers' collections skip (and so never copy) the parent's objects
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks) - start),
                                    mp_context=_context(), initializer=_start_worker,
-                                   initargs=(extractor, reports))
+                                   initargs=(job,))
         try:
-            window: deque[Future[list[str]]] = deque()
+            window: deque[tuple[tuple[int, int], Future[Any]]] = deque()
             upcoming = iter(tasks[start:])
             for task in upcoming:  # keep a few tasks per worker in flight, no more
-                window.append(pool.submit(_extract_span, *task))
+                window.append((task, pool.submit(_run_task, *task)))
                 if len(window) >= 3 * self.workers:
                     break
             while window:
-                records = window.popleft().result()
-                on_records(records)
+                task, future = window.popleft()
+                on_done(task, future.result())
                 self.delivered_ += 1
                 following = next(upcoming, None)
                 if following is not None:
-                    window.append(pool.submit(_extract_span, *following))
+                    window.append((following, pool.submit(_run_task, *following)))
         except BaseException:
             _stop(pool)
             raise
@@ -140,6 +183,19 @@ class ProcessPoolEngine(RecordsEngine):
             gc.unfreeze()
         pool.shutdown()
         return self.delivered_
+
+
+def shrinking_spans(count: int, *, workers: int, largest: int = 1000) -> list[tuple[int, int]]:
+    """``[start, stop)`` runs over ``count`` items for ``workers``: each a quarter of a
+    worker's share of what is left, at most ``largest``, and no smaller than 50 items (or an
+    eighth of a worker's share of the whole, for small inputs), so the last tasks are short."""
+    smallest = max(1, min(50, count // (8 * workers)))
+    runs, start = [], 0
+    while start < count:
+        size = max(smallest, min(largest, math.ceil((count - start) / (4 * workers))))
+        runs.append((start, min(count, start + size)))
+        start += size
+    return runs
 
 
 class _Repeats:
