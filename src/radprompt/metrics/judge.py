@@ -218,8 +218,9 @@ class Judge(Metric):
                 texts[f"{name}_justification"].append(outcome.justifications[name])
         usage = client.usage
         notes = [f"judge {client.model}: {usage.requests} request(s), {usage.cache_hits} "
-                 f"cached" + (f", ${usage.cost:.4f}" if usage.cost_known and usage.requests
-                              else "")]
+                 f"cached, {usage.prompt_tokens} prompt + {usage.completion_tokens} completion "
+                 "tokens" + (f", ${usage.cost:.4f}" if usage.cost_known and usage.requests
+                             else "")]
         if failures:
             notes.append(f"{len(failures)} pair(s) not judged (first: {failures[0]})")
         return mean_result(self.name, per_sample, primary="score", notes=notes, texts=texts)
