@@ -122,6 +122,9 @@ def test_the_judges_schemas_are_bounded_and_grow_with_their_caps():
     small, large = schema_token_cap(rubric.json_schema()), schema_token_cap(wider.json_schema())
     assert small is not None and large is not None
     assert large - small >= len(DEFAULT_WEIGHTS) * JUSTIFICATION_CHARS // 4
+    # the grade is an enum: llama-cpp-python's grammar ignores minimum / maximum (SmolLM2 gave 10)
+    grade = rubric.json_schema()["$defs"]["Grade"]["properties"]["score"]
+    assert grade["enum"] == [1, 2, 3, 4, 5] and "maximum" not in grade
     verdict = one_pass_schema()
     assert verdict["properties"]["differences"]["maxLength"] == DIFFERENCES_CHARS
     assert "none" in verdict["properties"]["error_type"]["enum"]

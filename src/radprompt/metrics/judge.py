@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from radprompt.llm.calls import Answered, AnswerError, ask_structured, open_client, pick_json
 from radprompt.metrics.base import Metric, MetricResult, mean_result
@@ -93,7 +93,9 @@ class _Rubric:
         class Grade(BaseModel):
             model_config = ConfigDict(extra="forbid")
             justification: str = Field(max_length=self.justification_chars)
-            score: int = Field(ge=1, le=5)
+            # an enum, not minimum / maximum: llama-cpp-python's grammar ignores those, and
+            # SmolLM2 graded "10"
+            score: Literal[1, 2, 3, 4, 5]
 
         fields: dict[str, Any] = {name: (Grade, ...) for name in self.criteria}
         return create_model("Judgement", __config__=ConfigDict(extra="forbid"),
