@@ -283,3 +283,35 @@ def test_a_new_pseudo_cue_or_scope_terminator_narrows(field):
     changes = labelset_changes(before, after)
     assert [c.change_class for c in changes] == [ChangeClass.NARROWING]
     assert "without definite" in changes[0].description
+
+
+def test_the_transfer_report_scores_each_version_by_its_own_uncertainty_policy(tmp_path):
+    """A guard gold identical to the target must score each version exactly as the target
+    does, also when the final version changed how an uncertain finding counts."""
+    from radprompt.experiments import load_experiment
+    from radprompt.labelset import UncertaintyPolicy
+    from radprompt.optimizers.report import transfer_report
+
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    hedged = [{"id": f"synthetic-{n}", "text": "FINDINGS: Possible small right pleural effusion.",
+               "labels": {"pleural_effusion": "present", "no_finding": "absent"},
+               "synthetic": True} for n in range(4)]
+    plain = [_report(10 + n, PATTERNS[n]) for n in range(4)]
+    for split in ("train", "dev", "test"):
+        _write(folder / f"{split}.jsonl", hedged + plain)
+    config = {"name": "synthetic", "labelset": "chestxray21", "synthetic": True,
+              "splits": {s: f"{s}.jsonl" for s in ("train", "dev", "test")},
+              "guards": {"copy": "test.jsonl"}}
+    (folder / "synthetic.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    labelset = load_labelset("chestxray21")
+    effusion = labelset.get("pleural_effusion")
+    assert effusion.uncertainty_policy == UncertaintyPolicy.POSITIVE
+    final = RulesProgram(labelset=labelset.with_label(effusion.model_copy(
+        update={"uncertainty_policy": UncertaintyPolicy.NEGATIVE})))
+    report, _, _ = transfer_report(
+        experiment=load_experiment(folder / "synthetic.yaml", labelset=labelset),
+        labelset=labelset, initial=RulesProgram(labelset=labelset), final=final, usage={})
+    test = report["macro_f1"]["test"]
+    assert test["target"]["initial"] != test["target"]["final"]  # the policy matters here
+    assert test["copy"] == test["target"]

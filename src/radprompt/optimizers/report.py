@@ -58,9 +58,10 @@ def transfer_report(*, experiment: Experiment, labelset: LabelSet, initial: Prog
         row: dict[str, dict[str, float]] = {}
         for which, evaluation in _both(experiment.split(step), labelset, initial, final, usage):
             row.setdefault(experiment.target, {})[which] = evaluation.report.macro_f1
+            version = initial if which == "initial" else final  # scored by its own policies
             for name, report in guard_scores(evaluation.predictions,
                                              experiment.guard_splits(step),
-                                             labelset=labelset_of(final, labelset)).items():
+                                             labelset=labelset_of(version, labelset)).items():
                 row.setdefault(name, {})[which] = report.macro_f1
             if step == "test":
                 tests[which] = evaluation.report
