@@ -103,7 +103,10 @@ def test_a_line_that_stops_the_read_stops_it_with_the_same_message(tmp_path, lin
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     one = _extract(tmp_path, source, "one")
     assert one[0] == 2 and message in one[1] and "line 252" in one[1]  # (line 71 reads as two)
-    assert _extract(tmp_path, source, "one", "--workers", "2") == one
+    (tmp_path / "one.jsonl").write_text("an earlier output\n", encoding="utf-8")
+    assert _extract(tmp_path, source, "one", "--workers", "2") == (
+        2, one[1], b"an earlier output\n--\n")  # left as it was, nothing half written
+    assert not list(tmp_path.glob("*.writing"))
 
 
 def test_a_file_of_blank_lines_is_refused_the_same_way(tmp_path):
@@ -142,7 +145,8 @@ def test_a_killed_worker_reading_jsonl_loses_and_repeats_nothing(tmp_path, chest
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers in /proc")
 def test_a_killed_run_started_again_writes_the_whole_output(tmp_path):
     """The rule engine keeps no journal (it reads a report faster than journaling it): a run
-    killed half way leaves no output, and the same command then writes all of it."""
+    killed half way leaves no output (only OUTPUT.writing), and the same command then writes
+    all of it."""
     source = tmp_path / "big.jsonl"
     source.write_text("".join(json.dumps({"id": f"b{i}", "text": _text(i) + f" {i} mm."})
                               + "\n" for i in range(8_000)), encoding="utf-8")
@@ -156,6 +160,7 @@ def test_a_killed_run_started_again_writes_the_whole_output(tmp_path):
     os.killpg(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL and not output.exists()  # killed half way
     subprocess.run(command, check=True, capture_output=True)
+    assert not output.with_name("out.jsonl.writing").exists()
     one = tmp_path / "one.jsonl"
     subprocess.run([*command[:7], str(one)], check=True, capture_output=True)
     assert output.read_bytes() == one.read_bytes() and one.read_bytes().count(b"\n") == 8_000

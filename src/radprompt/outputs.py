@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 from radprompt.errors import InputError
 from radprompt.findings import Findings
 from radprompt.labelset import LabelSet
 from radprompt.parquet import write_findings_table
 
-__all__ = ["check_output_path", "write_findings", "write_records"]
+__all__ = ["RecordsWriter", "check_output_path", "write_findings", "write_records"]
 
 
 def check_output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
@@ -77,6 +79,38 @@ def write_findings(path: str | Path, findings: Iterable[Findings], *, labelset: 
     with path.open("w", encoding="utf-8") as handle:
         for item in findings:
             handle.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+
+
+class RecordsWriter:
+    """``write_records`` for a JSONL output as the records come (``with RecordsWriter(path) as
+    writer: writer.write(records)``), so that the process handing them on writes while its
+    worker processes extract. They go to ``PATH.writing``, which becomes ``PATH`` only when
+    the block ends without an error: a stopped run leaves no half-written output (a killed one
+    leaves ``PATH.writing``, which the next run writes over)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".writing")
+        self.written = 0
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> RecordsWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.partial.open("w", encoding="utf-8")
+        return self
+
+    def write(self, records: Sequence[str]) -> None:
+        assert self._handle is not None, "use 'with RecordsWriter(path) as writer:'"
+        self._handle.writelines(record + "\n" for record in records)
+        self.written += len(records)
+
+    def __exit__(self, error: type[BaseException] | None, *rest: object) -> None:
+        assert self._handle is not None
+        self._handle.close()
+        if error is None:
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
 
 
 def write_records(path: str | Path, records: Sequence[str], *, labelset: LabelSet) -> None:

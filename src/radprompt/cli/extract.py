@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ from radprompt.errors import RadpromptError, RowError
 from radprompt.extractors.base import ExtractionFailure
 from radprompt.journal import FindingsJournal, OutputLock
 from radprompt.labelset import load_labelset
-from radprompt.outputs import write_records
+from radprompt.outputs import RecordsWriter, write_records
 from radprompt.pipeline import (
     ChosenExtractor,
     RecordedRun,
@@ -151,9 +152,9 @@ def extract(
              restart=restart, runner=runner)
 
 
-SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock", ".shards")
+SIDECARS = (".partial.jsonl", ".failed.jsonl", ".partial.jsonl.lock", ".shards", ".writing")
 """Files written beside the output (the resume journal, failures, the journal's lock, the
-shards of --engine ray)."""
+shards of --engine ray, the output while it is written)."""
 
 
 def _read(input: Path, *, labels: Any, format: str, in_workers: bool) -> Any:
@@ -207,12 +208,14 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         journal.done()  # an unfinished run of another extractor or input is refused, not lost
     try:
         total = len(dataset.reports) if hasattr(dataset, "reports") else dataset.rows
-        with progress_bar("extracting", total=total) as advance:
+        with progress_bar("extracting", total=total) as advance, _writer(
+                output, records=not engine.journaled) as writer:
             run: Any = extract_dataset(  # the rule engine's findings stay text (records)
                 dataset, extractor=engine, progress=advance,
                 journal=journal if journaled else None, engine=runner,
-            ) if engine.journaled else extract_records(dataset, extractor=engine,
-                                                       progress=advance, engine=runner)
+            ) if engine.journaled else extract_records(
+                dataset, extractor=engine, progress=advance, engine=runner,
+                stream=writer.write if writer is not None else None)
     except RadpromptError as exc:
         from radprompt.llm.client import LLMStopError  # the LLM layer loads only when it runs
 
@@ -221,7 +224,7 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         kept = len(journal.done()) if journal.path.exists() else 0
         raise LLMStopError(f"{exc}\n{kept} report(s) finished before the stop are kept in "
                            f"{journal.path}; the same command continues from there") from None
-    written = _write(output, run, labels=labels)
+    written = run.streamed if writer is not None else _write(output, run, labels=labels)
     resumed = f" ({run.resumed} from the unfinished run before)" if run.resumed else ""
     err_console.print(f"wrote findings for {written} report(s) to {output}{resumed}")
     if not isinstance(run, RecordedRun):  # the rule engine quotes no evidence to flag
@@ -241,6 +244,14 @@ def _run(dataset: Any, *, engine: Any, journal: FindingsJournal, output: Path, l
         if run.failures:
             err_console.print("run the same command again to retry the failed reports")
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _writer(output: Path, *, records: bool) -> Any:
+    """A JSONL output's ``RecordsWriter`` when the findings come as records (the rule engine):
+    written as they come, while worker processes extract; else nothing (written at the end)."""
+    if records and output.suffix.lower() == ".jsonl":
+        return RecordsWriter(output)
+    return nullcontext()
 
 
 def _write(output: Path, run: Any, *, labels: Any) -> int:
