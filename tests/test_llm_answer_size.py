@@ -4,7 +4,9 @@ answers bounded by them.
 What the real model did (issue 17, SmolLM2 on llama.cpp under the judges' schema): it wrote the
 first justification until ``max_tokens``, every time, so every pair was cut off, asked again and
 cut off again. ``Behaviour.rambling`` plays that model against the fake server; a grammar-decoding
-server stops a string at its schema's ``maxLength``, which the fake honours as well.
+server stops a string at its schema's ``maxLength``, which the fake honours as well. Two more
+things SmolLM2 did under llama-cpp-python's grammar: a grade of 10 (the grammar ignores minimum /
+maximum, so the grade is an enum) and a raw line break inside a string.
 """
 
 from __future__ import annotations
@@ -189,3 +191,16 @@ def test_with_the_cap_every_pair_is_judged_in_one_bounded_request(metric):
                          "accuracy_justification"]
     cap = DIFFERENCES_CHARS if metric == "judge_one_pass" else JUSTIFICATION_CHARS
     assert all(len(text) == cap for text in texts)  # the model wrote on to the cap
+
+
+def test_a_line_break_inside_a_string_is_read():
+    """llama-cpp-python's grammar lets raw control characters into a string ([^"\\]); SmolLM2
+    wrote a line break into the one-pass judge's differences (strict JSON refuses it)."""
+    answer = ('{"differences": "The candidate says right.\nThe reference says left.", '
+              '"significant_error": true, "error_type": "laterality_swap"}')
+    with FakeOpenAIServer(answerer=lambda messages: answer, dialect="llamacpp") as fake:
+        result = OnePassJudge(recipe=judge_recipe(fake, dialect="json_object")).compute(
+            predictions=CANDIDATES[:1], references=REFERENCES[:1])
+        assert fake.request_count == 1
+    assert result.per_sample["score"] == [0.0]
+    assert result.texts["explanation"] == ["The candidate says right.\nThe reference says left."]

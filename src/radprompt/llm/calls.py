@@ -109,9 +109,10 @@ def strip_thinking(text: str) -> str:
 
 def pick_json(text: str, *, cut_off: bool = False,
               shorter: str = "write a shorter answer") -> dict[str, Any]:
-    """The first JSON object of an answer, after any ``<think>`` block; ``AnswerError`` saying
-    what is wrong otherwise (``cut_off``: the model stopped at its token limit; ``shorter``:
-    the advice for an object cut off before its end)."""
+    """The first JSON object of an answer, after any ``<think>`` block (control characters
+    inside strings allowed); ``AnswerError`` saying what is wrong otherwise (``cut_off``: the
+    model stopped at its token limit; ``shorter``: the advice for an object cut off before its
+    end)."""
     text = _THINK.sub("", text)
     if _OPEN_THINK.search(text):
         raise AnswerError("the answer ended inside its <think> section, before any JSON")
@@ -119,7 +120,9 @@ def pick_json(text: str, *, cut_off: bool = False,
     if start < 0:
         raise AnswerError("the answer has no JSON object; write only the JSON object")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text[start:])
+        # strict=False: a raw line break inside a string, which llama-cpp-python's grammar lets
+        # through (its string characters are [^"\\]) and SmolLM2 wrote
+        value, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])
     except json.JSONDecodeError as exc:
         ends_early = exc.msg.startswith("Unterminated string") or (
             exc.pos >= len(text[start:].rstrip()) - 1)
