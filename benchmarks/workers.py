@@ -7,10 +7,12 @@ Each repeat runs the two commands one after the other (alternating which goes fi
 times the whole process tree: wall seconds, and CPU seconds of the command and every process
 it started (this script is the "subreaper" of the tree, so worker processes that outlive
 their parent are still counted). The machine's one-minute load average is printed with every
-run, since other work on the machine changes wall times: on a busy machine judge by the CPU
-seconds (the workers' whole tree should cost about what one process costs), and by the wall
-speed-up only when the load stays well under the number of cores. ``--copies K`` first writes
-INPUT K times into one temporary file (a CSV's first column, a JSONL's ``id``, suffixed
+run, and the CPU seconds all other processes used meanwhile (from /proc/stat), since other work
+on the machine changes wall times: on a busy machine judge by the CPU seconds (the workers'
+whole tree should cost about what one process costs), and by the wall speed-up only of the
+quiet pairs (printed apart: both runs while other processes used under 5% of a core).
+``--copies K`` first writes INPUT K times into one temporary file (a CSV's first column, a
+JSONL's ``id``, suffixed
 ``-0`` .. ``-K-1``), for a corpus larger than the fixed cost of starting; the rule engine
 remembers the findings of a report text it has read, so copies cost little in either command.
 ``--synthetic N`` instead writes N distinct reports composed by the demo corpus's builder
@@ -37,6 +39,8 @@ import time
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+QUIET = 0.05
+"""A run is quiet when every other process together used under this share of one core."""
 
 
 def _cpu_of_children() -> float:
@@ -52,12 +56,24 @@ def _reap_all() -> None:
             return
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of ``command`` and all its descendants."""
-    cpu, started = _cpu_of_children(), time.perf_counter()
+def _busy() -> float:
+    """CPU seconds the whole machine has been busy (all processes; /proc/stat), or 0."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    idle = int(fields[3]) + int(fields[4])  # idle, iowait
+    return (sum(int(value) for value in fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall and CPU seconds of ``command`` and all its descendants, and the CPU seconds
+    every other process on the machine used meanwhile (what the load average only hints at)."""
+    cpu, busy, started = _cpu_of_children(), _busy(), time.perf_counter()
     subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _reap_all()
-    return time.perf_counter() - started, _cpu_of_children() - cpu
+    wall, cpu = time.perf_counter() - started, _cpu_of_children() - cpu
+    return wall, cpu, max(0.0, _busy() - busy - cpu)
 
 
 def repeated(source: Path, copies: int, folder: Path) -> Path:
@@ -112,7 +128,7 @@ def main() -> None:
         source = repeated(args.input, args.copies, folder) if args.copies > 1 else args.input
     many = f"--workers {args.workers}"
     commands = {"1 process": [], many: ["--workers", str(args.workers)]}
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
     print(f"input {source}; {os.cpu_count()} cores; load average before: "
           f"{os.getloadavg()[0]:.2f}", flush=True)
     outputs: set[str] = set()  # sha256 of every run's output: one value when all agree
@@ -128,8 +144,9 @@ def main() -> None:
             outputs.add(hashlib.sha256(written).hexdigest())
             lines = max(lines, written.count(b"\n"))
             output.unlink(missing_ok=True)
-            print(f"{name}: {runs[name][-1][0]:.2f} s wall, {runs[name][-1][1]:.2f} CPU s "
-                  f"(load {os.getloadavg()[0]:.2f})", flush=True)
+            wall, cpu, others = runs[name][-1]
+            print(f"{name}: {wall:.2f} s wall, {cpu:.2f} CPU s (load {os.getloadavg()[0]:.2f}; "
+                  f"other processes {others:.2f} CPU s meanwhile)", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     same = "yes" if len(outputs) == 1 and lines else "NO"
     print(f"outputs of all {2 * args.repeat} runs identical: {same} ({lines} reports)")
@@ -140,6 +157,15 @@ def main() -> None:
     cpu = [b[1] / a[1] for a, b in zip(runs["1 process"], runs[many], strict=True)]
     print(f"speed-up (wall, paired runs): median {statistics.median(wall):.2f}x, "
           f"min {min(wall):.2f}x, max {max(wall):.2f}x")
+    quiet = [ratio for ratio, a, b in zip(wall, runs["1 process"], runs[many], strict=True)
+             if a[2] <= QUIET * a[0] and b[2] <= QUIET * b[0]]
+    if quiet:
+        print(f"speed-up (wall) of the {len(quiet)} pair(s) during which other processes used "
+              f"under {QUIET:.0%} of a core: median {statistics.median(quiet):.2f}x, "
+              f"min {min(quiet):.2f}x, max {max(quiet):.2f}x")
+    else:
+        print(f"no pair ran while other processes used under {QUIET:.0%} of a core: the wall "
+              "speed-up above is not what an idle machine gives")
     print(f"CPU of {many} / CPU of 1 process (paired runs): median "
           f"{statistics.median(cpu):.2f}, min {min(cpu):.2f}, max {max(cpu):.2f}")
 
