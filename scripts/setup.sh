@@ -18,6 +18,7 @@ if [ "${1:-}" = "--all" ]; then
   pip install -q -e ".[llm,optimize,metrics,bertscore,hf,significance,web,parquet,ray,zh,dev]"
   bash scripts/install-wordnet.sh   # METEOR's WordNet, from Debian's packages
   bash scripts/install-browser.sh   # Debian's chromium + chromedriver for the review page tests
+  bash scripts/setup-local-model.sh # the real-model tier's server and model (built once per machine)
 else
   pip install -q -e ".[optimize]"
 fi
