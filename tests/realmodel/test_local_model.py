@@ -25,8 +25,10 @@ DEMO = ROOT / "experiments" / "demo"
 EXTRACT_REPORTS = 20
 JUDGE_PAIRS = 10
 COMPARISON_MAX_TOKENS = 256
-"""Answer tokens for the run without structured output: ten times what SmolLM2's compact answers
-took with it (17-50 tokens a report), so a JSON answer fits, while prose stops early."""
+"""Answer tokens for the run without structured output: five times the longest compact answer
+SmolLM2 wrote with it (17-50 tokens), so a JSON answer fits. Its prose answers took 11-124 tokens
+(2026-12-01), so this bounds the worst case (40 requests of 1,024 tokens: ~10 minutes on two
+cores) rather than the usual one."""
 OPTIMIZE_REQUESTS = 300
 runner = CliRunner()
 # A CPU model on a loaded machine: minutes per test, past the suite's 300 s per-test timeout.
@@ -80,7 +82,7 @@ def test_extract_20_demo_reports_with_structured_output(recipe_file, tmp_path):
 def test_extract_without_structured_output_for_comparison(recipe_file, tmp_path):
     """The same 20 reports with the prompt alone asking for JSON: the failure rate is printed
     (a small model drifts from the schema), not asserted. The answer budget is
-    ``COMPARISON_MAX_TOKENS``: SmolLM2's prose ran to hundreds of tokens per request."""
+    ``COMPARISON_MAX_TOKENS``."""
     corpus = tmp_path / "reports.jsonl"
     corpus.write_text("\n".join(demo_lines("test", EXTRACT_REPORTS)) + "\n", "utf-8")
     started = time.perf_counter()
