@@ -47,6 +47,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from radprompt.llm.answer_size import schema_token_cap
+
 __all__ = [
     "DIALECTS",
     "SIZE_KEYWORDS",
@@ -123,8 +125,6 @@ def to_dialect(params: Mapping[str, Any], dialect: str) -> dict[str, Any]:
         del wire["response_format"]
         wire["format"] = schema
     if isinstance(wanted := wire.get("max_tokens"), int):
-        from radprompt.llm.answer_size import schema_token_cap
-
         if (cap := schema_token_cap(schema)) is not None and cap < wanted:
             wire["max_tokens"] = cap
     return wire
