@@ -15,8 +15,9 @@
 - **Which cue decides.** Pre cues ("未见", "考虑") stand before the mention, post cues after it
   ("可能", "不除外", "已拔除"); the nearest cue in scope decides, a low-probability hedge winning a
   tie ("考虑肺炎可能": uncertain). A cue inside the gap of a ``*`` phrase decides outright
-  ("心影未见增大"). A ``pseudo`` cue covers words that contain a cue but deny nothing
-  ("较前无明显变化"). "A或B" with no hedge word is a differential: uncertain.
+  ("心影未见增大"), and so does a pre cue that starts in the gap and ends with the phrase
+  ("心脏不扩大": the negation 不扩大). A ``pseudo`` cue covers words that contain a cue but
+  deny nothing ("较前无明显变化"). "A或B" with no hedge word is a differential: uncertain.
 """
 
 from __future__ import annotations
@@ -199,6 +200,9 @@ def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int
             directions, distance = ("post", "uncertainty"), c_start - end
         elif gap and start < c_start and c_end < end:
             directions, distance = ("pre", "post", "uncertainty"), 0
+        elif gap and start < c_start and c_end == end:
+            # a pre cue fused with the mention's last word: "心脏不扩大" (cue 不扩大)
+            directions, distance = ("pre",), 0
         else:
             continue  # the cue's characters belong to the mention itself ("肋膈角消失")
         side = "pre" if c_end <= start else "post"
