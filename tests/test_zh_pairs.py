@@ -27,8 +27,9 @@ def engine() -> RulesExtractor:
     return RulesExtractor(labelset=load_labelset("chestxray21"))
 
 
-def _states(engine: RulesExtractor, text: str) -> dict[str, str]:
-    findings = engine.extract_report(Report("r", text))
+def _states(engine: RulesExtractor, text: str, language: str | None = None) -> dict[str, str]:
+    meta = {"language": language} if language else {}
+    findings = engine.extract_report(Report("r", text, meta))
     return {label: finding.state.value for label, finding in findings.states.items()
             if finding.state is not State.NOT_MENTIONED}
 
@@ -41,8 +42,9 @@ def _pairs() -> list[tuple[str, str]]:
 def test_chinese_and_english_statements_read_alike(engine: RulesExtractor) -> None:
     pairs = _pairs()
     assert len(pairs) >= 120
-    differing = [(zh, en, _states(engine, zh), _states(engine, en)) for zh, en in pairs
-                 if _states(engine, zh) != _states(engine, en)]
+    differing = [(zh, en, _states(engine, zh, "zh"), _states(engine, en, "en"))
+                 for zh, en in pairs
+                 if _states(engine, zh, "zh") != _states(engine, en, "en")]
     assert differing == []
 
 
