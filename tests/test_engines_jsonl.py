@@ -49,7 +49,7 @@ def _messy_lines(count: int = 400) -> list[str]:
     lines[50] = json.dumps({"id": 1.5, "text": "Edema."})
     lines[60] = json.dumps({"id": "nul", "text": "Edema.\x00"})
     lines[70] = json.dumps({"id": "sep", "text": "Small effusion.\u2028No pneumothorax."},
-                           ensure_ascii=False)  # two lines for str.splitlines, as one pass reads
+                           ensure_ascii=False)  # one line: U+2028 inside a string is no line break
     lines[80] = json.dumps({"id": "lang", "text": _text(3), "language": "en"})
     lines[90] = ""
     lines[100] = json.dumps({"id": "labelled", "text": "Edema.", "labels": {"Edema": 1}})
@@ -73,7 +73,7 @@ def test_workers_read_a_messy_jsonl_as_one_process_does(tmp_path, newline):
     source.write_bytes(newline.join(_messy_lines()).encode("utf-8") + newline.encode())
     one = _extract(tmp_path, source, "one")
     assert one[0] == 1 and "duplicate id (first seen in row 3)" in one[1]
-    assert one[2].count(b'{"id": "s') > 300 and b'"row": 352' in one[2]
+    assert one[2].count(b'{"id": "s') > 300 and b'"row": 351' in one[2]  # line 351
     for workers in ("2", "3"):
         assert _extract(tmp_path, source, "one", "--workers", workers) == one
 
@@ -102,7 +102,7 @@ def test_a_line_that_stops_the_read_stops_it_with_the_same_message(tmp_path, lin
     source = tmp_path / "stops.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     one = _extract(tmp_path, source, "one")
-    assert one[0] == 2 and message in one[1] and "line 252" in one[1]  # (line 71 reads as two)
+    assert one[0] == 2 and message in one[1] and "line 251" in one[1]
     (tmp_path / "one.jsonl").write_text("an earlier output\n", encoding="utf-8")
     assert _extract(tmp_path, source, "one", "--workers", "2") == (
         2, one[1], b"an earlier output\n--\n")  # left as it was, nothing half written
@@ -164,3 +164,18 @@ def test_a_killed_run_started_again_writes_the_whole_output(tmp_path):
     one = tmp_path / "one.jsonl"
     subprocess.run([*command[:7], str(one)], check=True, capture_output=True)
     assert output.read_bytes() == one.read_bytes() and one.read_bytes().count(b"\n") == 8_000
+
+
+def test_a_unicode_line_break_inside_a_string_keeps_its_record_whole(tmp_path):
+    """JSON written with ensure_ascii=False keeps U+2028 / U+2029 / U+0085 raw: the record is
+    one report, read the same in one process and in the workers."""
+    source = tmp_path / "unicode.jsonl"
+    texts = ["Small effusion.\u2028No pneumothorax.", "Edema.\u2029Cardiomegaly.", "Clear.\x85"]
+    source.write_text("".join(json.dumps({"id": f"u{i}", "text": text}, ensure_ascii=False)
+                              + "\r\n" for i, text in enumerate(texts)), encoding="utf-8")
+    one = _extract(tmp_path, source, "one")
+    assert one[0] == 0, one[1]
+    output = one[2].split(b"--\n")[0].decode()
+    written = [json.loads(line) for line in output.split("\n") if line]
+    assert [record["id"] for record in written] == ["u0", "u1", "u2"]
+    assert _extract(tmp_path, source, "one", "--workers", "2") == one

@@ -27,7 +27,7 @@ from radprompt.findings import Attributes, Evidence, Finding, Findings, State, p
 from radprompt.labelset import LabelMapping, LabelSet, load_mapping
 from radprompt.outputs import check_output_path, write_findings
 from radprompt.parquet import is_parquet, parquet_records
-from radprompt.text_files import allow_long_csv_fields
+from radprompt.text_files import allow_long_csv_fields, jsonl_text_lines
 from radprompt.text_files import csv_rows as _csv_rows
 from radprompt.text_files import detect_format as _detect_format
 from radprompt.text_files import pick_column as _pick_column
@@ -94,7 +94,7 @@ def read_dataset(
     if kind not in FORMATS[1:-1]:
         raise InputError(path, f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if kind == "jsonl":
-        dataset = read_jsonl_lines(path, text.splitlines(), labelset=labelset,
+        dataset = read_jsonl_lines(path, jsonl_text_lines(text), labelset=labelset,
                                    require_text=require_text)
     else:
         rows, header = _csv_rows(path, text)
@@ -251,7 +251,7 @@ def _read_csv(
 def read_jsonl_lines(path: Path, lines: Sequence[str], *, labelset: LabelSet,
                      require_text: bool = True, first_line: int = 1,
                      seen: dict[str, int] | None = None) -> Dataset:
-    """Read JSONL ``lines`` (of ``str.splitlines()``, from line ``first_line``) as
+    """Read JSONL ``lines`` (of ``text_files.jsonl_text_lines``, from line ``first_line``) as
     ``read_dataset`` does; a part of a file after the ids in ``seen`` (id -> row, updated)."""
     collector = _Collector(path, require_text=require_text, seen=seen)
     for line_number, line in enumerate(lines, start=first_line):

@@ -19,7 +19,7 @@ from pathlib import Path
 from radprompt.errors import InputError
 
 __all__ = ["CSV_FIELD_LIMIT", "allow_long_csv_fields", "csv_rows", "detect_format",
-           "pick_column", "read_text"]
+           "jsonl_text_lines", "pick_column", "read_text"]
 
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 """Longest CSV field read (characters): a report is one field; the csv default is 128 KiB."""
@@ -54,6 +54,22 @@ def read_text(path: Path) -> str:
             "re-save the file as UTF-8",
             where=f"line {line}",
         ) from exc
+
+
+def jsonl_text_lines(text: str) -> list[str]:
+    r"""The lines of a JSONL text, split at line feeds only (a ``\r`` before one is dropped).
+
+    ``str.splitlines`` also splits at U+2028, U+2029, U+0085 and other Unicode line breaks,
+    which JSON written with ``ensure_ascii=False`` keeps raw inside a string: a valid record
+    would be cut in two refused rows.
+
+        >>> jsonl_text_lines('{"text": "a\u2028b"}\r\n{}\n')
+        ['{"text": "a\u2028b"}', '{}']
+    """
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 _BINARY_FORMATS = ((b"PAR1", "Parquet"), (b"PK\x03\x04", "zip (or Excel)"),

@@ -26,15 +26,15 @@ from radprompt.extractors.base import Extractor, ProgressCallback
 from radprompt.labelset import LabelSet
 from radprompt.parquet import is_parquet
 from radprompt.reports import Dataset, read_jsonl_lines
-from radprompt.text_files import detect_format, read_text
+from radprompt.text_files import detect_format, jsonl_text_lines, read_text
 
 __all__ = ["JsonlLines", "JsonlParts", "ReadAndExtract", "jsonl_lines"]
 
 
 @dataclass(frozen=True)
 class JsonlLines:
-    """A JSONL input's lines (``str.splitlines()`` of the file, as ``read_dataset`` reads it),
-    to be read in the worker processes."""
+    """A JSONL input's lines (``text_files.jsonl_text_lines`` of the file, as ``read_dataset``
+    reads it), to be read in the worker processes."""
 
     path: Path
     lines: Sequence[str]
@@ -65,7 +65,7 @@ def jsonl_lines(path: str | Path, *, labelset: LabelSet,
     text = read_text(path)
     if format == "auto" and detect_format(path, text) != "jsonl":
         return None
-    source = JsonlLines(path, text.splitlines(), labelset)
+    source = JsonlLines(path, jsonl_text_lines(text), labelset)
     if source.rows == 0:  # as read_dataset: every line that holds something is a row
         raise InputError(path, "no reports in the file (a header or blank lines only)")
     return source
