@@ -170,3 +170,15 @@ def test_unknown_kind_and_bad_vocabulary(labels, tmp_path):
     bad.write_text("labelset: chestxray21\nsynonym_groups:\n  - [cardiomegaly, big heart]\n")
     with pytest.raises(InputError, match="'big heart' is not a phrase"):
         load_vocabulary(labelset=labels, path=bad)
+
+
+def test_pairs_with_a_unicode_line_break_read_back_whole(tmp_path):
+    """Pairs are written with ensure_ascii=False, so a U+2028 in a report stays raw: reading
+    them back must not cut the record in two."""
+    from radprompt.significance.perturb import Pair, PairSet, read_pairs, write_pairs
+
+    pair = Pair(id="r1/negate", reference_id="r1", kind="negate", significant=True,
+                reference="Small effusion.\u2028No pneumothorax.",
+                variant="No effusion.\u2029No pneumothorax.")
+    write_pairs(tmp_path / "pairs.jsonl", PairSet(pairs=[pair]))
+    assert read_pairs(tmp_path / "pairs.jsonl") == [pair]

@@ -48,6 +48,7 @@ from radprompt.runs.proposal import Proposal
 from radprompt.runs.records import Decision, Edit, Manifest, RoundRecord, ScoreSummary
 from radprompt.runs.scoring import ExtractionScore, score_extraction
 from radprompt.runs.versions import read_rules_version, rules_extractor
+from radprompt.text_files import jsonl_text_lines
 
 __all__ = ["Run", "VersionRecord", "list_runs"]
 
@@ -147,7 +148,7 @@ class Run:
         if not path.is_file():
             return []
         records = []
-        for line in path.read_text("utf-8").splitlines():
+        for line in jsonl_text_lines(path.read_text("utf-8")):
             if line.strip():
                 try:
                     records.append(json.loads(line))

@@ -37,6 +37,7 @@ from radprompt.labelset import LabelSet
 from radprompt.reports import Report
 from radprompt.significance.analysis import ReportAnalysis, ReportReader
 from radprompt.significance.vocabulary import PerturbationVocabulary, load_vocabulary
+from radprompt.text_files import jsonl_text_lines
 
 __all__ = [
     "Pair",
@@ -219,7 +220,7 @@ def read_pairs(path: str | Path) -> list[Pair]:
     if not path.is_file():
         raise InputError(path, "file not found")
     pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(jsonl_text_lines(path.read_text(encoding="utf-8")), start=1):
         if not line.strip():
             continue
         try:
