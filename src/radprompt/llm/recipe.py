@@ -12,11 +12,12 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["LLMRecipe"]
+__all__ = ["LLMRecipe", "recipe_with"]
 
 BackendName = Literal["auto", "litellm", "openai_compatible", "vllm", "hf"]
 
@@ -138,3 +139,26 @@ class LLMRecipe(BaseModel):
             params["seed"] = self.seed
         params.update(self.extra_params)
         return params
+
+
+def recipe_with(recipe: LLMRecipe | str | Path | None, *, model: str | None = None,
+                api_base: str | None = None, allow_remote: bool = False,
+                needs: str = "this") -> LLMRecipe:
+    """``recipe`` (a recipe, or a recipe file in ``extractors/`` by name or path) with the
+    ``model``, ``api_base`` and ``allow_remote`` a caller gives over it; ``needs`` names the
+    caller in the error raised when there is no model at all (the judges, the paraphraser)."""
+    from radprompt.labelset import read_yaml
+    from radprompt.resources import find_resource
+
+    data: dict[str, Any] = {}
+    if isinstance(recipe, LLMRecipe):
+        data = recipe.model_dump()
+    elif recipe is not None:
+        data = dict(read_yaml(find_resource("extractors", recipe, suffix=".yaml")))
+    given = {key: value for key, value in (("model", model), ("api_base", api_base),
+             ("allow_remote", allow_remote or None)) if value is not None}
+    data = {**data, **given, "kind": "llm"}
+    if "model" not in data:
+        raise ValueError(f"{needs} needs a model (model='hosted_vllm/...' with api_base, or "
+                         "'openai/gpt-4o-mini') or a recipe")
+    return LLMRecipe.model_validate(data)

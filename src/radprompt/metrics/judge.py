@@ -146,24 +146,10 @@ class Judge(Metric):
         self.client = client
 
     def _recipe(self) -> LLMRecipe:
-        from radprompt.llm import LLMRecipe
+        from radprompt.llm.recipe import recipe_with
 
-        given = {key: value for key, value in (("model", self.model),
-                 ("api_base", self.api_base), ("allow_remote", self.allow_remote or None))
-                 if value is not None}
-        data: dict[str, Any] = {}
-        if isinstance(self.recipe, LLMRecipe):
-            data = self.recipe.model_dump()
-        elif self.recipe is not None:
-            from radprompt.labelset import read_yaml
-            from radprompt.resources import find_resource
-
-            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
-        data = {**data, **given, "kind": "llm"}
-        if "model" not in data:
-            raise ValueError("the judge needs a model (e.g. model='openai/gpt-4o-mini') "
-                             "or a recipe")
-        return LLMRecipe.model_validate(data)
+        return recipe_with(self.recipe, model=self.model, api_base=self.api_base,
+                           allow_remote=self.allow_remote, needs="the judge")
 
     def _template(self) -> Any:
         from radprompt.prompts import prompt_environment

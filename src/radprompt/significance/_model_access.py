@@ -40,22 +40,10 @@ class _ModelAccess:
         self.client = client
 
     def _recipe(self) -> LLMRecipe:
-        from radprompt.labelset import read_yaml
-        from radprompt.llm import LLMRecipe
-        from radprompt.resources import find_resource
+        from radprompt.llm.recipe import recipe_with
 
-        data: dict[str, Any] = {}
-        if isinstance(self.recipe, LLMRecipe):
-            data = self.recipe.model_dump()
-        elif self.recipe is not None:
-            data = dict(read_yaml(find_resource("extractors", self.recipe, suffix=".yaml")))
-        given = {key: value for key, value in (("model", self.model), ("api_base",
-                 self.api_base), ("allow_remote", self.allow_remote or None)) if value is not None}
-        data = {**data, **given, "kind": "llm"}
-        if "model" not in data:
-            raise ValueError(f"{type(self).__name__} needs a model (model='hosted_vllm/...' "
-                             "with api_base) or a recipe")
-        return LLMRecipe.model_validate(data)
+        return recipe_with(self.recipe, model=self.model, api_base=self.api_base,
+                           allow_remote=self.allow_remote, needs=type(self).__name__)
 
     def _structured(self) -> bool:
         """Structured output where the recipe asks for it (``structured_output: true``)."""
