@@ -74,6 +74,27 @@ def test_chinese_negation_and_hedges_keep_to_their_clause(
     assert got == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # a post cue past another item of a list reaches it only when it closes the list
+    ("无实变、可疑的肺部阴影或胸腔积液。",
+     {"consolidation": "absent", "lung_opacity": "absent", "pleural_effusion": "absent"}),
+    ("气胸、胸腔积液可能。", {"pneumothorax": "uncertain", "pleural_effusion": "uncertain"}),
+    ("左侧气胸及胸腔积液已消失。", {"pneumothorax": "absent", "pleural_effusion": "absent"}),
+    # a normal statement whose last word is denied states no normal
+    ("心影大小不正常。", {}),
+    ("心影大小正常。", {"cardiomegaly": "absent"}),
+    # a negation word inside a longer hedge or a word that denies nothing
+    ("不能完全排除少量胸腔积液。", {"pleural_effusion": "uncertain"}),
+    ("较前没有变化的右侧胸腔积液。", {"pleural_effusion": "present"}),
+    ("性质未明的右上叶结节。", {"lung_lesion": "present"}),
+])
+def test_chinese_lists_hedges_and_normal_words(
+        engine: RulesExtractor, text: str, expected: dict[str, str]) -> None:
+    got = _states(engine, text)
+    got.pop("no_finding", None)
+    assert got == expected
+
+
 def test_history_section_is_not_read(engine: RulesExtractor) -> None:
     text = "临床病史：发热咳嗽，肺炎？\n影像所见：双肺纹理清晰，未见明显异常。"
     assert _states(engine, text) == {

@@ -51,6 +51,7 @@ CLAUSE_MARKS = frozenset("，,；;：:。\n")
 _DIFFERENTIAL = "或"
 _LIST_COMMAS = "，,"
 _LIST_JOINS = ("或", "及", "和", "与")
+_ITEM_MARKS = "、，," + "".join(_LIST_JOINS)
 _LIST_ITEM_CHARS = 12
 _LIST_MAX_ITEMS = 4
 _ITEM_BREAKERS = ("左", "右", "双", "两", "少量", "中等", "大量", "轻度", "中度", "重度", "新",
@@ -185,7 +186,15 @@ def _list_left(text: str, left: int, start: int, sentence: tuple[int, int]) -> i
     return left
 
 
-def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
+def _post_reaches(text: str, end: int, c_start: int, c_end: int, clause_end: int) -> bool:
+    """A post cue past another item of a list ("气胸、胸腔积液可能") speaks of every item only when
+    it closes the list; one that opens the next item ("无实变、可疑的肺部阴影") is that item's."""
+    if not any(mark in text[end:c_start] for mark in _ITEM_MARKS):
+        return True
+    return c_end >= clause_end or text[c_end] in _ITEM_MARKS or text[c_end:].startswith(_LIST_JOINS)
+
+
+def _distances(text: str, cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
                clause: tuple[int, int], *, gap: bool) -> dict[tuple[str, str], int]:
     """The nearest cue of each category (possible, probable, negation) and side (pre, post)
     that reaches the mention."""
@@ -197,6 +206,8 @@ def _distances(cues: list[tuple[int, int, frozenset[str]]], start: int, end: int
         if c_end <= start:
             directions, distance = ("pre", "uncertainty"), start - c_end
         elif c_start >= end:
+            if not _post_reaches(text, end, c_start, c_end, clause[1]):
+                continue
             directions, distance = ("post", "uncertainty"), c_start - end
         elif gap and start < c_start and c_end < end:
             directions, distance = ("pre", "post", "uncertainty"), 0
@@ -223,7 +234,7 @@ def cjk_mention_state(
     cues (``CJKCues.find``); ``gap`` says the mention matched a ``*`` phrase."""
     clause = _clause(text, start, end, sentence, found)
     reach = {key: distance for key, distance in
-             _distances(found, start, end, clause, gap=gap).items() if distance <= cues.scope}
+             _distances(text, found, start, end, clause, gap=gap).items() if distance <= cues.scope}
     if not reach:
         if base is State.PRESENT and _differential(text, start, end, clause):
             return State.UNCERTAIN

@@ -30,6 +30,8 @@ from radprompt.reports import Report
 __all__ = ["CJKReader"]
 
 _RANK = {state: rank for rank, state in enumerate(PRECEDENCE)}
+_NOT_NORMAL = re.compile(r"[不欠未非](?:清晰|清楚|正常|锐利|光整|光滑)$")
+"""A normal statement's last word denied ("肋膈角欠锐利", "心影大小不正常") states no normal."""
 _Cues = list[tuple[int, int, frozenset[str]]]
 
 
@@ -129,7 +131,7 @@ class _Reading:
         if best is None and compiled.normals is not None:
             for match in compiled.normals.finditer(text):
                 sentence = self.sentence_of(*match.span())
-                if sentence is not None:
+                if sentence is not None and not _NOT_NORMAL.search(match.group()):
                     best = (State.ABSENT, sentence, *match.span())
                     break
         if best is None:
