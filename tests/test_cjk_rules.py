@@ -87,6 +87,10 @@ def test_chinese_negation_and_hedges_keep_to_their_clause(
     ("不能完全排除少量胸腔积液。", {"pleural_effusion": "uncertain"}),
     ("较前没有变化的右侧胸腔积液。", {"pleural_effusion": "present"}),
     ("性质未明的右上叶结节。", {"lung_lesion": "present"}),
+    # a pseudo cue led by 无 that opens its clause and governs a list negates the list
+    ("无移位性肋骨骨折、气胸或胸腔积液。",
+     {"fracture": "absent", "pneumothorax": "absent", "pleural_effusion": "absent"}),
+    ("右侧第5肋无移位骨折。", {"fracture": "present"}),
 ])
 def test_chinese_lists_hedges_and_normal_words(
         engine: RulesExtractor, text: str, expected: dict[str, str]) -> None:

@@ -194,14 +194,27 @@ def _post_reaches(text: str, end: int, c_start: int, c_end: int, clause_end: int
     return c_end >= clause_end or text[c_end] in _ITEM_MARKS or text[c_end:].startswith(_LIST_JOINS)
 
 
+def _negates_list(text: str, c_start: int, c_end: int, start: int,
+                  clause: tuple[int, int]) -> bool:
+    """A pseudo cue led by 无 that opens its clause and goes on to a list negates the list:
+    "无移位性肋骨骨折、气胸或胸腔积液" is no displaced fracture, no pneumothorax, no effusion
+    (while "右侧第5肋无移位骨折" is a nondisplaced fracture)."""
+    return (c_start == clause[0] and text[c_start] == "无" and c_end <= start
+            and any(mark in text[c_end:clause[1]] for mark in _ITEM_MARKS))
+
+
 def _distances(text: str, cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
                clause: tuple[int, int], *, gap: bool) -> dict[tuple[str, str], int]:
     """The nearest cue of each category (possible, probable, negation) and side (pre, post)
     that reaches the mention."""
     nearest: dict[tuple[str, str], int] = {}
     for c_start, c_end, kinds in cues:
-        if "pseudo" in kinds or c_start < clause[0] or c_end > clause[1]:
+        if c_start < clause[0] or c_end > clause[1]:
             continue
+        if "pseudo" in kinds:
+            if not _negates_list(text, c_start, c_end, start, clause):
+                continue
+            kinds = frozenset({"negation_pre"})
         directions: tuple[str, ...]
         if c_end <= start:
             directions, distance = ("pre", "uncertainty"), start - c_end
