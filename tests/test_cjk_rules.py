@@ -99,6 +99,17 @@ def test_chinese_lists_hedges_and_normal_words(
     assert got == expected
 
 
+def test_traditional_characters_read_as_simplified(engine: RulesExtractor) -> None:
+    simplified = "心脏大小正常。双肺清晰。右侧少量胸腔积液，未见气胸。纵隔增宽。"
+    traditional = "心臟大小正常。雙肺清晰。右側少量胸腔積液，未見氣胸。縱膈增寬。"
+    assert _states(engine, traditional) == _states(engine, simplified)
+    findings = engine.extract_report(Report("r", traditional))
+    evidence = findings.states["pleural_effusion"].evidence
+    assert evidence is not None and evidence.text == "右側少量胸腔積液，未見氣胸。"
+    assert findings.states["pleural_effusion"].attributes == \
+        engine.extract_report(Report("r", simplified)).states["pleural_effusion"].attributes
+
+
 def test_history_section_is_not_read(engine: RulesExtractor) -> None:
     text = "临床病史：发热咳嗽，肺炎？\n影像所见：双肺纹理清晰，未见明显异常。"
     assert _states(engine, text) == {

@@ -30,6 +30,7 @@ __all__ = [
     "locate_unspaced",
     "normalise_language",
     "report_language",
+    "simplified",
 ]
 
 DEFAULT_LANGUAGE = "en"
@@ -79,6 +80,40 @@ def report_language(text: str, meta: Mapping[str, Any] | None = None) -> str:
         if isinstance(declared, str) and declared.strip():
             return normalise_language(declared)
     return detect_language(text)
+
+
+_TRADITIONAL = (
+    "並亞來係側傷傾儀內兩冇別剋動區噁嚮圍圖團塊塵墊壓夾實寬尋對導屬帶張彆彎後徑復徵惡態慮憂應懷掃換摺擔擬擴斷於曆條極"
+    "標樣機檢歷氣決沒淺減測渾溝滲滿潤濁濃濾為無營狀狹現環異疊瘺瘻療癥發皰監盤確積穩窩竈節範簡糰約紋紮細組結絲經綫維網"
+    "線緩緻縫縮縱縴總織繫續纍纖義聯脈脹腎腫腸膚膽膿臟臨與舊葉蓋處術衝裝複見觀記許訴診評認請證識議護變負資質軟較輔輕輪"
+    "輸轉連進過適釘鈍鈣銀銳鋼錄錶鎖鑒門閉開間閤闆關陰陳雙難電靜頂項頭頸類顫顯飼飽養餘髒體髮麯麵點齣"
+)
+_SIMPLIFIED = (
+    "并亚来系侧伤倾仪内两没别克动区恶向围图团块尘垫压夹实宽寻对导属带张别弯后径复征恶态虑忧应怀扫换折担拟扩断于历条极"
+    "标样机检历气决没浅减测浑沟渗满润浊浓滤为无营状狭现环异叠瘘瘘疗症发疱监盘确积稳窝灶节范简团约纹扎细组结丝经线维网"
+    "线缓致缝缩纵纤总织系续累纤义联脉胀肾肿肠肤胆脓脏临与旧叶盖处术冲装复见观记许诉诊评认请证识议护变负资质软较辅轻轮"
+    "输转连进过适钉钝钙银锐钢录表锁鉴门闭开间合板关阴陈双难电静顶项头颈类颤显饲饱养余脏体发曲面点出"
+)
+_T2S = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+_REGIONAL = (("纵膈", "纵隔"), ("肋膜", "胸膜"))
+"""Words of reports from Taiwan and Hong Kong for the mainland's, of the same length."""
+
+
+def simplified(text: str) -> str:
+    """``text`` with traditional Chinese characters in their simplified forms, character for
+    character, so that every offset stays (a report written in traditional characters is read
+    with the same Chinese words).
+
+    The table covers the traditional forms of the characters the labelsets' Chinese words use
+    (from HanziConv's character table, one simplified form each); other characters stay.
+
+    >>> simplified("右側胸腔積液，未見氣胸。縱膈不寬。")
+    '右侧胸腔积液，未见气胸。纵隔不宽。'
+    """
+    text = text.translate(_T2S)
+    for regional, mainland in _REGIONAL:
+        text = text.replace(regional, mainland)
+    return text
 
 
 def is_cjk_language(code: str) -> bool:

@@ -25,6 +25,7 @@ from radprompt.extractors._cjk import CJKCues, cjk_mention_state, cjk_sentences,
 from radprompt.extractors._cjk_attributes import chinese_attributes
 from radprompt.findings import PRECEDENCE, Evidence, Finding, Findings, State, derive_labels
 from radprompt.labelset import Hedges, Label, LabelSet
+from radprompt.languages import simplified
 from radprompt.reports import Report
 
 __all__ = ["CJKReader"]
@@ -74,9 +75,9 @@ class CJKReader:
             section.endswith(name) for name in self._ignored))
 
     def extract_report(self, report: Report) -> Findings:
-        text = report.text
+        text = simplified(report.text)  # traditional characters read as simplified, offsets kept
         spans = [(s.start, s.end) for s in cjk_sentences(text) if self._read(s.section)]
-        reading = _Reading(text, spans)
+        reading = _Reading(text, spans, original=report.text)
         states: dict[str, Finding] = {}
         for compiled in self._labels:
             found = reading.label_finding(compiled)
@@ -88,8 +89,9 @@ class CJKReader:
 class _Reading:
     """One report being read: its sentences and each sentence's cues, found once per cue set."""
 
-    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+    def __init__(self, text: str, spans: list[tuple[int, int]], *, original: str) -> None:
         self.text = text
+        self.original = original
         self.spans = spans
         self.starts = [start for start, _ in spans]
         self._cues: dict[tuple[int, int], _Cues] = {}
@@ -137,8 +139,8 @@ class _Reading:
         if best is None:
             return None
         state, (s_start, s_end), start, end = best
-        evidence = Evidence(s_start, s_end, text[s_start:s_end])
+        evidence = Evidence(s_start, s_end, self.original[s_start:s_end])
         if state is State.ABSENT:
             return Finding(state, evidence)
         return Finding(state, evidence, chinese_attributes(
-            evidence.text, start - s_start, end - s_start))
+            text[s_start:s_end], start - s_start, end - s_start))
