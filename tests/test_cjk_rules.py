@@ -91,6 +91,10 @@ def test_chinese_negation_and_hedges_keep_to_their_clause(
     ("无移位性肋骨骨折、气胸或胸腔积液。",
      {"fracture": "absent", "pneumothorax": "absent", "pleural_effusion": "absent"}),
     ("右侧第5肋无移位骨折。", {"fracture": "present"}),
+    # a negation reaches every item of a list, however long the list
+    ("没有局灶性气腔实变、可疑的肺部阴影、大量胸腔积液、明显的肺水肿、纵隔增宽或者气胸的证据。",
+     {"consolidation": "absent", "lung_opacity": "absent", "pleural_effusion": "absent",
+      "edema": "absent", "enlarged_cardiomediastinum": "absent", "pneumothorax": "absent"}),
 ])
 def test_chinese_lists_hedges_and_normal_words(
         engine: RulesExtractor, text: str, expected: dict[str, str]) -> None:

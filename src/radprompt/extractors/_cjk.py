@@ -10,14 +10,18 @@
 - **Scope.** A cue reaches a mention only inside its clause: the stretch between clause
   punctuation (，；：。 and their ASCII forms) and contrast words (the ``termination`` cues:
   但, 但是, 然而 ...), at most ``scope_tokens`` characters away. The enumeration comma 、 and
-  及 / 和 join items of one clause, so "未见实变、胸腔积液及气胸" negates all three, while
-  "未见气胸，左侧胸腔积液" leaves the effusion present.
+  及 / 和 join items of one clause, so "未见实变、胸腔积液及气胸" negates all three (a list,
+  however long, counts as its first item), while "未见气胸，左侧胸腔积液" leaves the effusion
+  present. A post cue past another item reaches it only when it closes the list ("气胸、胸腔
+  积液可能"; in "无实变、可疑的阴影" 可疑 is the next item's).
 - **Which cue decides.** Pre cues ("未见", "考虑") stand before the mention, post cues after it
   ("可能", "不除外", "已拔除"); the nearest cue in scope decides, a low-probability hedge winning a
   tie ("考虑肺炎可能": uncertain). A cue inside the gap of a ``*`` phrase decides outright
   ("心影未见增大"), and so does a pre cue that starts in the gap and ends with the phrase
   ("心脏不扩大": the negation 不扩大). A ``pseudo`` cue covers words that contain a cue but
-  deny nothing ("较前无明显变化"). "A或B" with no hedge word is a differential: uncertain.
+  deny nothing ("较前无明显变化"), unless it is led by 无, opens its clause and goes on to a list
+  ("无移位性肋骨骨折、气胸或胸腔积液": all absent). "A或B" with no hedge word is a differential:
+  uncertain.
 """
 
 from __future__ import annotations
@@ -203,10 +207,18 @@ def _negates_list(text: str, c_start: int, c_end: int, start: int,
             and any(mark in text[c_end:clause[1]] for mark in _ITEM_MARKS))
 
 
+def _list_reach(text: str, c_end: int, start: int) -> int:
+    """How far a pre cue must reach for a mention: over a list only to its first item, so
+    "无A、B、C或D" reaches D as it reaches A however long the list."""
+    between = text[c_end:start]
+    marks = [between.find(mark) for mark in _ITEM_MARKS if mark in between]
+    return min(marks, default=len(between))
+
+
 def _distances(text: str, cues: list[tuple[int, int, frozenset[str]]], start: int, end: int,
-               clause: tuple[int, int], *, gap: bool) -> dict[tuple[str, str], int]:
+               clause: tuple[int, int], *, gap: bool, scope: int) -> dict[tuple[str, str], int]:
     """The nearest cue of each category (possible, probable, negation) and side (pre, post)
-    that reaches the mention."""
+    that reaches the mention (``scope`` characters at most, a list's items counted as one)."""
     nearest: dict[tuple[str, str], int] = {}
     for c_start, c_end, kinds in cues:
         if c_start < clause[0] or c_end > clause[1]:
@@ -217,9 +229,11 @@ def _distances(text: str, cues: list[tuple[int, int, frozenset[str]]], start: in
             kinds = frozenset({"negation_pre"})
         directions: tuple[str, ...]
         if c_end <= start:
+            if _list_reach(text, c_end, start) > scope:
+                continue
             directions, distance = ("pre", "uncertainty"), start - c_end
         elif c_start >= end:
-            if not _post_reaches(text, end, c_start, c_end, clause[1]):
+            if c_start - end > scope or not _post_reaches(text, end, c_start, c_end, clause[1]):
                 continue
             directions, distance = ("post", "uncertainty"), c_start - end
         elif gap and start < c_start and c_end < end:
@@ -246,8 +260,7 @@ def cjk_mention_state(
     """The state of the mention ``[start, end)`` of ``sentence``; ``found`` are the sentence's
     cues (``CJKCues.find``); ``gap`` says the mention matched a ``*`` phrase."""
     clause = _clause(text, start, end, sentence, found)
-    reach = {key: distance for key, distance in
-             _distances(text, found, start, end, clause, gap=gap).items() if distance <= cues.scope}
+    reach = _distances(text, found, start, end, clause, gap=gap, scope=cues.scope)
     if not reach:
         if base is State.PRESENT and _differential(text, start, end, clause):
             return State.UNCERTAIN
