@@ -134,6 +134,8 @@ def search(
         def after_trial(study: Any, trial: Any) -> None:
             finished = len(study.get_trials(deepcopy=False, states=finished_states))
             study.sampler = _sampler(optuna, seed, finished)
+            if finished < n_trials:
+                _queue_next_corner(study, space=space, done=finished)
             if on_trial is not None:
                 on_trial(min(finished, n_trials), n_trials)
             if should_stop():
@@ -161,9 +163,8 @@ def _quiet(optuna: Any) -> Iterator[None]:
 
 
 def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tuple[int, int | None]:
-    """Requeue trials a killed process left running, seed a new study with the obvious
-    corners (nothing, everything, ``space.corners``); return the finished trials so far and
-    the trial a resumed search starts at."""
+    """Requeue trials a killed process left running and queue the next corner; return the
+    finished trials so far and the trial a resumed search starts at."""
     from optuna.trial import TrialState
 
     # A trial left running by a killed process: fail it and queue its parameters again.
@@ -171,16 +172,31 @@ def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tupl
         study.tell(stale.number, state=TrialState.FAIL)
         study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
     done = len(study.get_trials(deepcopy=False, states=states))
-    if not study.trials:
-        # Start from the obvious corners: nothing changed, everything switched on, and the
-        # space's own corners.
-        baseline = {name: choices[0] for name, choices in space.settings.items()}
-        study.enqueue_trial({**{f"r{i}": False for i in range(len(space.revisions))}, **baseline})
-        everything = frozenset(range(len(space.revisions)))
-        for corner in dict.fromkeys((everything, *space.corners) if space.revisions else ()):
-            if corner:
-                study.enqueue_trial({**{f"r{i}": i in corner for i in everything}, **baseline})
+    _queue_next_corner(study, space=space, done=done)
     return done, (done + 1 if done else None)
+
+
+def _corners(space: SearchSpace) -> list[dict[str, Any]]:
+    """The obvious trials a search starts from: nothing changed, everything switched on, and
+    the space's own corners."""
+    baseline = {name: choices[0] for name, choices in space.settings.items()}
+    everything = frozenset(range(len(space.revisions)))
+    switched = [corner for corner in dict.fromkeys(
+        (everything, *space.corners) if space.revisions else ()) if corner]
+    return [{**{f"r{i}": i in corner for i in everything}, **baseline}
+            for corner in (frozenset(), *switched)]
+
+
+def _queue_next_corner(study: Any, *, space: SearchSpace, done: int) -> None:
+    """Queue corner number ``done`` when no trial waits. One at a time, so that a trial a
+    killed process retries runs before the corners after it, as in an uninterrupted search
+    (the median pruner's decision depends on how many trials finished before)."""
+    from optuna.trial import TrialState
+
+    corners = _corners(space)
+    if done < len(corners) and not study.get_trials(deepcopy=False,
+                                                    states=(TrialState.WAITING,)):
+        study.enqueue_trial(corners[done])
 
 
 def _objective(optuna: Any, *, space: SearchSpace, build: Callable[..., Any], guards: Guards,
