@@ -3,7 +3,9 @@
 What a fake cannot show: the chat template, llama.cpp's structured-output dialect, real token
 counts and context limits. A 135M model labels reports poorly; these tests check that the path
 works (every answer parses, evidence is checked, the cache serves a re-run, the optimize loop
-completes) and print the figures they measured, never asserting a score.
+completes) and print the figures they measured, never asserting a score. How often answers
+fail without structured output is a measurement, not a test: `radprompt bench llm --api-base`
+prints it next to the rate with it, on the same reports.
 """
 
 from __future__ import annotations
@@ -24,11 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "experiments" / "demo"
 EXTRACT_REPORTS = 20
 JUDGE_PAIRS = 10
-COMPARISON_MAX_TOKENS = 256
-"""Answer tokens for the run without structured output: five times the longest compact answer
-SmolLM2 wrote with it (17-50 tokens), so a JSON answer fits. Its prose answers took 11-124 tokens
-(2026-12-01), so this bounds the worst case (40 requests of 1,024 tokens: ~10 minutes on two
-cores) rather than the usual one."""
 OPTIMIZE_REQUESTS = 300
 runner = CliRunner()
 # A CPU model on a loaded machine: minutes per test, past the suite's 300 s per-test timeout.
@@ -77,27 +74,6 @@ def test_extract_20_demo_reports_with_structured_output(recipe_file, tmp_path):
     assert again.exit_code == 0, again.output
     assert _sent(again.output) == 0
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "out.jsonl").read_text()
-
-
-def test_extract_without_structured_output_for_comparison(recipe_file, tmp_path):
-    """The same 20 reports with the prompt alone asking for JSON: the failure rate is printed
-    (a small model drifts from the schema), not asserted. The answer budget is
-    ``COMPARISON_MAX_TOKENS``."""
-    corpus = tmp_path / "reports.jsonl"
-    corpus.write_text("\n".join(demo_lines("test", EXTRACT_REPORTS)) + "\n", "utf-8")
-    started = time.perf_counter()
-    result = runner.invoke(app, ["extract", "-e", str(recipe_file), "-i", str(corpus),
-                                 "-o", str(tmp_path / "out.jsonl"), "--no-structured-output",
-                                 "--max-tokens", str(COMPARISON_MAX_TOKENS)])
-    seconds = time.perf_counter() - started
-    assert result.exit_code in (0, 1), result.output  # 1: some reports failed
-    failed_file = tmp_path / "out.jsonl.failed.jsonl"
-    failed = len(failed_file.read_text("utf-8").splitlines()) if failed_file.exists() else 0
-    written = len((tmp_path / "out.jsonl").read_text("utf-8").splitlines())
-    assert written + failed == EXTRACT_REPORTS
-    print(f"\nreal model without structured output (max_tokens {COMPARISON_MAX_TOKENS}): "
-          f"{failed}/{EXTRACT_REPORTS} reports failed in {seconds:.1f} s; "
-          f"{_usage_line(result.output)}")
 
 
 def test_models_check_names_the_dialect(local_model: LLMRecipe):
