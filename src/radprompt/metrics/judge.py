@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from radprompt.llm.calls import Answered, AnswerError, ask_structured, open_client, pick_json
+from radprompt.llm.model_access import ModelAccess
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class _Rubric:
         return parse_judgement(text, criteria=self.criteria)
 
 
-class Judge(Metric):
+class Judge(ModelAccess, Metric):
     """Rubric grades from a model.
 
     Give ``model`` (a LiteLLM model string, with ``api_base`` for a local server) or a full
@@ -117,6 +118,7 @@ class Judge(Metric):
     """
 
     name = "judge"
+    needs = "the judge"
     needs_model = True
     description = "LLM-as-judge rubric: accuracy, faithfulness, completeness, clarity (1-5)"
 
@@ -135,21 +137,11 @@ class Judge(Metric):
     ) -> None:
         if justification_chars < 1:
             raise ValueError("justification_chars must be at least 1")
+        super().__init__(model=model, api_base=api_base, allow_remote=allow_remote,
+                         recipe=recipe, parse_retries=parse_retries, client=client)
         self.justification_chars = justification_chars
-        self.model = model
-        self.api_base = api_base
-        self.allow_remote = allow_remote
-        self.recipe = recipe
         self.template = template
         self.weights = weights
-        self.parse_retries = parse_retries
-        self.client = client
-
-    def _recipe(self) -> LLMRecipe:
-        from radprompt.llm.recipe import recipe_with
-
-        return recipe_with(self.recipe, model=self.model, api_base=self.api_base,
-                           allow_remote=self.allow_remote, needs="the judge")
 
     def _template(self) -> Any:
         from radprompt.prompts import prompt_environment
@@ -165,8 +157,7 @@ class Judge(Metric):
         criteria = list(weights)
         template = self._template()
         recipe = self._recipe() if self.client is None else None
-        # Structured output only where the recipe asks for it (a local model needs it).
-        self._structured = bool(recipe is not None and recipe.structured_output)
+        structured = self._structured()  # where the recipe asks for it (a local model needs it)
         used: list[ModelClient] = []
 
         def block(name: str, **context: Any) -> str:
@@ -181,7 +172,8 @@ class Judge(Metric):
             async with open_client(recipe, client=self.client) as client:
                 used.append(client)
                 return list(await asyncio.gather(*(
-                    self._judge(client, system, block, prediction, reference, criteria)
+                    self._judge(client, system, block, prediction, reference, criteria,
+                                structured=structured)
                     for prediction, reference in zip(predictions, references, strict=True)
                 )))
 
@@ -214,7 +206,8 @@ class Judge(Metric):
         return mean_result(self.name, per_sample, primary="score", notes=notes, texts=texts)
 
     async def _judge(self, client: ModelClient, system: str, block: Any, prediction: str,
-                     reference: str, criteria: list[str]) -> Judgement | str:
+                     reference: str, criteria: list[str], *, structured: bool,
+                     ) -> Judgement | str:
         from radprompt.errors import RadpromptError
 
         messages = [{"role": "system", "content": system},
@@ -225,7 +218,7 @@ class Judge(Metric):
                 client, messages, _Rubric(tuple(criteria), self.justification_chars),
                 retries=self.parse_retries,
                 reask=lambda problem: {"role": "user", "content": block("retry", problem=problem)},
-                store="always", structured=getattr(self, "_structured", False),
+                store="always", structured=structured,
                 schema_name="judgement")
         except RadpromptError as exc:  # a stop of the whole run: every pair says why
             return f"request failed: {exc}"

@@ -43,9 +43,9 @@ from radprompt.llm.calls import (
     pick_json,
     strip_thinking,
 )
+from radprompt.llm.model_access import ModelAccess
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 from radprompt.reports import Report
-from radprompt.significance._model_access import _ModelAccess
 
 if TYPE_CHECKING:
     from radprompt.llm import ModelClient, Usage
@@ -126,7 +126,7 @@ class JudgeVerdict:
     significant_differences: int = 0
 
 
-class _Judge(_ModelAccess, Metric):
+class _Judge(ModelAccess, Metric):
     needs_model = True
 
     @abstractmethod
@@ -299,7 +299,7 @@ def _parse_paraphrase(text: str) -> _Paraphrase:
     return _Paraphrase(text)
 
 
-class LLMParaphraser(_ModelAccess):
+class LLMParaphraser(ModelAccess):
     """Paraphrases whole reports through a model (``prompts/significance_paraphrase.j2``).
 
     Give the result of ``paraphrase`` to ``generate_pairs(paraphrases=...)``, which keeps a

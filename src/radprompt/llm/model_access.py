@@ -1,5 +1,6 @@
-"""Model access the LLM significance judges and the paraphraser share: the recipe (or a given
-client), the event loop, and usage accounting across ``compute`` calls (``usage_``)."""
+"""Model access the LLM-backed metrics share (the judge metric, the significance judges, the
+paraphraser): the recipe (or a given client), the event loop, and usage accounting across
+``compute`` calls (``usage_``)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from radprompt.llm.calls import open_client
 if TYPE_CHECKING:
     from radprompt.llm import LLMRecipe, ModelClient, Usage
 
-__all__: list[str] = []
+__all__ = ["ModelAccess"]
 
 
-class _ModelAccess:
+class ModelAccess:
     """What the LLM evaluators and the paraphraser share: model access, the event loop and
-    usage accounting."""
+    usage accounting. ``needs`` names the user in the error when no model is given."""
 
     usage_: Usage | None = None
+    needs: str | None = None
 
     def __init__(
         self,
@@ -43,7 +45,8 @@ class _ModelAccess:
         from radprompt.llm.recipe import recipe_with
 
         return recipe_with(self.recipe, model=self.model, api_base=self.api_base,
-                           allow_remote=self.allow_remote, needs=type(self).__name__)
+                           allow_remote=self.allow_remote,
+                           needs=self.needs or type(self).__name__)
 
     def _structured(self) -> bool:
         """Structured output where the recipe asks for it (``structured_output: true``)."""
