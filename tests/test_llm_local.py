@@ -4,6 +4,7 @@ recipe, `bench llm --api-base` times a server next to its raw limit."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -68,8 +69,40 @@ def test_bench_llm_against_a_server_reports_its_raw_limit(llamacpp):
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line for line in result.output.splitlines()
             if line.count("│") > 5}
-    assert set(rows) == {"raw (server limit)", "extract, structured output",
+    assert set(rows) == {"prefix read cold (warm-up)", "raw (server limit)",
+                         "extract, structured output",
                          "extract, cached re-run", "extract, plain JSON prompt"}
     assert "4/4 (100%)" in rows["extract, structured output"]
     assert rows["extract, cached re-run"].split("│")[3].strip() == "0"  # requests
     assert "static prefix" in result.output
+
+
+ANSWER_ROOM = 384
+
+
+@pytest.mark.parametrize("labelset", ["chestxray21", "chexpert14"])
+def test_the_local_recipe_holds_each_shipped_labelsets_prompt(labelset):
+    """SmolLM2's 8,192 tokens hold the prompt of every shipped labelset, the longest demo
+    report and the whole answer, at the budget's conservative estimate: the prompt lists every
+    written phrase of every label, so vocabulary added to a labelset can push the local model
+    past its context (every report would then fail, unsent)."""
+    from pathlib import Path
+
+    from radprompt.extractors.llm import FindingsAnswer
+    from radprompt.labelset import read_yaml
+    from radprompt.llm.context import ContextBudget
+    from radprompt.prompts import PromptVersion
+
+    root = Path(__file__).resolve().parents[1]
+    recipe = LLMRecipe.model_validate(read_yaml(root / "extractors" / "llamacpp-local.yaml"))
+    version = PromptVersion.from_labelset(load_labelset(labelset), mode=recipe.mode)
+    demo = (root / "experiments" / "demo" / "test.jsonl").read_text("utf-8").splitlines()
+    longest = max((json.loads(line)["text"] for line in demo), key=len)
+    answer = FindingsAnswer(tuple(version.label_ids), longest, version.mode)
+    wanted = answer.max_tokens(recipe.max_tokens)
+    budget = ContextBudget(context_length=recipe.context_length)
+    params, problem = budget.fit(version.render(longest), {"max_tokens": wanted})
+    assert problem is None
+    # a compact answer naming a dozen findings with their evidence: ~30 tokens each
+    assert params["max_tokens"] >= ANSWER_ROOM, (
+        f"the prompt leaves {params['max_tokens']} answer tokens of {recipe.context_length}")
