@@ -123,9 +123,9 @@ def _bench_server(labels: LabelSet, *, api_base: str, extractor: str | None, mod
                       f"{row.reports_per_second:.3f}", f"{row.tokens_per_second:.1f}",
                       f"{row.valid}/{row.reports} ({row.valid_rate:.0%})")
     console.print(table)
-    effect = prefix_effect(rows[0])
+    effect = prefix_effect(rows)
     line = f"static prefix: {prefix_share:.0%} of each prompt's characters"
     if effect:
-        line += (f"; first request {effect[0]:.1f} s (prefix read cold), later requests "
-                 f"{effect[1]:.1f} s median (prefix reused)")
+        line += (f"; read cold {effect[0]:.1f} s, raw requests {effect[1]:.1f} s median "
+                 "(prefix reused)")
     console.print(line, highlight=False)

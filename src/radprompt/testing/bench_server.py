@@ -2,6 +2,8 @@
 
 ``radprompt bench llm --api-base URL --model MODEL`` runs, over the same reports:
 
+0. **prefix read cold**: the first report's prompt once, before anything is timed, so that
+   every timed row below meets the static prefix already in the server's cache;
 1. **raw**: each report's rendered prompt sent straight through the backend (no cache, no
    parsing, no re-asks), with the answer's schema as structured output: what the server can do
    on these prompts (the limit);
@@ -10,9 +12,9 @@
 4. **cached re-run** of (2): requests it sent (0 when the cache works).
 
 For each: reports per second, completion tokens per second, requests, and the share of reports
-with a valid answer. The prefix-cache effect is the first request's latency (the static prefix
-read cold) against the median of the later ones (the server reuses the prefix), with the share
-of prompt tokens in the static prefix.
+with a valid answer. The prefix-cache effect is the cold read's latency against the median of
+the raw requests (the server reuses the prefix), with the share of the prompt in the static
+prefix.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from radprompt.llm.recipe import LLMRecipe
 from radprompt.prompts import PromptVersion
 from radprompt.reports import Report
 
-__all__ = ["ServerBenchRow", "bench_server"]
+__all__ = ["COLD_ROW", "ServerBenchRow", "bench_server"]
+
+COLD_ROW = "prefix read cold (warm-up)"
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ class ServerBenchRow:
         return self.valid / self.reports if self.reports else 0.0
 
 
-def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report]) -> ServerBenchRow:
+def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report], *,
+         name: str = "raw (server limit)") -> ServerBenchRow:
     """Every prompt once, one at a time, straight through the backend."""
     from radprompt.extractors.llm import FindingsAnswer
     from radprompt.llm import build_client
@@ -96,7 +101,7 @@ def _raw(recipe: LLMRecipe, version: PromptVersion, reports: Sequence[Report]) -
 
     started = time.perf_counter()
     run_sync(send_all())
-    return ServerBenchRow("raw (server limit)", len(reports), len(reports),
+    return ServerBenchRow(name, len(reports), len(reports),
                           time.perf_counter() - started, tokens[1], tokens[0], tokens[2],
                           tuple(latencies))
 
@@ -118,12 +123,12 @@ def _extract(name: str, recipe: LLMRecipe, labelset: LabelSet,
 
 def bench_server(*, recipe: LLMRecipe, labelset: LabelSet,
                  reports: Sequence[Report]) -> tuple[list[ServerBenchRow], float]:
-    """The four rows of the module doc, and the static prefix's share of the prompt tokens."""
+    """The rows of the module doc, and the static prefix's share of the prompt's characters."""
     if recipe.mode == "label":
         raise ValueError("the server bench times one request per report: a recipe in mode "
                          "all or mentioned")
     version = PromptVersion.from_labelset(labelset, mode=recipe.mode, template=recipe.template)
-    rows = [_raw(recipe, version, reports)]
+    rows = [_raw(recipe, version, reports[:1], name=COLD_ROW), _raw(recipe, version, reports)]
     with tempfile.TemporaryDirectory(prefix="radprompt-bench-") as folder:
         for name, structured in (("extract, structured output", True),
                                  ("extract, plain JSON prompt", False)):
@@ -139,8 +144,9 @@ def bench_server(*, recipe: LLMRecipe, labelset: LabelSet,
     return rows, prefix / whole if whole else 0.0
 
 
-def prefix_effect(row: ServerBenchRow) -> tuple[float, float] | None:
-    """First request's latency (cold prefix) and the median of the rest (warm)."""
-    if len(row.latencies) < 2:
+def prefix_effect(rows: Sequence[ServerBenchRow]) -> tuple[float, float] | None:
+    """The cold read's latency and the median latency of the raw requests (prefix warm)."""
+    cold, raw = rows[0], rows[1]
+    if cold.name != COLD_ROW or not cold.latencies or not raw.latencies:
         return None
-    return row.latencies[0], statistics.median(row.latencies[1:])
+    return cold.latencies[0], statistics.median(raw.latencies)
