@@ -1,7 +1,8 @@
 """A search a killed process left behind resumes as the search it would have been.
 
 The study is the run's SQLite file; a process killed (SIGKILL, no clean-up) in the middle of a
-starting corner leaves that trial running and the next corners possibly queued. Resumed, the
+trial leaves it running, with the next corners possibly queued and, while its parameters were
+being drawn, only some of them stored. Resumed, the
 trials must finish in the order of an uninterrupted search with the same parameters and
 outcomes: the median pruner and the seeded sampler both depend on what finished before.
 """
@@ -23,7 +24,20 @@ from radprompt.reports import Dataset, Report
 
 pytest.importorskip("optuna")
 
-REVISIONS = tuple(Revision(kind="add_phrase", label_id=f"label_{i}", value=f"phrase {i}")
+class _Revision(Revision):
+    """A revision whose description (written into the trial as its parameters are drawn) can
+    kill the process: at the ``_DIE_AT[0]``-th description."""
+
+    def describe(self) -> str:
+        _DESCRIBED[0] += 1
+        if _DESCRIBED[0] == _DIE_AT[0]:
+            os._exit(9)  # as SIGKILL, with some of the trial's parameters stored
+        return super().describe()
+
+
+_DESCRIBED = [0]
+_DIE_AT = [0]
+REVISIONS = tuple(_Revision(kind="add_phrase", label_id=f"label_{i}", value=f"phrase {i}")
                   for i in range(4))
 SPACE = SearchSpace(revisions=REVISIONS, settings={},
                     corners=(frozenset({0}), frozenset({1}), frozenset({2})))
@@ -76,10 +90,19 @@ def _finished(storage: Path) -> list[tuple[dict[str, Any], str]]:
     return [(t.params, t.state.name) for t in sorted(trials, key=lambda t: t.datetime_complete)]
 
 
-def test_a_corner_killed_mid_trial_is_retried_in_its_place(tmp_path: Path) -> None:
+def _search_dying_while_drawing(storage: Path) -> None:
+    # five corners of four revisions each are described first; the first drawn trial dies
+    # after its second parameter
+    _DESCRIBED[0], _DIE_AT[0] = 0, 5 * len(REVISIONS) + 2
+    _search(storage, _score)
+
+
+@pytest.mark.parametrize("dies", ["scoring a corner", "drawing a trial's parameters"])
+def test_a_trial_killed_mid_way_is_retried_in_its_place(tmp_path: Path, dies: str) -> None:
     killed = tmp_path / "killed.db"
-    process = multiprocessing.get_context("fork").Process(target=_search,
-                                                           args=(killed, _dying_score))
+    target, args = ((_search, (killed, _dying_score)) if dies == "scoring a corner"
+                    else (_search_dying_while_drawing, (killed,)))
+    process = multiprocessing.get_context("fork").Process(target=target, args=args)
     process.start()
     process.join(timeout=120)
     assert process.exitcode == 9

@@ -58,10 +58,6 @@ class UncertaintyPolicy(StrEnum):
     NEGATIVE = "negative"
 
 
-def _is_gapped(phrase: str) -> bool:
-    return "*" in phrase.split()
-
-
 class Label(_Strict):
     """One finding of a taxonomy, written for clinicians and compiled for extractors."""
 
@@ -129,18 +125,6 @@ class Label(_Strict):
         """Every phrase that names this finding: ``phrases``, ``synonyms``, then
         ``uncertain_phrases``."""
         return tuple(dict.fromkeys((*self.phrases, *self.synonyms, *self.uncertain_phrases)))
-
-    @property
-    def written_phrases(self) -> tuple[str, ...]:
-        """``mention_phrases`` as a reader writes them: the rule engine's gapped patterns
-        (``heart * enlarged``, words allowed at the ``*``) left out. An LLM prompt lists these;
-        a model reads word order for itself, and every pattern listed costs context."""
-        return tuple(phrase for phrase in self.mention_phrases if not _is_gapped(phrase))
-
-    @property
-    def written_exclusions(self) -> tuple[str, ...]:
-        """``exclusions`` without gapped patterns, as ``written_phrases``."""
-        return tuple(phrase for phrase in self.exclusions if not _is_gapped(phrase))
 
 
 class LabelSet(_Strict):

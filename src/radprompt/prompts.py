@@ -49,6 +49,7 @@ __all__ = [
     "default_guidance",
     "diff_versions",
     "prompt_environment",
+    "written_phrases",
 ]
 
 Mode = Literal["all", "mentioned", "label"]
@@ -73,7 +74,7 @@ def prompt_environment() -> Environment:
     (``cycler.__init__.__globals__``), call unsafe methods or change the objects it is given.
     """
     folders = [str(root / "prompts") for root in resource_roots() if (root / "prompts").is_dir()]
-    return ImmutableSandboxedEnvironment(
+    environment = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(folders),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -81,6 +82,15 @@ def prompt_environment() -> Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    environment.filters["written"] = written_phrases
+    return environment
+
+
+def written_phrases(phrases: Iterable[str]) -> list[str]:
+    """``phrases`` as a reader writes them (the filter ``written``): the rule engine's gapped
+    patterns (``heart * enlarged``) left out. A model reads word order for itself, and every
+    pattern a prompt lists costs context."""
+    return [phrase for phrase in phrases if "*" not in phrase.split()]
 
 
 _ENVIRONMENT: list[Environment] = []

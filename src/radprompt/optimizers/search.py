@@ -108,8 +108,7 @@ def search(
     A trial ``guards`` discard is pruned with its reason in the ``rejected`` user attribute.
     ``on_trial(done, total)`` is told after each finished trial. The budget of ``n_trials``
     counts complete and pruned trials (Optuna's ``MaxTrialsCallback``); a trial a killed
-    process left running is marked failed and tried again with the same parameters.
-    """
+    process left running is marked failed and drawn again (see ``_prepare``)."""
     optuna = _require_optuna()
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
@@ -134,8 +133,7 @@ def search(
         def after_trial(study: Any, trial: Any) -> None:
             finished = len(study.get_trials(deepcopy=False, states=finished_states))
             study.sampler = _sampler(optuna, seed, finished)
-            if finished < n_trials:
-                _queue_next_corner(study, space=space, done=finished)
+            _queue_next_corner(study, space=space, done=finished)
             if on_trial is not None:
                 on_trial(min(finished, n_trials), n_trials)
             if should_stop():
@@ -163,14 +161,17 @@ def _quiet(optuna: Any) -> Iterator[None]:
 
 
 def _prepare(study: Any, *, space: SearchSpace, states: tuple[Any, ...]) -> tuple[int, int | None]:
-    """Requeue trials a killed process left running and queue the next corner; return the
-    finished trials so far and the trial a resumed search starts at."""
+    """Fail the trials a killed process left running and queue the next corner; return the
+    finished trials so far and the trial a resumed search starts at.
+
+    A failed trial is not queued again with the parameters it had stored: a process killed
+    while they were being drawn stored only some. It is drawn again whole instead: a corner is
+    queued by its place (``_queue_next_corner``), any other trial comes from the sampler seeded
+    by the finished trials, which draws what it drew before."""
     from optuna.trial import TrialState
 
-    # A trial left running by a killed process: fail it and queue its parameters again.
     for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study.tell(stale.number, state=TrialState.FAIL)
-        study.enqueue_trial(stale.params, user_attrs={"retry_of": stale.number})
     done = len(study.get_trials(deepcopy=False, states=states))
     _queue_next_corner(study, space=space, done=done)
     return done, (done + 1 if done else None)
