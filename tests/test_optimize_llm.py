@@ -190,7 +190,7 @@ import sys
 from radprompt.optimizers import OptimizeConfig, optimize
 labelset, experiment, url, runs = sys.argv[1:5]
 optimize(OptimizeConfig(labelset=labelset, experiment=experiment, auto_approve="all",
-                        max_rounds=2, n_trials=8, minibatches=2,
+                        max_rounds=1, n_trials=8, minibatches=2,
                         llm={"model": "hosted_vllm/fake", "api_base": url, "concurrency": 4,
                              "timeout": 60.0}), runs_dir=__import__("pathlib").Path(runs))
 """
