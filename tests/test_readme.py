@@ -43,7 +43,9 @@ NOT_RUN = {
 
 SHORTER = {
     "radprompt optimize": ["--max-rounds", "1", "--trials", "2", "--labels-per-round", "1"],
-    "radprompt optimize --review": ["--max-rounds", "1"],  # the review commands need its proposal
+    # the review commands need its proposal: one label, two trials still make one
+    "radprompt optimize --review": ["--max-rounds", "1", "--trials", "2", "--labels-per-round",
+                                    "1"],
     # the prompt loop on a 60 / 30 / 30 slice of the demo corpus (no later command reads its run)
     "radprompt optimize --labelset chestxray21 --model": [
         "--max-rounds", "1", "--trials", "2", "--labels-per-round", "1",
