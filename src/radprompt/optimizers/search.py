@@ -189,9 +189,9 @@ def _corners(space: SearchSpace) -> list[dict[str, Any]]:
 
 
 def _queue_next_corner(study: Any, *, space: SearchSpace, done: int) -> None:
-    """Queue corner number ``done`` when no trial waits. One at a time, so that a trial a
-    killed process retries runs before the corners after it, as in an uninterrupted search
-    (the median pruner's decision depends on how many trials finished before)."""
+    """Queue corner number ``done`` when no trial waits. One at a time and by place, so that a
+    corner a killed process left unfinished runs again before the corners after it, as in an
+    uninterrupted search (the median pruner's decision depends on what finished before)."""
     from optuna.trial import TrialState
 
     corners = _corners(space)
