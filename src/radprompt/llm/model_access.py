@@ -48,23 +48,22 @@ class ModelAccess:
                            allow_remote=self.allow_remote,
                            needs=self.needs or type(self).__name__)
 
-    def _structured(self) -> bool:
-        """Structured output where the recipe asks for it (``structured_output: true``)."""
-        return self.client is None and self._recipe().structured_output is True
-
-    def _run(self, jobs: Callable[[ModelClient], Sequence[Any]]) -> list[Any]:
-        """Run the coroutines ``jobs(client)`` makes, on a client built for this call unless
-        one was given; add its usage to ``usage_``."""
+    def _run(self, jobs: Callable[[ModelClient, bool], Sequence[Any]]) -> list[Any]:
+        """Run the coroutines ``jobs(client, structured)`` makes, on a client built for this
+        call unless one was given; ``structured``: the recipe asks for structured output
+        (``structured_output: true``; never with a given client). Add its usage to
+        ``usage_``."""
         from radprompt.llm import Usage
         from radprompt.llm.calls import run_sync
 
         recipe = self._recipe() if self.client is None else None
+        structured = recipe is not None and recipe.structured_output is True
         used: list[tuple[ModelClient, Usage]] = []
 
         async def run_all() -> list[Any]:
             async with open_client(recipe, client=self.client) as client:
                 used.append((client, _copy_usage(client.usage)))
-                return list(await asyncio.gather(*jobs(client)))
+                return list(await asyncio.gather(*jobs(client, structured)))
 
         try:
             return run_sync(run_all())

@@ -20,14 +20,13 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from radprompt.llm.calls import Answered, AnswerError, ask_structured, open_client, pick_json
+from radprompt.llm.calls import Answered, AnswerError, ask_structured, pick_json
 from radprompt.llm.model_access import ModelAccess
 from radprompt.metrics.base import Metric, MetricResult, mean_result
 
@@ -151,13 +150,9 @@ class Judge(ModelAccess, Metric):
         return prompt_environment().from_string(path.read_text(encoding="utf-8"))
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        from radprompt.llm.calls import run_sync
-
         weights = dict(self.weights or DEFAULT_WEIGHTS)
         criteria = list(weights)
         template = self._template()
-        recipe = self._recipe() if self.client is None else None
-        structured = self._structured()  # where the recipe asks for it (a local model needs it)
         used: list[ModelClient] = []
 
         def block(name: str, **context: Any) -> str:
@@ -168,16 +163,13 @@ class Judge(ModelAccess, Metric):
 
         system = block("system")
 
-        async def judge_all() -> list[Judgement | str]:
-            async with open_client(recipe, client=self.client) as client:
-                used.append(client)
-                return list(await asyncio.gather(*(
-                    self._judge(client, system, block, prediction, reference, criteria,
+        def judge_all(client: ModelClient, structured: bool) -> list[Any]:
+            used.append(client)
+            return [self._judge(client, system, block, prediction, reference, criteria,
                                 structured=structured)
-                    for prediction, reference in zip(predictions, references, strict=True)
-                )))
+                    for prediction, reference in zip(predictions, references, strict=True)]
 
-        outcomes = run_sync(judge_all())
+        outcomes = self._run(judge_all)
         client = used[0]
         total = sum(weights.values())
         per_sample: dict[str, list[float]] = {"score": []}

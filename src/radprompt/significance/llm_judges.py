@@ -131,12 +131,13 @@ class _Judge(ModelAccess, Metric):
 
     @abstractmethod
     async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
-                     ) -> JudgeVerdict | str:
-        """The verdict on one pair, or why there is none."""
+                     structured: bool) -> JudgeVerdict | str:
+        """The verdict on one pair, or why there is none (``structured``: the server is asked
+        to constrain answers to a schema, where the judge has one)."""
 
     def _compute(self, *, predictions: Sequence[str], references: Sequence[str]) -> MetricResult:
-        outcomes = self._run(lambda client: [
-            self._judge(client, reference=reference, candidate=candidate)
+        outcomes = self._run(lambda client, structured: [
+            self._judge(client, reference=reference, candidate=candidate, structured=structured)
             for candidate, reference in zip(predictions, references, strict=True)])
         verdicts = [o for o in outcomes if isinstance(o, JudgeVerdict)]
         score = [math.nan if not isinstance(o, JudgeVerdict) else
@@ -204,12 +205,11 @@ class OnePassJudge(_Judge):
         self.template = template
         self.differences_chars = differences_chars
 
-    async def _judge(self, client: ModelClient, *, reference: str,
-                     candidate: str) -> JudgeVerdict | str:
+    async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
+                     structured: bool) -> JudgeVerdict | str:
         context = {"error_types": error_types(), "reference": reference, "candidate": candidate,
                    "differences_chars": self.differences_chars}
-        schema = (one_pass_schema(differences_chars=self.differences_chars)
-                  if self._structured() else None)
+        schema = one_pass_schema(differences_chars=self.differences_chars) if structured else None
         result: JudgeVerdict | str = await _ask(client, _cached_template(self.template), context,
                                            _parse_one_pass, self.parse_retries, schema=schema)
         return result
@@ -250,8 +250,8 @@ class TwoPassJudge(_Judge):
         self.differences_template = differences_template
         self.judge_template = judge_template
 
-    async def _judge(self, client: ModelClient, *, reference: str,
-                     candidate: str) -> JudgeVerdict | str:
+    async def _judge(self, client: ModelClient, *, reference: str, candidate: str,
+                     structured: bool) -> JudgeVerdict | str:
         context = {"reference": reference, "candidate": candidate}
         listed = await _ask(client, _cached_template(self.differences_template), context,
                             _parse_differences, self.parse_retries)
@@ -314,7 +314,7 @@ class LLMParaphraser(ModelAccess):
     def paraphrase(self, reports: Sequence[Report]) -> dict[str, str]:
         """Report id -> paraphrase, for the reports whose answer could be used."""
         template = _cached_template(self.template)
-        outcomes = self._run(lambda client: [
+        outcomes = self._run(lambda client, _structured: [
             _ask(client, template, {"report": report.text}, _parse_paraphrase,
                  self.parse_retries) for report in reports])
         return {report.id: outcome.text for report, outcome in zip(reports, outcomes,
