@@ -3,6 +3,8 @@ terms (its name, definition and phrases), never a common neighbour of the findin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from radprompt.labelset import load_labelset
@@ -89,3 +91,52 @@ def test_longer_phrases_and_predicates_of_the_labels_own_words_are_found():
     found = gapped_phrases(["heart is slightly large", "enlarged heart"], texts,
                            ignored_sections=())
     assert found == {"heart * large": ["a"], "heart * enlarged": ["b"]}
+
+
+def test_an_action_word_alone_has_lost_its_organ(meaning):
+    # 'tracheal narrowing' is the label's phrase; a disc space narrows too
+    assert not meaning.anchored("trachea_and_bronchus", "narrowing")
+
+
+def test_an_organs_adjective_after_what_happens_to_it_is_found():
+    from radprompt.optimizers.proposers._meaning import gapped_phrases
+
+    texts = {"a": "FINDINGS: Narrowing of the tracheal air column at the thoracic inlet.",
+             "b": "FINDINGS: Mild narrowing of the disc spaces. The tracheal air column is normal."}
+    found = gapped_phrases(["tracheal narrowing"], texts, ignored_sections=())
+    assert found == {"narrowing * tracheal": ["a"]}
+
+
+def test_the_miner_proposes_the_whole_finding_not_a_fragment_of_it():
+    """Synthetic reports: every missed report says 'narrowing of the tracheal air column';
+    'tracheal air' (it fires on a normal air column) and 'narrowing' (disc spaces narrow) are
+    parts of that phrase, not the finding."""
+    from radprompt.findings import Finding, Findings, State
+    from radprompt.optimizers.analysis import analyse_errors
+    from radprompt.optimizers.program import RulesProgram
+    from radprompt.optimizers.proposers.base import ProposalContext
+    from radprompt.optimizers.proposers.lexical import LexicalMiner
+    from radprompt.reports import Dataset, Report
+    from radprompt.runs import score_extraction
+
+    labelset = load_labelset("chestxray21")
+    texts = {f"p{i}": f"FINDINGS: {where}Narrowing of the tracheal air column at the thoracic "
+                      "inlet. No pleural effusion."
+             for i, where in enumerate(("", "Heart size normal. ", "Lungs are clear. "))}
+    texts |= {"n1": "FINDINGS: The tracheal air column is midline. Lungs are clear.",
+              "n2": "FINDINGS: Mild narrowing of the lower thoracic disc spaces."}
+    train = Dataset(path=Path("train"), reports=[Report(id=i, text=t) for i, t in texts.items()],
+                    references={i: Findings(i, {"trachea_and_bronchus": Finding(State.PRESENT)}
+                                            if i.startswith("p") else {}) for i in texts})
+    program = RulesProgram(labelset=labelset)
+    extractor = program.build_extractor()
+    evaluation = score_extraction(lambda reports: extractor.extract(reports), train,
+                                  labelset=labelset)
+    errors = analyse_errors(evaluation, train, labelset=labelset,
+                            labels=["trachea_and_bronchus"])
+    revisions = LexicalMiner().propose(ProposalContext(
+        program=program, labelset=labelset, train=train, train_evaluation=evaluation,
+        errors=errors))
+    phrases = [r.value for r in revisions if r.kind == "add_phrase"]
+    assert "narrowing * tracheal" in phrases
+    assert not {"tracheal air", "narrowing", "tracheal air column"} & set(phrases)

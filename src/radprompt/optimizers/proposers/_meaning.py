@@ -106,7 +106,8 @@ class MeaningIndex:
             word = words[0]
             return (len(word) >= _LONE_WORD_MIN and not _MODIFIER.search(word)
                     and word in self._definition_words.get(label_id, frozenset())
-                    and self._word_spread[word] == 1)
+                    and self._word_spread[word] == 1
+                    and not self._named_in_own_phrase(label_id, word))
         if len(words) < 2 or _ADJECTIVE_END.search(words[-1]) or _NORMAL & set(words):
             return False
         if self._inside_own_phrase(label_id, gram):
@@ -117,6 +118,17 @@ class MeaningIndex:
             return False
         names = self._name_stems.get(label_id, frozenset())
         return any(s in names or self._spread[s] <= _DISTINCTIVE_AT_MOST for s in anchored)
+
+    def _named_in_own_phrase(self, label_id: str, word: str) -> bool:
+        """Does one of the label's own phrases say ``word`` of an organ the label is named
+        after ('narrowing' of 'tracheal narrowing')? Then the word alone has lost the organ
+        that made it this label's finding (a disc space narrows too)."""
+        names = self._name_stems.get(label_id, frozenset())
+        for phrase in self._phrases.get(label_id, ()):
+            words = _content_words(phrase)
+            if word in words and any(stem(w) in names for w in words if w != word):
+                return True
+        return False
 
     def _inside_own_phrase(self, label_id: str, gram: str) -> bool:
         """A part of one of the label's own phrases ('pulmonary artery' of 'enlarged pulmonary
@@ -144,7 +156,9 @@ def gapped_phrases(phrases: Iterable[str], texts: dict[str, str], *,
     missed reports ("nodular right lower lobe opacity" for 'nodular opacity' ->
     ``"nodular * opacity"``; "heart is now slightly large" for 'heart is slightly large' ->
     ``"heart * large"``), and a participle before its noun said as a predicate ("the heart is
-    mildly enlarged" for 'enlarged heart' -> ``"heart * enlarged"``), with the report ids.
+    mildly enlarged" for 'enlarged heart' -> ``"heart * enlarged"``) or an organ's adjective
+    after what happens to it ("narrowing of the tracheal air column" for 'tracheal narrowing'
+    -> ``"narrowing * tracheal"``), with the report ids.
     The words are the label's own; only the gap and the order are new ('*' = up to three
     words)."""
     pairs = _end_words(phrases)
@@ -161,15 +175,24 @@ def gapped_phrases(phrases: Iterable[str], texts: dict[str, str], *,
     return found
 
 
+_ACTION_NOUN = re.compile(r"(ing|tion|sis)$")
+"""A noun of what happens to an organ ('narrowing', 'deviation', 'stenosis'), said after its
+organ's adjective or before it with "of the" between ('tracheal narrowing', 'narrowing of the
+tracheal air column')."""
+
+
 def _end_words(phrases: Iterable[str]) -> list[tuple[str, str]]:
-    """(first, last) content words of each multi-word phrase, and (noun, participle) for a
-    participle before its noun ('enlarged heart' -> ('heart', 'enlarged'))."""
+    """(first, last) content words of each multi-word phrase; (noun, participle) for a
+    participle before its noun ('enlarged heart' -> ('heart', 'enlarged')); and (action, organ)
+    for an organ's adjective before what happens to it ('tracheal narrowing' ->
+    ('narrowing', 'tracheal'))."""
     pairs: list[tuple[str, str]] = []
     for phrase in phrases:
         words = [w for w in _WORD.findall(phrase.lower()) if w not in _FUNCTION_WORDS]
         if "*" in phrase or len(words) < 2:
             continue
         pairs.append((words[0], words[-1]))
-        if len(words) == 2 and words[0].endswith("ed"):
+        if len(words) == 2 and (words[0].endswith("ed") or (
+                _ADJECTIVE_END.search(words[0]) and _ACTION_NOUN.search(words[1]))):
             pairs.append((words[1], words[0]))
     return list(dict.fromkeys(pairs))

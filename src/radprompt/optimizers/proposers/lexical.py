@@ -150,13 +150,19 @@ class LexicalMiner(Proposer):
         for example in missed:
             counts.update(index.grams.get(example.report_id, set()))
         positives = {rid for rid, ref in train.references.items()
-                     if ref.is_positive(label.id, label.uncertainty_policy)}
+                     if ref.is_positive(label.id, train.policy(label))}
         known = {p.lower() for p in label.mention_phrases}
         ranked = []
+        missed_sentences = [
+            _tokens(sentence) for report in train.reports
+            if report.id in {e.report_id for e in missed}
+            for sentence in finding_sentences(report.text, ignored_sections=self._ignored)]
         for gram, hits in counts.items():
             if gram in known or hits < min(2, len(missed)) or self._is_cue_or_finding(gram):
                 continue
             if self._meaning is not None and not self._meaning.anchored(label.id, gram):
+                continue
+            if _is_fragment(gram, missed_sentences):
                 continue
             reports = index.reports_with(gram)
             precision = len(reports & positives) / len(reports)
@@ -286,6 +292,18 @@ def _around_mentions(
         yield _tokens(sentence[: match.start()]), _tokens(sentence[match.end():])
 
 
+def _is_fragment(gram: str, sentences: list[list[str]]) -> bool:
+    """Is ``gram`` always followed by the same word where it was mined? Then that word is the
+    noun it describes ('tracheal air' of 'tracheal air column'), and the gram names a part of
+    the phrase, not the finding."""
+    words = gram.split()
+    followers = {
+        tokens[i + len(words)] if i + len(words) < len(tokens) else None
+        for tokens in sentences for i in range(len(tokens) - len(words) + 1)
+        if tokens[i:i + len(words)] == words}
+    return len(followers) == 1 and None not in followers and not followers & _STOPWORDS
+
+
 def _with_gain(revision: Revision, gain: float) -> Revision:
     return Revision(**{**revision.__dict__, "gain": round(gain, 6)})
 
@@ -333,6 +351,7 @@ class _TrainJudge:
         self.label = label
         self.reports = [r for r in train.reports if r.id in train.references]
         self.references = train.references
+        self.policy = train.policy(label)
         self._lower = {r.id: r.text.lower() for r in self.reports}
         self._base = self._outcomes(RulesProgram(labelset=self.labelset), self.reports)
         self.baseline = _f1(self._base.values())
@@ -341,7 +360,7 @@ class _TrainJudge:
         """(gold, guess) per report."""
         extractor = program.build_extractor()
         assert isinstance(extractor, RulesExtractor)
-        policy = self.label.uncertainty_policy
+        policy = self.policy
         return {r.id: (self.references[r.id].is_positive(self.label.id, policy),
                        extractor.extract_report(r).is_positive(self.label.id, policy))
                 for r in reports}
