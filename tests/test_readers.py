@@ -7,6 +7,7 @@ import json
 import pytest
 
 from radprompt.findings import State
+from radprompt.labelset import UncertaintyPolicy, load_labelset
 from radprompt.reports import read_dataset, write_findings
 
 
@@ -107,3 +108,28 @@ def test_bad_label_values_are_row_problems(tmp_path, chestxray21, value):
     data = read_dataset(path, labelset=chestxray21)
     assert [r.id for r in data.reports] == ["b"]
     assert data.problems[0].row == 2
+
+
+def test_a_hedged_finding_is_no_false_positive_against_the_negbio_gold(tmp_path):
+    """NegBio's gold marks positive findings only: "may represent atelectasis" is 0 there, so
+    the mapping scores uncertain answers as negative (whatever the label's own policy)."""
+    from typer.testing import CliRunner
+
+    from radprompt.cli import app
+
+    columns = ("Atelectasis,Cardiomegaly,Effusion,Infiltration,Mass,Nodule,Pneumonia,"
+               "Pneumothorax,Consolidation,Edema,Emphysema,Fibrosis,Pleural_Thickening,Hernia")
+    gold = tmp_path / "gold.csv"
+    zeros = ",".join("0" * 14)
+    gold.write_text(f"filename,{columns},normal\nCXR1,1,{zeros[2:]},0\nCXR2,{zeros},0\n",
+                    encoding="utf-8")
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(
+        '{"id": "CXR1", "findings": {"atelectasis": {"state": "present"}}}\n'
+        '{"id": "CXR2", "findings": {"atelectasis": {"state": "uncertain"}}}\n', encoding="utf-8")
+    data = read_dataset(gold, labelset=load_labelset("chestxray21"), require_text=False)
+    assert data.uncertain_as is UncertaintyPolicy.NEGATIVE
+    scored = CliRunner().invoke(app, ["score", "-p", str(predictions), "-r", str(gold), "--json"])
+    assert scored.exit_code == 0, scored.output
+    atelectasis = {s["label_id"]: s for s in json.loads(scored.output)["labels"]}["atelectasis"]
+    assert (atelectasis["tp"], atelectasis["fp"]) == (1, 0)

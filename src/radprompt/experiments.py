@@ -136,7 +136,7 @@ def _guards(path: Path, config: dict[str, Any], labelset: LabelSet,
                 path=reference.path, reports=data.reports,
                 references={r.id: reference.references[r.id] for r in data.reports
                             if r.id in reference.references},
-                covered_labels=reference.covered_labels)
+                covered_labels=reference.covered_labels, uncertain_as=reference.uncertain_as)
     return guards
 
 
@@ -178,6 +178,7 @@ def _split_one_corpus(path: Path, config: dict[str, Any], labelset: LabelSet) ->
             reports=chosen,
             references={r.id: references.references[r.id] for r in chosen},
             covered_labels=references.covered_labels,
+            uncertain_as=references.uncertain_as,
             problems=[p for p in reports.problems if p.report_id in ids]
             + (unassigned if split == "train" else []),
         )

@@ -252,6 +252,8 @@ class LabelMapping(_Strict):
     target: str
     map: dict[str, tuple[str, ...]]
     notes: dict[str, str] = Field(default_factory=dict)
+    uncertain_as: UncertaintyPolicy | None = None
+    """How the source counts a hedged finding (NegBio's gold: negative); None: label policy."""
 
     def covered_targets(self) -> list[str]:
         return list(dict.fromkeys(t for targets in self.map.values() for t in targets))

@@ -255,7 +255,7 @@ def score_files(
         references=reference.references,
         labelset=labelset,
         labels=reference.covered_labels,
-        uncertain_as=uncertain_as,
+        uncertain_as=uncertain_as or reference.uncertain_as,
     )
     return ScoredFiles(report=report, problems=problems)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from radprompt.errors import InputError, RowError
 from radprompt.findings import Attributes, Evidence, Finding, Findings, State, parse_state
-from radprompt.labelset import LabelMapping, LabelSet, load_mapping
+from radprompt.labelset import Label, LabelMapping, LabelSet, UncertaintyPolicy, load_mapping
 from radprompt.outputs import check_output_path, write_findings
 from radprompt.parquet import is_parquet, parquet_records
 from radprompt.text_files import allow_long_csv_fields, jsonl_text_lines
@@ -66,19 +66,21 @@ class Dataset:
     problems: list[RowError] = field(default_factory=list)
     rows: int = 0
     """Rows (lines) read that held a record, usable or not."""
+    uncertain_as: UncertaintyPolicy | None = None
+    """How the references count a hedged finding, when their source says (a mapping's
+    ``uncertain_as``); ``None``: by each label's policy."""
+
+    def policy(self, label: Label) -> UncertaintyPolicy:
+        """How an uncertain finding counts when scored against these references."""
+        return self.uncertain_as or label.uncertainty_policy
 
     @property
     def has_labels(self) -> bool:
         return bool(self.references)
 
 
-def read_dataset(
-    path: str | Path,
-    *,
-    labelset: LabelSet,
-    format: str = "auto",
-    require_text: bool = True,
-) -> Dataset:
+def read_dataset(path: str | Path, *, labelset: LabelSet, format: str = "auto",
+                 require_text: bool = True) -> Dataset:
     """Read reports (and labels, if any) from ``path``.
 
     ``format`` is one of ``auto``, ``jsonl``, ``csv`` (id, text and CheXpert-coded label
@@ -345,6 +347,7 @@ def _read_iu(
     _check_target(path, mapping, labelset)
     collector = _Collector(path, require_text=True)
     collector.dataset.covered_labels = tuple(mapping.covered_targets())
+    collector.dataset.uncertain_as = mapping.uncertain_as
     for row, values in rows:
         terms = [code.split("/", 1)[0].strip() for code in values["MeSH"].split(";")]
         collector.add(
@@ -371,6 +374,7 @@ def _read_negbio(
                          where="header")
     collector = _Collector(path, require_text=False)
     collector.dataset.covered_labels = tuple(mapping.covered_targets())
+    collector.dataset.uncertain_as = mapping.uncertain_as
     for row, values in rows:
         positives = []
         for column in label_columns:

@@ -72,8 +72,8 @@ def analyse_errors(
                              low_support=label_score.support < labelset.min_support)
         for report_id, reference in dataset.references.items():
             predicted = evaluation.predictions.get(report_id, empty)
-            gold = reference.is_positive(label_id, label.uncertainty_policy)
-            guess = predicted.is_positive(label_id, label.uncertainty_policy)
+            gold = reference.is_positive(label_id, dataset.policy(label))
+            guess = predicted.is_positive(label_id, dataset.policy(label))
             if gold == guess:
                 continue
             ref_state, pred_state = reference.state(label_id), predicted.state(label_id)

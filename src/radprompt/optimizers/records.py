@@ -114,7 +114,7 @@ def report_changes(before: dict[str, Findings], after: dict[str, Findings], dev:
     for report_id, reference in dev.references.items():
         old, new = before.get(report_id, empty), after.get(report_id, empty)
         for label_id in labels:
-            policy = labelset.get(label_id).uncertainty_policy
+            policy = dev.policy(labelset.get(label_id))
             gold = reference.is_positive(label_id, policy)
             was = old.is_positive(label_id, policy) == gold
             now = new.is_positive(label_id, policy) == gold

@@ -107,7 +107,8 @@ def guard_scores(predictions: Mapping[str, Findings], guards: Mapping[str, Datas
                  labelset: LabelSet) -> dict[str, ScoreReport]:
     """The predictions scored against each guard reference (same reports, other gold)."""
     return {name: score(predictions=predictions, references=guard.references,
-                        labelset=labelset, labels=guard.covered_labels)
+                        labelset=labelset, labels=guard.covered_labels,
+                        uncertain_as=guard.uncertain_as)
             for name, guard in guards.items()}
 
 
@@ -121,8 +122,8 @@ def _outcomes(predictions: Mapping[str, Findings], dataset: Dataset, labelset: L
         predicted = predictions.get(report_id, empty)
         row = []
         for label in labels:
-            gold = reference.is_positive(label.id, label.uncertainty_policy)
-            guess = predicted.is_positive(label.id, label.uncertainty_policy)
+            gold = reference.is_positive(label.id, dataset.policy(label))
+            guess = predicted.is_positive(label.id, dataset.policy(label))
             row.append((gold and guess, guess and not gold, gold and not guess))
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(labels), 3)

@@ -50,5 +50,5 @@ def score_extraction(
         else:
             predictions[result.report_id] = result
     report = score(predictions=predictions, references=dataset.references, labelset=labelset,
-                   labels=dataset.covered_labels)
+                   labels=dataset.covered_labels, uncertain_as=dataset.uncertain_as)
     return ExtractionScore(report=report, predictions=predictions, failures=failures)
