@@ -127,9 +127,9 @@ def read_golds(args: argparse.Namespace, labelset: LabelSet) -> list[Gold]:
     policy = {"label": None, **{p.value: p for p in UncertaintyPolicy}}
     return [
         Gold("NegBio", negbio.references, negbio.covered_labels or tuple(labelset.ids),
-             policy[args.negbio_uncertain_as]),
+             {**policy, "gold": negbio.uncertain_as}[args.negbio_uncertain_as]),
         Gold("MeSH", mesh.references, mesh.covered_labels or tuple(labelset.ids),
-             policy[args.mesh_uncertain_as]),
+             {**policy, "gold": mesh.uncertain_as}[args.mesh_uncertain_as]),
     ]
 
 
@@ -278,10 +278,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=0, help="core to pin to; -1: no pinning")
     parser.add_argument("--bootstrap", type=int, default=2000, help="paired resamples")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--uncertain-as-negbio", dest="negbio_uncertain_as", default="negative",
-                        choices=["positive", "negative", "label"])
-    parser.add_argument("--uncertain-as-mesh", dest="mesh_uncertain_as", default="label",
-                        choices=["positive", "negative", "label"])
+    uncertain_as = ["gold", "positive", "negative", "label"]
+    parser.add_argument("--uncertain-as-negbio", dest="negbio_uncertain_as", default="gold",
+                        choices=uncertain_as, help="gold: as the gold's mapping says (negative)")
+    parser.add_argument("--uncertain-as-mesh", dest="mesh_uncertain_as", default="gold",
+                        choices=uncertain_as, help="gold: as the gold's mapping says (negative); "
+                        "label: each label's policy")
     parser.add_argument("--medspacy-scope", default="sentence", choices=["sentence", "labelset"],
                         help="how far a ConText cue reaches: its sentence (medspaCy's default) "
                         "or the labelset's scope_tokens")

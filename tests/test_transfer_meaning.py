@@ -93,6 +93,11 @@ def test_longer_phrases_and_predicates_of_the_labels_own_words_are_found():
     assert found == {"heart * large": ["a"], "heart * enlarged": ["b"]}
 
 
+def test_a_part_of_a_phrase_read_as_uncertain_is_no_new_finding(meaning):
+    # chestxray21 reads costophrenic blunting as uncertain effusion (fluid or thickening)
+    assert not meaning.anchored("pleural_effusion", "blunting")
+
+
 def test_an_action_word_alone_has_lost_its_organ(meaning):
     # 'tracheal narrowing' is the label's phrase; a disc space narrows too
     assert not meaning.anchored("trachea_and_bronchus", "narrowing")

@@ -242,8 +242,8 @@ class LabelMapping(_Strict):
     """A mapping from another schema's labels onto a labelset's labels.
 
     ``map`` sends each source label to zero or more target label ids; a target label is positive
-    when any of its source labels is. Target labels no source maps to are not covered by the
-    source and are left out of scoring against it.
+    when any of its source labels is; uncovered targets are left out of scoring against it.
+    ``uncertain_as``: how the source counts a hedged finding (negative: asserted ones only).
     """
 
     name: str
@@ -253,7 +253,6 @@ class LabelMapping(_Strict):
     map: dict[str, tuple[str, ...]]
     notes: dict[str, str] = Field(default_factory=dict)
     uncertain_as: UncertaintyPolicy | None = None
-    """How the source counts a hedged finding (NegBio's gold: negative); None: label policy."""
 
     def covered_targets(self) -> list[str]:
         return list(dict.fromkeys(t for targets in self.map.values() for t in targets))
@@ -387,9 +386,8 @@ def load_mapping(name_or_path: str | Path, *, check: bool = True) -> LabelMappin
         raise InputError(path, problem, where=location or None) from exc
     if check:
         target = load_labelset(mapping.target)
-        source = None
-        if has_resource("labelsets", mapping.source, suffix=".yaml"):
-            source = load_labelset(mapping.source)
+        source = (load_labelset(mapping.source)
+                  if has_resource("labelsets", mapping.source, suffix=".yaml") else None)
         try:
             mapping.check_against(target, source=source)
         except ValueError as exc:

@@ -67,8 +67,7 @@ class Dataset:
     rows: int = 0
     """Rows (lines) read that held a record, usable or not."""
     uncertain_as: UncertaintyPolicy | None = None
-    """How the references count a hedged finding, when their source says (a mapping's
-    ``uncertain_as``); ``None``: by each label's policy."""
+    """How the references count a hedged finding (a mapping's ``uncertain_as``); None: policy."""
 
     def policy(self, label: Label) -> UncertaintyPolicy:
         """How an uncertain finding counts when scored against these references."""

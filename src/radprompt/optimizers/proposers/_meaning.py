@@ -91,6 +91,9 @@ class MeaningIndex:
         self._phrases: dict[str, tuple[str, ...]] = {
             label.id: tuple(" ".join(p.lower().split()) for p in label.mention_phrases)
             for label in labelset.labels if label.derived is None}
+        self._hedged: dict[str, tuple[frozenset[str], ...]] = {
+            label.id: tuple(frozenset(_content_words(p)) for p in label.uncertain_phrases)
+            for label in labelset.labels if label.derived is None}
         self._word_spread: Counter[str] = Counter(
             w for label in labelset.labels if label.derived is None
             for w in set(_content_words(_meaning_text(label))))
@@ -98,10 +101,13 @@ class MeaningIndex:
     def anchored(self, label_id: str, gram: str) -> bool:
         """Is ``gram`` worded in the label's own terms (all content words but one, and at
         least one distinctive)? The one free word is never a place, an amount or normality;
-        the last word is no adjective; a part of the label's own phrase is not new. One word
-        alone only when it is a long noun the label's definition names."""
+        the last word is no adjective; a part of the label's own phrase is not new, nor a part
+        of a phrase the label reads as uncertain by itself ('blunting' of 'costophrenic
+        blunting'). One word alone only when it is a long noun the label's definition names."""
         words = _content_words(gram)
         own = self.stems.get(label_id, frozenset())
+        if any(set(words) <= hedged for hedged in self._hedged.get(label_id, ())):
+            return False  # a part of a phrase the label reads as uncertain would read present
         if len(words) == 1 and len(gram.split()) == 1:
             word = words[0]
             return (len(word) >= _LONE_WORD_MIN and not _MODIFIER.search(word)
