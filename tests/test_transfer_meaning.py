@@ -112,10 +112,9 @@ def test_an_organs_adjective_after_what_happens_to_it_is_found():
     assert found == {"narrowing * tracheal": ["a"]}
 
 
-def test_the_miner_proposes_the_whole_finding_not_a_fragment_of_it():
-    """Synthetic reports: every missed report says 'narrowing of the tracheal air column';
-    'tracheal air' (it fires on a normal air column) and 'narrowing' (disc spaces narrow) are
-    parts of that phrase, not the finding."""
+def _proposed_phrases(label_id: str, texts: dict[str, str]) -> list[str]:
+    """The phrases the lexical miner proposes for ``label_id`` on training reports ``texts``,
+    where the reports whose id starts with "p" have the finding."""
     from radprompt.findings import Finding, Findings, State
     from radprompt.optimizers.analysis import analyse_errors
     from radprompt.optimizers.program import RulesProgram
@@ -125,23 +124,39 @@ def test_the_miner_proposes_the_whole_finding_not_a_fragment_of_it():
     from radprompt.runs import score_extraction
 
     labelset = load_labelset("chestxray21")
-    texts = {f"p{i}": f"FINDINGS: {where}Narrowing of the tracheal air column at the thoracic "
-                      "inlet. No pleural effusion."
-             for i, where in enumerate(("", "Heart size normal. ", "Lungs are clear. "))}
-    texts |= {"n1": "FINDINGS: The tracheal air column is midline. Lungs are clear.",
-              "n2": "FINDINGS: Mild narrowing of the lower thoracic disc spaces."}
     train = Dataset(path=Path("train"), reports=[Report(id=i, text=t) for i, t in texts.items()],
-                    references={i: Findings(i, {"trachea_and_bronchus": Finding(State.PRESENT)}
+                    references={i: Findings(i, {label_id: Finding(State.PRESENT)}
                                             if i.startswith("p") else {}) for i in texts})
     program = RulesProgram(labelset=labelset)
     extractor = program.build_extractor()
     evaluation = score_extraction(lambda reports: extractor.extract(reports), train,
                                   labelset=labelset)
-    errors = analyse_errors(evaluation, train, labelset=labelset,
-                            labels=["trachea_and_bronchus"])
+    errors = analyse_errors(evaluation, train, labelset=labelset, labels=[label_id])
     revisions = LexicalMiner().propose(ProposalContext(
         program=program, labelset=labelset, train=train, train_evaluation=evaluation,
         errors=errors))
-    phrases = [r.value for r in revisions if r.kind == "add_phrase"]
+    return [str(r.value) for r in revisions if r.kind == "add_phrase"]
+
+
+def test_the_miner_proposes_the_whole_finding_not_a_fragment_of_it():
+    """Synthetic reports: every missed report says 'narrowing of the tracheal air column';
+    'tracheal air' (it fires on a normal air column) and 'narrowing' (disc spaces narrow) are
+    parts of that phrase, not the finding."""
+    texts = {f"p{i}": f"FINDINGS: {where}Narrowing of the tracheal air column at the thoracic "
+                      "inlet. No pleural effusion."
+             for i, where in enumerate(("", "Heart size normal. ", "Lungs are clear. "))}
+    texts |= {"n1": "FINDINGS: The tracheal air column is midline. Lungs are clear.",
+              "n2": "FINDINGS: Mild narrowing of the lower thoracic disc spaces."}
+    phrases = _proposed_phrases("trachea_and_bronchus", texts)
     assert "narrowing * tracheal" in phrases
     assert not {"tracheal air", "narrowing", "tracheal air column"} & set(phrases)
+
+
+def test_a_phrase_read_as_uncertain_gets_no_copy_that_reads_present():
+    """chestxray21 reads costophrenic blunting as uncertain effusion (fluid or thickening): no
+    plain 'blunting' or 'blunting * costophrenic' that would read it present (synthetic)."""
+    texts = {f"p{i}": f"FINDINGS: Blunting of the {side} costophrenic sulcus. {rest}"
+             for i, (side, rest) in enumerate((("left", ""), ("right", "Heart size normal."),
+                                               ("left", "Lungs are clear.")))}
+    texts |= {"n1": "FINDINGS: Lungs are clear. No pneumothorax."}
+    assert not [p for p in _proposed_phrases("pleural_effusion", texts) if "blunt" in p]

@@ -179,8 +179,9 @@ class LexicalMiner(Proposer):
         ]
 
     def _gapped(self, label: Label, missed: list[ErrorExample]) -> list[Revision]:
-        """The label's own two-word phrases with a few words between them."""
-        found = gapped_phrases(label.mention_phrases,
+        """The label's own two-word phrases with a few words between them (not those it reads
+        as uncertain by themselves: a gapped copy would read them present)."""
+        found = gapped_phrases((*label.phrases, *label.synonyms),
                                {e.report_id: e.sentence for e in missed},
                                ignored_sections=self._ignored)
         return [
