@@ -153,9 +153,9 @@ class LexicalMiner(Proposer):
                      if ref.is_positive(label.id, train.policy(label))}
         known = {p.lower() for p in label.mention_phrases}
         ranked = []
+        missed_ids = {e.report_id for e in missed}
         missed_sentences = [
-            _tokens(sentence) for report in train.reports
-            if report.id in {e.report_id for e in missed}
+            _tokens(sentence) for report in train.reports if report.id in missed_ids
             for sentence in finding_sentences(report.text, ignored_sections=self._ignored)]
         for gram, hits in counts.items():
             if gram in known or hits < min(2, len(missed)) or self._is_cue_or_finding(gram):
