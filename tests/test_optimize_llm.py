@@ -355,3 +355,21 @@ def test_a_model_that_never_answers_usably_stops_the_run(workspace, tmp_path):
         assert prose.request_count == SIZES["train"] + SIZES["dev"]  # no test split, no search
     assert outcome.status == "failed" and "no usable answer" in outcome.reason
     assert outcome.run.manifest.test_skipped
+
+
+def test_the_dspy_metric_counts_a_hedge_as_the_gold_does():
+    """Against a gold that marks asserted findings only (NegBio, IU MeSH: ``uncertain_as``
+    negative), an uncertain answer where the gold has nothing is right, not a false positive."""
+    from types import SimpleNamespace
+
+    from radprompt.labelset import UncertaintyPolicy, load_labelset
+    from radprompt.optimizers.proposers.dspy import _LabelMetric
+
+    labelset = load_labelset("chestxray21")
+    example = SimpleNamespace(findings={}, report="Bibasilar opacity, possibly atelectasis.")
+    hedged = SimpleNamespace(findings={"atelectasis": "uncertain"})
+    by_gold = _LabelMetric(labelset=labelset, labels=["atelectasis"],
+                           uncertain_as=UncertaintyPolicy.NEGATIVE)
+    by_label = _LabelMetric(labelset=labelset, labels=["atelectasis"])
+    assert by_gold.judge(example, hedged, "atelectasis")[0]
+    assert not by_label.judge(example, hedged, "atelectasis")[0]  # chestxray21: positive

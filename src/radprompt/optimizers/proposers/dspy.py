@@ -137,15 +137,18 @@ def _positive(state: str, policy: UncertaintyPolicy) -> bool:
 
 
 class _LabelMetric:
-    """Share of target labels right in the binary view; per-label feedback for GEPA."""
+    """Share of target labels right in the binary view (an uncertain answer counted as the
+    gold counts it: ``uncertain_as``, else each label's policy); per-label feedback for GEPA."""
 
-    def __init__(self, *, labelset: LabelSet, labels: Sequence[str]) -> None:
+    def __init__(self, *, labelset: LabelSet, labels: Sequence[str],
+                 uncertain_as: UncertaintyPolicy | None = None) -> None:
         self.labelset = labelset
         self.labels = list(labels)
+        self.uncertain_as = uncertain_as
         self.errors: dict[tuple[str, str], dict[str, Any]] = {}
 
     def judge(self, example: Any, prediction: Any, label_id: str) -> tuple[bool, str]:
-        policy = self.labelset.get(label_id).uncertainty_policy
+        policy = self.uncertain_as or self.labelset.get(label_id).uncertainty_policy
         gold = dict(example.findings).get(label_id, {}).get("state", "not_mentioned")
         guess = dict(getattr(prediction, "findings", {}) or {}).get(label_id, "not_mentioned")
         if _positive(gold, policy) == _positive(guess, policy):
@@ -198,7 +201,8 @@ class GEPAProposer(_DSPyStrategy):
                  client: ModelClient) -> Any:
         import dspy
 
-        metric = _LabelMetric(labelset=context.labelset, labels=list(context.errors))
+        metric = _LabelMetric(labelset=context.labelset, labels=list(context.errors),
+                              uncertain_as=context.train.uncertain_as)
         reviser = ReflectiveProposer(**self.reflection)
         program = context.program
         assert isinstance(program, PromptProgram)
@@ -270,7 +274,8 @@ class MIPROProposer(_DSPyStrategy):
                  client: ModelClient) -> Any:
         import dspy
 
-        metric = _LabelMetric(labelset=context.labelset, labels=list(context.errors))
+        metric = _LabelMetric(labelset=context.labelset, labels=list(context.errors),
+                              uncertain_as=context.train.uncertain_as)
 
         def score(example: Any, prediction: Any, trace: Any = None) -> float:
             return float(metric(example, prediction, trace).score)
