@@ -70,10 +70,11 @@ def analyse_errors(
         label_score = evaluation.report.label(label_id)
         errors = LabelErrors(label_id=label_id, f1=label_score.f1, support=label_score.support,
                              low_support=label_score.support < labelset.min_support)
+        policy = dataset.policy(label)
         for report_id, reference in dataset.references.items():
             predicted = evaluation.predictions.get(report_id, empty)
-            gold = reference.is_positive(label_id, dataset.policy(label))
-            guess = predicted.is_positive(label_id, dataset.policy(label))
+            gold = reference.is_positive(label_id, policy)
+            guess = predicted.is_positive(label_id, policy)
             if gold == guess:
                 continue
             ref_state, pred_state = reference.state(label_id), predicted.state(label_id)

@@ -116,14 +116,15 @@ def _outcomes(predictions: Mapping[str, Findings], dataset: Dataset, labelset: L
               ) -> np.ndarray:
     """Per report and label: (true positive, false positive, false negative) as 0/1."""
     labels = [labelset.get(i) for i in (dataset.covered_labels or labelset.ids)]
+    policies = [dataset.policy(label) for label in labels]
     empty = Findings(report_id="")
     rows = []
     for report_id, reference in dataset.references.items():
         predicted = predictions.get(report_id, empty)
         row = []
-        for label in labels:
-            gold = reference.is_positive(label.id, dataset.policy(label))
-            guess = predicted.is_positive(label.id, dataset.policy(label))
+        for label, policy in zip(labels, policies, strict=True):
+            gold = reference.is_positive(label.id, policy)
+            guess = predicted.is_positive(label.id, policy)
             row.append((gold and guess, guess and not gold, gold and not guess))
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(labels), 3)

@@ -153,10 +153,8 @@ class LexicalMiner(Proposer):
                      if ref.is_positive(label.id, train.policy(label))}
         known = {p.lower() for p in label.mention_phrases}
         ranked = []
-        missed_ids = {e.report_id for e in missed}
-        missed_sentences = [
-            _tokens(sentence) for report in train.reports if report.id in missed_ids
-            for sentence in finding_sentences(report.text, ignored_sections=self._ignored)]
+        missed_sentences = [tokens for report_id in dict.fromkeys(e.report_id for e in missed)
+                            for tokens in index.sentences.get(report_id, ())]
         for gram, hits in counts.items():
             if gram in known or hits < min(2, len(missed)) or self._is_cue_or_finding(gram):
                 continue
@@ -322,15 +320,18 @@ def _distinct(revisions: list[Revision]) -> list[Revision]:
 
 
 class _NgramIndex:
-    """Per-report n-gram sets of the training split (n-grams of its findings sentences, never
+    """Per-report findings sentences (as tokens) and n-gram sets of the training split (never
     across two sentences), and the reverse index."""
 
     def __init__(self, dataset: Dataset, *, max_n: int, ignored_sections: Iterable[str] = ()
                  ) -> None:
-        self.grams = {
-            r.id: {gram for sentence in finding_sentences(r.text, ignored_sections=ignored_sections)
-                   for gram in _ngrams(_tokens(sentence), max_n=max_n)}
+        self.sentences = {
+            r.id: [_tokens(sentence)
+                   for sentence in finding_sentences(r.text, ignored_sections=ignored_sections)]
             for r in dataset.reports}
+        self.grams = {
+            report_id: {gram for tokens in sentences for gram in _ngrams(tokens, max_n=max_n)}
+            for report_id, sentences in self.sentences.items()}
         self._reverse: dict[str, set[str]] = {}
         for report_id, grams in self.grams.items():
             for gram in grams:
