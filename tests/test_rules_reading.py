@@ -195,6 +195,17 @@ def test_a_negation_runs_through_a_list_without_a_conjunction(engines, text, lab
     assert read(engines["chestxray21"], text, label) is A
 
 
+def test_a_slash_closes_a_negated_list_like_or(engines):
+    # "large" after the comma would otherwise open a finding of its own ("no pneumothorax,
+    # small left effusion"); the slash makes the run one negated list
+    text = "No evidence of consolidation, large pleural effusion/pneumothorax."
+    for engine in engines.values():
+        assert read(engine, text, "pleural_effusion") is A
+        assert read(engine, text, "pneumothorax") is A
+    assert read(engines["chestxray21"], "No pneumothorax, small left effusion.",
+                "pleural_effusion") is P
+
+
 def test_a_list_item_with_its_own_predicate_stops_the_negation(engines):
     text = "No focal consolidation, nasogastric tube in the stomach."
     assert read(engines["chestxray21"], text, "support_devices") is P

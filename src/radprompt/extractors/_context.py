@@ -34,7 +34,9 @@ __all__ = ["CompiledCues", "SentenceContext", "mention_state"]
 
 _WORD = re.compile(r"[\w']+")
 _TOKEN = re.compile(r"\w+")
-_LIST_CONJUNCTION = re.compile(r"(?<!\w)(?:or|nor|and)(?!\w)", re.IGNORECASE)
+_LIST_CONJUNCTION = re.compile(r"(?i:(?<!\w)(?:or|nor|and)(?!\w))|(?<=[a-z]{4})/\s*(?=[a-z]{4})")
+"""What joins the last items of a list: "or", "nor", "and", or a slash between two lower-case
+words ("no consolidation, large effusion/pneumothorax"; not "NG/OG")."""
 _OR = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.IGNORECASE)
 _COMMA_WITH = re.compile(r",\s*with(?!\w)", re.IGNORECASE)
 """", with" opens the next finding: "suggestive of edema, with bilateral effusions"."""
