@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from radprompt.extractors.attributes import only_describes
 from radprompt.labelset import load_labelset
+from radprompt.optimizers.program import Revision
 from radprompt.optimizers.proposers._meaning import MeaningIndex, finding_sentences
 
 
@@ -115,6 +117,11 @@ def test_an_organs_adjective_after_what_happens_to_it_is_found():
 def _proposed_phrases(label_id: str, texts: dict[str, str]) -> list[str]:
     """The phrases the lexical miner proposes for ``label_id`` on training reports ``texts``,
     where the reports whose id starts with "p" have the finding."""
+    return [str(r.value) for r in _proposals(label_id, texts) if r.kind == "add_phrase"]
+
+
+def _proposals(label_id: str, texts: dict[str, str]) -> list[Revision]:
+    """Every revision the lexical miner proposes (see ``_proposed_phrases``)."""
     from radprompt.findings import Finding, Findings, State
     from radprompt.optimizers.analysis import analyse_errors
     from radprompt.optimizers.program import RulesProgram
@@ -135,7 +142,7 @@ def _proposed_phrases(label_id: str, texts: dict[str, str]) -> list[str]:
     revisions = LexicalMiner().propose(ProposalContext(
         program=program, labelset=labelset, train=train, train_evaluation=evaluation,
         errors=errors))
-    return [str(r.value) for r in revisions if r.kind == "add_phrase"]
+    return list(revisions)
 
 
 def test_the_miner_proposes_the_whole_finding_not_a_fragment_of_it():
@@ -160,3 +167,14 @@ def test_a_phrase_read_as_uncertain_gets_no_copy_that_reads_present():
                                                ("left", "Lungs are clear.")))}
     texts |= {"n1": "FINDINGS: Lungs are clear. No pneumothorax."}
     assert not [p for p in _proposed_phrases("pleural_effusion", texts) if "blunt" in p]
+
+
+def test_no_cue_is_made_of_words_that_only_say_where_or_how_much():
+    """Synthetic reports written without a comma ("no pneumothorax right pleural effusion"):
+    the negation reaches the effusion, and ending its scope at 'right' would fix the training
+    reports, but a side, a size or a place never decides whether a finding is there."""
+    texts = {f"p{i}": f"FINDINGS: No pneumothorax right {size} pleural effusion."
+             for i, size in enumerate(("small", "moderate", "large"))}
+    texts |= {"n1": "FINDINGS: No pleural effusion.", "n2": "FINDINGS: Lungs are clear."}
+    cues = [str(r.value) for r in _proposals("pleural_effusion", texts) if r.kind == "add_cue"]
+    assert not [cue for cue in cues if only_describes(cue)], cues

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from radprompt.findings import Attributes
 
-__all__ = ["clear_memory", "extract_attributes"]
+__all__ = ["clear_memory", "extract_attributes", "only_describes"]
 
 _I = re.IGNORECASE
 
@@ -256,6 +256,22 @@ def _scan(sentence: str) -> _Scan:
                                                  for s, e in covered))
     hard = tuple(m.start() for m in _HARD_BOUNDARY.finditer(sentence))
     return _Scan(boundaries=boundaries, hard=hard, found=found)
+
+
+_DESCRIPTORS = (_LATERALITY, _SEVERITY, _SIZE, _LOCATION)
+
+
+def only_describes(text: str) -> bool:
+    """Is every word of ``text`` a side, a size or severity, or a place ("right", "small",
+    "lower lobe", "2 cm")? Such words say where or how much of a finding, never whether it is
+    there, so no reading cue is made of them alone.
+
+    >>> only_describes("right"), only_describes("mild bilateral"), only_describes("no new")
+    (True, True, False)
+    """
+    for pattern in _DESCRIPTORS:
+        text = pattern.sub(" ", text)
+    return re.search(r"\w", text) is None
 
 
 def clear_memory() -> None:

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import ClassVar
 
+from radprompt.extractors.attributes import only_describes
 from radprompt.extractors.rules import RulesExtractor, compile_phrases
 from radprompt.labelset import Label, LabelSet
 from radprompt.optimizers.analysis import Cause, ErrorExample
@@ -242,9 +243,11 @@ class LexicalMiner(Proposer):
         return any(p is not None and p.search(gram) for p in (self._cue_words, self._findings))
 
     def _cue_like(self, counter: Counter[str]) -> list[tuple[str, int]]:
-        """The most common n-grams that name no finding (a finding word is never a cue)."""
+        """The most common n-grams that name no finding (a finding word is never a cue) and
+        say more than where or how much ("right", "small": ``only_describes``)."""
         kept = [(gram, hits) for gram, hits in counter.most_common()
-                if self._findings is None or not self._findings.search(gram)]
+                if (self._findings is None or not self._findings.search(gram))
+                and not only_describes(gram)]
         return kept[: self.candidates_per_cause]
 
     def _exclusions(self, label: Label, examples: list[ErrorExample],
