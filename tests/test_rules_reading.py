@@ -110,6 +110,15 @@ def test_numbered_items_without_a_space_keep_their_own_scope(engines):
     assert read(engines["chexpert14"], text, "pneumonia") is P
 
 
+def test_a_full_stop_without_its_space_still_ends_the_sentence(engines):
+    text = "FINDINGS: No effusion.Right lower lobe consolidation. Nodule 2.5 cm.No change."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "No effusion.", "Right lower lobe consolidation.", "Nodule 2.5 cm.", "No change."]
+    for engine in engines.values():
+        assert read(engine, text, "consolidation") is P
+        assert read(engine, text, "pleural_effusion") is A
+
+
 @pytest.mark.parametrize(("text", "label"), [
     ("Heart size is normal.", "cardiomegaly"),
     ("Normal cardiomediastinal silhouette.", "enlarged_cardiomediastinum"),

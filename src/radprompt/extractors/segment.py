@@ -3,7 +3,9 @@
 Handles inline headers ("FINDINGS: No pneumothorax."), numbered impressions ("1. ... 2. ...",
 also written without spaces: "1.No effusion.2.Clear"),
 decimals ("2.5 cm"), abbreviations ("vs.") and the IU "XXXX" de-identification masks (kept as
-words, so a mask never ends a sentence or hides a cue's scope).
+words, so a mask never ends a sentence or hides a cue's scope). A full stop typed without the
+space after it still ends a sentence when a capitalised word follows ("No effusion.Right lower
+lobe consolidation.").
 
 Example::
 
@@ -38,7 +40,7 @@ _BOUNDARY = re.compile(
                  (?:(?i:{_HEADER_WORDS})|[A-Z][A-Z/&]+(?:\ [A-Z/&]+){{0,4}}) \s*:(?!\d))
     | (?P<number>(?:(?<=^)|(?<=[\s.;])) \(?\d{{1,2}}[.)](?=\s*[A-Za-z(]))
     | (?P<stop>(?=[.!?;])(?<!\bvs)(?<!\bDr)(?<!\bdr)(?<!\be\.g)(?<!\bi\.e)(?<!\bapprox)
-               [.!?;]+(?=\s|$))
+               [.!?;]+(?=\s|$|(?<=[a-z][.;])[A-Z][a-z]))
     | (?P<newline>\n\s*(?=[-*\u2022]|\n))
     )
     """,
