@@ -110,6 +110,20 @@ def test_numbered_items_without_a_space_keep_their_own_scope(engines):
     assert read(engines["chexpert14"], text, "pneumonia") is P
 
 
+def test_a_templated_reports_headers_are_the_subjects_of_their_sections(engines):
+    text = ("FINDINGS:\nLINES/TUBES: None.\nLUNGS: Patchy left basilar opacity.\n"
+            "HEART AND MEDIASTINUM: Normal.\nHISTORY OF PNEUMONIA: none given.")
+    assert [text[s:e] for s, e in sentence_spans(text)][:3] == [
+        "LINES/TUBES: None.", "LUNGS: Patchy left basilar opacity.",
+        "HEART AND MEDIASTINUM: Normal."]
+    for engine in engines.values():
+        assert read(engine, text, "support_devices") is A
+        assert read(engine, text, "lung_opacity") is P
+        assert read(engine, text, "cardiomegaly") is A
+        assert read(engine, text, "pneumonia") is State.NOT_MENTIONED  # a header, not a topic
+        assert read(engine, "HEART: Mildly enlarged.", "cardiomegaly") is P
+
+
 def test_a_full_stop_without_its_space_still_ends_the_sentence(engines):
     text = "FINDINGS: No effusion.Right lower lobe consolidation. Nodule 2.5 cm.No change."
     assert [text[s:e] for s, e in sentence_spans(text)] == [

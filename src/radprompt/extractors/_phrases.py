@@ -13,9 +13,10 @@ GAP = "\x1f"
 """A `` * `` between two words of a phrase: up to ``GAP_WORDS`` words may stand there."""
 GAP_WORDS = 3
 _ATOMS = {
-    " ": r"[\s\-]+",
+    # a colon joins a templated report's header to what it says ("HEART: Mildly enlarged.")
+    " ": r"[\s\-:]+",
     # words and spaces only: a gap never crosses a comma or the end of a sentence
-    GAP: rf"[\s\-]+(?:[\w']+[\s\-]+){{0,{GAP_WORDS}}}",
+    GAP: rf"[\s\-:]+(?:[\w']+[\s\-:]+){{0,{GAP_WORDS}}}",
 }
 
 

@@ -5,7 +5,8 @@ also written without spaces: "1.No effusion.2.Clear"),
 decimals ("2.5 cm"), abbreviations ("vs.") and the IU "XXXX" de-identification masks (kept as
 words, so a mask never ends a sentence or hides a cue's scope). A full stop typed without the
 space after it still ends a sentence when a capitalised word follows ("No effusion.Right lower
-lobe consolidation.").
+lobe consolidation."). A templated report's header that names an organ or the devices
+("HEART: Mildly enlarged.") is kept as its first sentence's subject.
 
 Example::
 
@@ -63,7 +64,9 @@ def sentences(text: str) -> tuple[Sentence, ...]:
     """Every sentence of ``text`` with its offsets (stripped) and section.
 
     The sentence-ending punctuation stays inside its sentence; headers and list numbers are
-    left out of every sentence.
+    left out of every sentence, except a templated report's header that names what its section
+    describes ("HEART: Mildly enlarged.", "LINES/TUBES: None."), which stays in the first
+    sentence as its subject.
     """
     found: list[Sentence] = []
     start = 0
@@ -73,11 +76,28 @@ def sentences(text: str) -> tuple[Sentence, ...]:
             _append(found, text, start, match.end(), section)
         else:
             _append(found, text, start, match.start(), section)
+        start = match.end()
         if match.lastgroup == "header":
             section = " ".join(match.group("header").rstrip(": \t").lower().split())
-        start = match.end()
+            if _names_a_topic(section):
+                start = match.start()
     _append(found, text, start, len(text), section)
     return tuple(found)
+
+
+_TOPIC_WORDS = frozenset((
+    "lung", "lungs", "heart", "cardiac", "mediastinum", "mediastinal", "cardiomediastinal",
+    "hila", "hilar", "pleura", "pleural", "bones", "bone", "osseous", "lines", "line", "tubes",
+    "tube", "devices", "device", "support", "airways", "trachea", "diaphragm", "diaphragms",
+    "aorta", "vasculature"))
+
+
+def _names_a_topic(header: str) -> bool:
+    """Is the (lower-cased) header made only of anatomy or device words ("heart and
+    mediastinum", "lines/tubes"), not a section name or a phrase such as "history of
+    pneumonia"?"""
+    words = set(re.findall(r"[a-z]+", header)) - {"and"}
+    return bool(words) and words <= _TOPIC_WORDS
 
 
 cached_sentences = lru_cache(maxsize=8192)(sentences)
