@@ -24,9 +24,10 @@ def _trie_pattern(phrases: Iterable[str], *, atoms: dict[str, str] | None = None
     """One regex alternation for many phrases, factored as a character trie.
 
     Python's ``re`` tries every branch of a flat alternation at every position; a trie shares
-    prefixes, which makes matching hundreds of phrases about a hundred times faster. A space in
-    a phrase matches any run of spaces or hyphens ("x ray" matches "x-ray"); a ``*`` between
-    words matches up to three words ("heart * enlarged" matches "heart is mildly enlarged").
+    prefixes, which makes matching hundreds of phrases about a hundred times faster. A space
+    in a phrase matches any run of spaces, hyphens or colons ("x ray" matches "x-ray", "heart
+    normal" matches "HEART: Normal"); a ``*`` between words matches up to three words ("heart *
+    enlarged" matches "heart is mildly enlarged").
     ``atoms`` replaces what a space and a gap match (scripts without spaces, ``_cjk.py``).
     """
     atoms = _ATOMS if atoms is None else atoms
