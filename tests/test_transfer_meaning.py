@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from radprompt.extractors.attributes import only_describes
 from radprompt.labelset import load_labelset
 from radprompt.optimizers.program import Revision
-from radprompt.optimizers.proposers._meaning import MeaningIndex, finding_sentences
+from radprompt.optimizers.proposers._meaning import (
+    MeaningIndex,
+    finding_sentences,
+    only_describes,
+)
 
 
 @pytest.fixture(scope="module")

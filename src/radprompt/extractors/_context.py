@@ -35,8 +35,6 @@ __all__ = ["CompiledCues", "SentenceContext", "mention_state"]
 _WORD = re.compile(r"[\w']+")
 _TOKEN = re.compile(r"\w+")
 _LIST_CONJUNCTION = re.compile(r"(?i:(?<!\w)(?:or|nor|and)(?!\w))|(?<=[a-z]{4})/\s*(?=[a-z]{4})")
-"""What joins the last items of a list: "or", "nor", "and", or a slash between two lower-case
-words ("no consolidation, large effusion/pneumothorax"; not "NG/OG")."""
 _OR = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.IGNORECASE)
 _COMMA_WITH = re.compile(r",\s*with(?!\w)", re.IGNORECASE)
 """", with" opens the next finding: "suggestive of edema, with bilateral effusions"."""
@@ -207,7 +205,7 @@ def _list_before_post_cue(text: str, start: int, right: int) -> bool:
 def _in_list(text: str, left: int, right: int, clause_end: int) -> bool:
     """Does a comma between ``left`` and ``right`` separate items of one list?
 
-    It does when "or", "nor" or "and" joins the list somewhere from ``left`` to the end of the
+    It does when "or", "nor", "and" or a slash joins the list from ``left`` to the end of the
     sentence ("no effusion, consolidation, or pneumothorax"), or when every chunk from the cue
     to the end of the mention's chunk is a short noun phrase with no verb ("negative for
     consolidation, effusion, pneumothorax"; "no acute, displaced rib fractures").

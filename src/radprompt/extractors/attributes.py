@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from radprompt.findings import Attributes
 
-__all__ = ["clear_memory", "extract_attributes", "only_describes"]
+__all__ = ["DESCRIPTORS", "clear_memory", "extract_attributes"]
 
 _I = re.IGNORECASE
 
@@ -88,6 +88,9 @@ _LOCATION = re.compile(
     r")(?!\w)",
     _I,
 )
+
+DESCRIPTORS = (_LATERALITY, _SEVERITY, _SIZE, _LOCATION)
+"""The words that say where or how much of a finding: side, severity, size, place."""
 
 _TEMPORAL_WORDS = {
     "new": "new", "newly": "new", "developing": "new", "interval development": "new",
@@ -256,22 +259,6 @@ def _scan(sentence: str) -> _Scan:
                                                  for s, e in covered))
     hard = tuple(m.start() for m in _HARD_BOUNDARY.finditer(sentence))
     return _Scan(boundaries=boundaries, hard=hard, found=found)
-
-
-_DESCRIPTORS = (_LATERALITY, _SEVERITY, _SIZE, _LOCATION)
-
-
-def only_describes(text: str) -> bool:
-    """Is every word of ``text`` a side, a size or severity, or a place ("right", "small",
-    "lower lobe", "2 cm")? Such words say where or how much of a finding, never whether it is
-    there, so no reading cue is made of them alone.
-
-    >>> only_describes("right"), only_describes("mild bilateral"), only_describes("no new")
-    (True, True, False)
-    """
-    for pattern in _DESCRIPTORS:
-        text = pattern.sub(" ", text)
-    return re.search(r"\w", text) is None
 
 
 def clear_memory() -> None:

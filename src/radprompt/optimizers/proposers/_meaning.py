@@ -19,10 +19,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from radprompt.extractors.attributes import DESCRIPTORS
 from radprompt.extractors.segment import sentences
 from radprompt.labelset import Label, LabelSet
 
-__all__ = ["MeaningIndex", "finding_sentences", "stem"]
+__all__ = ["MeaningIndex", "finding_sentences", "only_describes", "stem"]
 
 _WORD = re.compile(r"[a-z][a-z'\-]*")
 _EXCLUDED_PART = re.compile(r"\b(do not count|does not count|not counted)\b", re.IGNORECASE)
@@ -142,6 +143,19 @@ class MeaningIndex:
         padded = f" {' '.join(gram.lower().split())} "
         return any(padded in f" {phrase} " and padded.strip() != phrase
                    for phrase in self._phrases.get(label_id, ()))
+
+
+def only_describes(text: str) -> bool:
+    """Is every word of ``text`` a side, a size or severity, or a place ("right", "small",
+    "lower lobe", "2 cm")? Such words say where or how much of a finding, never whether it is
+    there, so no reading cue is made of them alone.
+
+    >>> only_describes("right"), only_describes("mild bilateral"), only_describes("no new")
+    (True, True, False)
+    """
+    for pattern in DESCRIPTORS:
+        text = pattern.sub(" ", text)
+    return re.search(r"\w", text) is None
 
 
 def finding_sentences(text: str, *, ignored_sections: Iterable[str]) -> list[str]:

@@ -26,7 +26,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import ClassVar
 
-from radprompt.extractors.attributes import only_describes
 from radprompt.extractors.rules import RulesExtractor, compile_phrases
 from radprompt.labelset import Label, LabelSet
 from radprompt.optimizers.analysis import Cause, ErrorExample
@@ -35,6 +34,7 @@ from radprompt.optimizers.proposers._meaning import (
     MeaningIndex,
     finding_sentences,
     gapped_phrases,
+    only_describes,
 )
 from radprompt.optimizers.proposers.base import ProposalContext, Proposer
 from radprompt.reports import Dataset, Report
