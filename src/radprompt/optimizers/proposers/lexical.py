@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 from typing import ClassVar
 
 from radprompt.extractors.rules import RulesExtractor, compile_phrases
@@ -245,10 +246,10 @@ class LexicalMiner(Proposer):
     def _cue_like(self, counter: Counter[str]) -> list[tuple[str, int]]:
         """The most common n-grams that name no finding (a finding word is never a cue) and
         say more than where or how much ("right", "small": ``only_describes``)."""
-        kept = [(gram, hits) for gram, hits in counter.most_common()
+        kept = ((gram, hits) for gram, hits in counter.most_common()
                 if (self._findings is None or not self._findings.search(gram))
-                and not only_describes(gram)]
-        return kept[: self.candidates_per_cause]
+                and not only_describes(gram))
+        return list(islice(kept, self.candidates_per_cause))
 
     def _exclusions(self, label: Label, examples: list[ErrorExample],
                     mention: re.Pattern[str] | None) -> list[Revision]:
